@@ -1,0 +1,1 @@
+"""Songjiang planning map: layer catalogue, geodata build, loading, styling and rendering."""

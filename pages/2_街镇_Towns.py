@@ -1,0 +1,78 @@
+"""Town statistics page: choropleth, table, bar chart, town detail, two towns side by side (layout only)."""
+import pandas as pd
+import streamlit as st
+
+from layers import ui
+from layers.catalog import get_catalog
+from layers.choropleth import choropleth_map, legend_frame
+from layers.i18n import t
+from layers.stats import SCHEMES, STATISTICS, compare_towns, town_contents
+
+lang = ui.chrome("page_towns")
+catalog = get_catalog()
+st.title(t("page_towns", lang))
+layers, errors = ui.all_layers()
+ui.show_load_errors(errors, lang)
+table = ui.cached_town_statistics(catalog.layer_ids)
+if table is None:
+    st.error(t("no_stats", lang))
+    st.stop()
+name_col = "name_en" if lang == "en" else "name_zh"
+town_name = dict(zip(table.index, table[name_col]))
+
+c1, c2, c3 = st.columns([2, 1, 1])
+stat = c1.selectbox(t("statistic", lang), list(STATISTICS), key="w_stat", format_func=lambda s: STATISTICS[s].label(lang))
+scheme = c2.selectbox(t("scheme", lang), list(SCHEMES), key="w_scheme", format_func=lambda s: t(f"scheme_{s}", lang))
+k = c3.slider(t("classes", lang), 2, 7, 5, key="w_k")
+meta = STATISTICS[stat]
+st.caption(t("stat_meta", lang, unit=meta.unit, year=meta.year or t("year_unknown", lang), source=meta.source))
+if meta.note(lang):
+    (st.warning if meta.on_schematic_geometry else st.caption)(t("schematic_note", lang, note=meta.note(lang)))
+
+left, right = st.columns([3, 2])
+with left:
+    fmap, rows, class_of = choropleth_map(layers["towns"], table[stat], scheme=scheme, k=k,
+                                          missing_label=t("missing", lang), lang=lang)
+    ui.draw(fmap, key="towns-choropleth", height=480)
+    st.dataframe(legend_frame(rows, class_of, missing_label=t("missing", lang)), hide_index=True)
+with right:
+    st.subheader(t("table", lang))
+    shown = table[[name_col, stat]].rename(columns={name_col: catalog.label("name_zh", lang),
+                                                    stat: meta.label(lang)})
+    st.dataframe(shown, height=360)
+    st.subheader(t("chart", lang))
+    st.bar_chart(table.set_index(name_col)[stat].dropna().sort_values(ascending=False), horizontal=True)
+
+st.header(t("detail", lang))
+codes = list(table.index)
+code = st.selectbox(t("choose_town", lang), codes, key="w_detail", format_func=lambda c: town_name[c])
+towns = layers["towns"]
+row = towns[towns["code"].astype(str) == code].iloc[0]
+facts = ["type", "employment_2023", "residents_committees_2022", "village_committees_2022", "villages_2022",
+         "population_2020", "area_official_km2", "area_year", "area_grade", "area_note", "facts_source", "accuracy"]
+fact_rows = [{"": catalog.label(f, lang), "value": catalog.value_label(f, str(row.get(f)), lang)
+              if pd.notna(row.get(f)) and str(row.get(f)) != "" else t("missing", lang)} for f in facts]
+fact_rows.append({"": t("zone", lang), "value": str(row.get("zone_name_en" if lang == "en" else "zone_name_zh"))})
+fact_rows.append({"": t("plan_ref", lang), "value": str(row.get("fyp_zone_ref"))})
+d1, d2 = st.columns(2)
+with d1:
+    st.subheader(t("facts", lang))
+    st.dataframe(pd.DataFrame(fact_rows), hide_index=True)
+with d2:
+    st.subheader(t("contents", lang))
+    contents = town_contents(layers, code)
+    for key in ("stations", "lines", "parks"):
+        st.markdown(f"**{t(key, lang)}**")
+        if contents[key]:
+            st.dataframe(pd.DataFrame(contents[key]).rename(columns=lambda c: catalog.label(c, lang)),
+                         hide_index=True)
+        else:
+            st.caption(t("none_listed", lang))
+
+st.header(t("compare", lang))
+a_col, b_col = st.columns(2)
+a = a_col.selectbox(t("town_a", lang), codes, index=0, key="w_cmp_a", format_func=lambda c: town_name[c])
+b = b_col.selectbox(t("town_b", lang), codes, index=1, key="w_cmp_b", format_func=lambda c: town_name[c])
+side = compare_towns(table, [a, b]) if a != b else compare_towns(table, [a])
+side = side.rename(index=lambda s: STATISTICS[s].label(lang), columns=lambda c: town_name[c])
+st.dataframe(side)

@@ -1,0 +1,190 @@
+"""Browser test harness: the real app under `streamlit run`, Debian's headless Chromium through Playwright.
+
+Fixtures (import them into a test module): ``streamlit_url`` (session: the running app), ``browser_context``
+(session: Chromium with a fresh profile, every non-local request aborted and recorded) and ``page`` (one tab per
+test, with its console errors, page errors and request URLs; a screenshot lands in tests/artifacts/ on failure).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+ARTIFACTS_DIR = PROJECT_DIR / "tests" / "artifacts"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
+#: Schemes that never touch the network.
+LOCAL_SCHEMES = ("data", "blob", "about", "chrome-error", "file")
+SERVER_START_TIMEOUT_S = 45.0
+#: Default Playwright timeout for one action or assertion (ms).
+ACTION_TIMEOUT_MS = 20_000
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each phase's report on the test item (``item.rep_call``) so fixtures can see a failure."""
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+def _ensure_report_hook(config: pytest.Config) -> None:
+    """Register :func:`pytest_runtest_makereport` if tests/conftest.py has not imported it."""
+    manager = config.pluginmanager
+    if any(getattr(p, "pytest_runtest_makereport", None) is pytest_runtest_makereport
+           for p in manager.get_plugins()):
+        return
+    manager.register(sys.modules[__name__], name="songjiang-browser-reports")
+
+
+def is_local(url: str) -> bool:
+    """True when loading ``url`` cannot leave this machine."""
+    parts = urlsplit(url)
+    if parts.scheme in LOCAL_SCHEMES:
+        return True
+    return parts.hostname in {h.strip("[]") for h in LOCAL_HOSTS}
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_until_serving(url: str, proc: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    pytest.fail(f"streamlit did not serve within {SERVER_START_TIMEOUT_S:.0f} s:\n"
+                f"{log.read_text(errors='replace')[-3000:]}")
+
+
+@pytest.fixture(scope="session")
+def streamlit_url(tmp_path_factory) -> str:
+    """Start ``streamlit run app.py`` on a free loopback port; yield its base URL; stop it afterwards."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path_factory.mktemp("streamlit") / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1",
+             "--browser.gatherUsageStats", "false"],
+            cwd=PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True)
+    try:
+        _wait_until_serving(url, proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=5)
+
+
+def _require_chromium() -> None:
+    if Path(CHROMIUM).is_file():
+        return
+    message = f"{CHROMIUM} not found (apt-get install -y chromium, or `make browser`)"
+    if os.environ.get("CI") == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@dataclass
+class NetworkLog:
+    """Every URL the browser asked for, and the ones that were refused for leaving the machine."""
+
+    requested: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+
+
+@pytest.fixture(scope="session")
+def browser_context(request):
+    """A Chromium context with a fresh profile in which no request can leave 127.0.0.1."""
+    _require_chromium()
+    _ensure_report_hook(request.config)
+    from playwright.sync_api import sync_playwright
+
+    network = NetworkLog()
+
+    def gate(route):
+        url = route.request.url
+        network.requested.append(url)
+        if is_local(url):
+            route.continue_()
+        else:
+            network.blocked.append(url)
+            route.abort("internetdisconnected")
+
+    profile = tempfile.mkdtemp(prefix="songjiang-chromium-")
+    try:
+        with sync_playwright() as pw:
+            context = pw.chromium.launch_persistent_context(
+                profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
+                viewport={"width": 1400, "height": 1000}, locale="zh-CN", service_workers="block")
+            context.set_default_timeout(ACTION_TIMEOUT_MS)
+            context.route("**/*", gate)
+            context.network_log = network
+            try:
+                yield context
+            finally:
+                context.close()
+    finally:
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@dataclass
+class PageRecord:
+    """What one page reported: console errors, uncaught exceptions, every request URL."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    requests: list[str] = field(default_factory=list)
+
+
+@pytest.fixture
+def page(browser_context, request):
+    """A new tab; ``page.record`` holds what it logged. Screenshot to tests/artifacts/<test>.png on failure."""
+    tab = browser_context.new_page()
+    record = PageRecord()
+    tab.on("console", lambda msg: record.console_errors.append(f"{msg.text} @ {msg.location}")
+           if msg.type == "error" else None)
+    tab.on("pageerror", lambda exc: record.page_errors.append(str(exc)))
+    tab.on("request", lambda req: record.requests.append(req.url))
+    tab.record = record
+    try:
+        yield tab
+    finally:
+        report = getattr(request.node, "rep_call", None)
+        if report is not None and report.failed:
+            ARTIFACTS_DIR.mkdir(parents=True, exist_ok=True)
+            safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in request.node.name)
+            try:
+                tab.screenshot(path=str(ARTIFACTS_DIR / f"{safe}.png"), full_page=True, timeout=10_000)
+            except Exception as exc:  # the screenshot must not hide the test's own failure
+                print(f"screenshot failed: {exc}", file=sys.stderr)
+        tab.close()

@@ -1,0 +1,53 @@
+"""Shared fixtures: the catalogue, the built layers, the shared source and reference folders."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+
+from layers import paths
+from layers.build import to_measure
+from layers.catalog import get_catalog
+from layers.load import read_layer
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+@pytest.fixture(scope="session")
+def catalog():
+    return get_catalog()
+
+
+@pytest.fixture(scope="session")
+def layers(catalog) -> dict[str, gpd.GeoDataFrame]:
+    return {layer_id: read_layer(layer_id) for layer_id in catalog.layer_ids}
+
+
+@pytest.fixture(scope="session")
+def raw_layers(catalog) -> dict[str, dict]:
+    return {s.id: json.loads(s.path.read_text(encoding="utf-8")) for s in catalog.layers}
+
+
+@pytest.fixture(scope="session")
+def outline_m(layers):
+    return to_measure(layers["district"].geometry.iloc[0])
+
+
+@pytest.fixture(scope="session")
+def reference_dir() -> Path:
+    """The third-party reference folder: tests only, never copied into the project."""
+    if not paths.SHARED_REFERENCE_DIR.is_dir():
+        pytest.skip(f"reference data not present at {paths.SHARED_REFERENCE_DIR}")
+    return paths.SHARED_REFERENCE_DIR
+
+
+@pytest.fixture(scope="session")
+def shared_sources_dir() -> Path:
+    if not paths.SHARED_SOURCES_DIR.is_dir():
+        pytest.skip(f"shared source data not present at {paths.SHARED_SOURCES_DIR}")
+    return paths.SHARED_SOURCES_DIR
+
+# Screenshots of failed browser tests (hook defined with the browser helpers).
+from _browser import pytest_runtest_makereport  # noqa: E402,F401

@@ -1,0 +1,143 @@
+"""Every explorer page runs in zh and en (AppTest, no browser); filters, search and URL state act on the map."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from layers.i18n import t
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = {"page_home": "app.py", "page_map": "pages/1_地图_Map.py", "page_towns": "pages/2_街镇_Towns.py",
+         "page_plan": "pages/3_规划_Plan.py", "page_data": "pages/4_数据_Data.py"}
+MAP = PAGES["page_map"]
+
+
+@pytest.fixture(autouse=True)
+def _clear_caches():
+    import streamlit as st
+
+    st.cache_data.clear()
+    yield
+    st.cache_data.clear()
+
+
+def run_page(path: str, **params: str) -> AppTest:
+    at = AppTest.from_file(str(ROOT / path), default_timeout=60)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def summary(at: AppTest) -> dict:
+    return at.session_state["map_summary"]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("page_key", list(PAGES))
+def test_every_page_runs_in_both_languages(page_key, lang):
+    at = run_page(PAGES[page_key], lang=lang)
+    assert not at.exception, at.exception
+    heading = at.title[0].value
+    assert "松江规划地图" in heading if page_key == "page_home" else heading == t(page_key, lang)
+
+
+def test_the_language_switch_changes_the_page_language():
+    at = run_page(MAP)
+    assert at.title[0].value == "地图"
+    at.radio(key="_lang_widget").set_value("en").run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Map"
+    assert at.query_params["lang"] in ("en", ["en"])
+
+
+def test_a_rail_status_filter_removes_features_and_reaches_the_url(layers):
+    at = run_page(MAP)
+    before = summary(at)
+    assert before["features"]["rail_lines"] == len(layers["rail_lines"])
+    at.multiselect(key="w_rail_status").set_value(["open"]).run()
+    assert not at.exception, at.exception
+    after = summary(at)
+    n_open = int((layers["rail_lines"]["status"] == "open").sum())
+    assert 0 < n_open < len(layers["rail_lines"])
+    assert after["features"]["rail_lines"] == n_open
+    assert after["features"]["stations"] < before["features"]["stations"]
+    assert after["total"] < before["total"]
+    assert at.query_params["rail_status"] in ("open", ["open"])
+
+
+def test_a_shared_link_restores_the_filter_and_layers():
+    at = run_page(MAP, rail_mode="tram", layers="district,rail_lines")
+    assert not at.exception, at.exception
+    assert at.multiselect(key="w_rail_mode").value == ["tram"]
+    assert set(summary(at)["features"]) == {"district", "rail_lines"}
+    assert not at.info  # a valid link gives no notice
+
+
+def test_a_hostile_town_parameter_gives_a_notice_and_no_script():
+    at = run_page(MAP, town="<script>alert(1)</script>")
+    assert not at.exception, at.exception
+    assert at.info, "the dropped parameter should be reported"
+    assert all("<script" not in n.value for n in at.info)
+    assert summary(at)["bounds"] is None  # no town was focused
+
+
+def test_searching_a_place_zooms_to_its_bounds():
+    from layers.load import load_layers
+    from layers.search import build_gazetteer, search_places
+
+    at = run_page(MAP)
+    assert summary(at)["bounds"] is None
+    at.text_input(key="w_search").input("九亭").run()
+    assert not at.exception, at.exception
+    fresh, _ = load_layers()  # read now: the session fixture may predate a rebuild of geodata/
+    expected = search_places(build_gazetteer(fresh), "九亭")[0]
+    assert expected.kind == "town"
+    bounds = summary(at)["bounds"]
+    assert bounds is not None
+    (s, w), (n, e) = bounds
+    minx, miny, maxx, maxy = expected.bounds
+    assert s <= miny and w <= minx and n >= maxy and e >= maxx
+    assert n - s < 0.3  # zoomed in, not the whole district
+
+
+def test_a_search_with_no_match_says_so_and_keeps_the_view():
+    at = run_page(MAP, lang="en")
+    at.text_input(key="w_search").input("zzzz-no-such-place").run()
+    assert not at.exception, at.exception
+    assert summary(at)["bounds"] is None
+    assert any(t("search_none", "en") in c.value for c in at.caption)
+
+
+def test_choropleth_marks_missing_values_and_colours_the_rest(layers):
+    import json
+
+    import numpy as np
+    import pandas as pd
+
+    from layers.choropleth import MISSING_COLOUR, choropleth_map, legend_frame
+
+    codes = layers["towns"]["code"].astype(str).tolist()
+    values = pd.Series(np.arange(len(codes), dtype=float), index=codes)
+    values.iloc[0] = np.nan
+    fmap, rows, class_of = choropleth_map(layers["towns"], values, scheme="quantiles", k=4)
+    assert class_of[codes[0]] == -1
+    assert sorted({c for c in class_of.values() if c >= 0}) == list(range(len(rows)))
+    legend = legend_frame(rows, class_of, missing_label="缺失")
+    assert legend.iloc[-1]["range"] == "缺失" and legend.iloc[-1]["colour"] == MISSING_COLOUR
+    html = fmap.get_root().render()
+    assert "缺失" in html or json.dumps("缺失")[1:-1] in html  # the missing town's tooltip says so
+    assert MISSING_COLOUR in html
+
+
+def test_the_towns_page_notes_schematic_statistics():
+    at = run_page(PAGES["page_towns"])
+    at.selectbox(key="w_stat").set_value("stations").run()
+    assert not at.exception, at.exception
+    assert any("示意" in w.value for w in at.warning)
+
+
+def test_the_plan_page_lists_the_21_indicators():
+    at = run_page(PAGES["page_plan"])
+    table = at.dataframe[0].value
+    assert len(table) == 21
+    assert "森林覆盖率" in set(table[t("ind_name", "zh")])

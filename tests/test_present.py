@@ -1,0 +1,163 @@
+"""Meeting scenes: scene definitions, offline PNG/PDF rendering (size, dpi, page), town close-ups, glyph coverage."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pytest
+from PIL import Image
+from pyproj import Transformer
+
+from layers import present
+from layers.__main__ import main as cli_main
+from layers.errors import FontMissingError, SceneError
+
+A4_PT = (297 / 25.4 * 72, 210 / 25.4 * 72)
+A3_PT = (420 / 25.4 * 72, 297 / 25.4 * 72)
+JIUTING = "310117107"
+
+
+def _pdf_pages(path: Path) -> list[tuple[float, float]]:
+    """(width, height) in points of every page, read from the uncompressed page dictionaries matplotlib writes."""
+    data = path.read_bytes()
+    boxes = re.findall(rb"/Type /Page\b.*?/MediaBox \[\s*([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)\s*\]", data, re.S)
+    return [(float(x1) - float(x0), float(y1) - float(y0)) for x0, y0, x1, y1 in boxes]
+
+
+@pytest.fixture
+def figure_jiuting():
+    fig = present.build_figure("town", town=JIUTING, lang="zh")
+    yield fig
+    plt.close(fig)
+
+
+@pytest.fixture
+def scene_file_with_unknown_layer(tmp_path) -> Path:
+    text = present.SCENES_FILE.read_text(encoding="utf-8").replace('id = "parks"', 'id = "parkz"', 1)
+    path = tmp_path / "scenes.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_every_scene_layer_is_in_the_catalogue(catalog):
+    scenes = present.load_scenes(catalog=catalog)
+    assert set(scenes) == {"structure", "zones", "transport", "industry", "town"}
+    for scene in scenes.values():
+        assert re.search(r"FYP \d+–\d+", scene.plan_ref), scene.id
+        assert scene.plan_ref in scene.subtitle_zh and scene.plan_ref in scene.subtitle_en
+        for layer in scene.layers:
+            assert layer.id in catalog.layer_ids, (scene.id, layer.id)
+
+
+def test_scene_naming_an_unknown_layer_is_refused_with_its_name(scene_file_with_unknown_layer, catalog):
+    with pytest.raises(SceneError, match=r"Scene 'industry'.*'parkz'"):
+        present.load_scenes(scene_file_with_unknown_layer, catalog=catalog)
+
+
+def test_png_is_print_quality_with_dpi_metadata(tmp_path):
+    out = present.render_scene("structure", fmt="png", out=tmp_path / "structure.png", paper="A4", dpi=200)
+    with Image.open(out) as im:
+        width, height = im.size
+        dpi = im.info["dpi"]
+    assert width >= present.MIN_PNG_WIDTH_PX
+    assert dpi[0] >= 199.5 and dpi[1] >= 199.5
+    # Landscape A4 proportions, and the pixel width agrees with the dpi written into the file.
+    assert width / height == pytest.approx(297 / 210, rel=0.01)
+    assert width == pytest.approx(dpi[0] * 297 / 25.4, abs=2)
+    assert not list(tmp_path.glob(".*.tmp*")) and not list(tmp_path.glob(".structure*"))
+
+
+@pytest.mark.parametrize("paper, expected, lang", [("A4", A4_PT, "zh"), ("A3", A3_PT, "en")])
+def test_pdf_is_one_landscape_page_of_the_paper(tmp_path, paper, expected, lang):
+    out = present.render_scene("zones", fmt="pdf", out=tmp_path / f"zones_{paper}.pdf", paper=paper, lang=lang)
+    pages = _pdf_pages(out)
+    assert len(pages) == 1
+    assert pages[0] == pytest.approx(expected, abs=1.0)
+    assert out.read_bytes().startswith(b"%PDF")
+
+
+def test_town_scene_centres_on_the_town_and_names_it(figure_jiuting, layers):
+    texts = [t.get_text() for t in figure_jiuting.findobj(plt.Text) if t.get_visible()]
+    assert any(t.startswith("九亭镇") for t in texts)                 # the title names the town
+    assert "所属片区：产城融合示范片区" in " ".join(texts)              # and its zone from the plan
+    assert "九亭" in texts                                              # its Line 9 station is labelled
+    town = layers["towns"].to_crs("EPSG:4549")
+    town_geom = town[town["code"] == JIUTING].geometry.iloc[0]
+    ax = figure_jiuting.axes[0]
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    minx, miny, maxx, maxy = town_geom.bounds
+    assert x0 < minx and x1 > maxx and y0 < miny and y1 > maxy
+    # A close-up: the frame is a few km around the town, not the whole district.
+    assert (x1 - x0) < 3 * (maxx - minx) + 6000
+
+
+def test_unknown_town_is_a_clear_error(tmp_path):
+    with pytest.raises(SceneError, match=r"Unknown town '310117999'.*310117107 九亭镇"):
+        present.render_scene("town", town="310117999", fmt="png", out=tmp_path / "x.png")
+    with pytest.raises(SceneError, match="needs a town"):
+        present.render_scene("town", fmt="png", out=tmp_path / "x.png")
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_cli_reports_unknown_scene_and_html_not_yet_available(tmp_path, capsys):
+    assert cli_main(["present", "--scene", "nope", "--format", "png", "--out", str(tmp_path / "a.png")]) == 2
+    assert "Unknown scene 'nope'" in capsys.readouterr().err
+    assert cli_main(["present", "--scene", "zones", "--format", "html", "--out", str(tmp_path / "a.html")]) == 2
+    assert "not yet available" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("scene_id, lang", [("structure", "zh"), ("zones", "en"), ("transport", "zh"),
+                                            ("industry", "zh")])
+def test_every_drawn_character_exists_in_the_cjk_font(scene_id, lang):
+    fig = present.build_figure(scene_id, lang=lang)
+    try:
+        texts = [t.get_text() for t in fig.findobj(plt.Text) if t.get_visible() and t.get_text()]
+        assert any(re.search(r"[\u4e00-\u9fff]", t) for t in texts)   # Chinese is really drawn
+        assert present.missing_glyphs(fig) == {}
+    finally:
+        plt.close(fig)
+
+
+@pytest.fixture
+def figure_with_an_emoji():
+    font = present.find_cjk_font()
+    with plt.rc_context({"font.family": font.family}):
+        fig = plt.figure(figsize=(3, 2))
+        fig.text(0.1, 0.5, "九亭 \U0001F600")
+    yield fig
+    plt.close(fig)
+
+
+def test_text_outside_the_font_is_refused_and_the_old_file_kept(tmp_path, figure_with_an_emoji):
+    font = present.find_cjk_font()
+    assert font.family == "Noto Sans CJK SC" and font.path.name == "NotoSansCJK-Regular.ttc"
+    assert ord("\U0001F600") not in font.cmap and ord("亭") in font.cmap
+    assert set(present.missing_glyphs(figure_with_an_emoji)) == {"\U0001F600"}
+    out = tmp_path / "town.png"
+    out.write_bytes(b"previous")
+    with pytest.raises(FontMissingError, match="U\\+1F600"):
+        present._save(figure_with_an_emoji, out, fmt="png", dpi=72, metadata={})
+    assert out.read_bytes() == b"previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["town.png"]
+
+
+def test_missing_font_names_the_package_to_install(monkeypatch, tmp_path):
+    monkeypatch.setattr(present, "CJK_FONT_FILE", tmp_path / "absent.ttc")
+    present.find_cjk_font.cache_clear()
+    try:
+        with pytest.raises(FontMissingError, match="apt-get install fonts-noto-cjk"):
+            present.find_cjk_font()
+    finally:
+        monkeypatch.undo()
+        present.find_cjk_font.cache_clear()
+
+
+def test_scale_bar_length_is_a_round_quarter_of_the_map():
+    assert present._nice_length_km(48_000) == 10.0
+    assert present._nice_length_km(9_000) == 2.0
+    # True north in EPSG:4549 leans a little west of grid north east of 120°E (grid convergence ~0.6°).
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:4549", always_xy=True).transform(121.22, 31.03)
+    assert -1.0 < present._true_north_degrees(x, y) < -0.4
