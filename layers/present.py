@@ -384,7 +384,8 @@ class _Painter:
 
     def __init__(self, ax: Any, catalog: Catalog, lang: str, scale: float):
         self.ax, self.catalog, self.lang, self.scale = ax, catalog, lang, scale
-        self.labels: list[tuple[int, Text]] = []
+        self.labels: list[tuple[int, Text, float]] = []     # rank, label, radius of its marker (points)
+        self.marker_radius: dict[str, float] = {}
         self.markers: list[tuple[float, float, float]] = []   # x, y (EPSG:4549) and radius in points
         self.drawn_accuracy: set[str] = set()
         self.drawn_status: set[str] = set()
@@ -435,6 +436,7 @@ class _Painter:
             rings.boundary.plot(ax=self.ax, aspect=None, color="#555555", linewidth=0.8 * self.scale,
                                 alpha=self._alpha(emphasis, 0.9), linestyle=_dash("4 4", self.scale), zorder=4)
         size = (spec.style.radius * 2 * PX_TO_PT * 1.15 * self.scale) ** 2
+        self.marker_radius[spec.id] = math.sqrt(size) / 2
         for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry):
             self._note(props, geom)
             self.markers.append((geom.x, geom.y, math.sqrt(size) / 2))
@@ -471,15 +473,17 @@ class _Painter:
                                       fontweight="bold" if focus else "normal",
                                       color="#6a6a6a" if faint else "#202020", path_effects=halo, zorder=7)
                 rank = -1 if focus else priority
-            self.labels.append((rank, artist))
+            self.labels.append((rank, artist, self.marker_radius.get(layer_id, 0.0)))
 
 
-#: Where a point label may go, tried in turn: (dx, dy) in points before scaling, horizontal alignment.
-POINT_LABEL_SLOTS = ((6, 3, "left", "bottom"), (6, -3, "left", "top"), (-6, 3, "right", "bottom"),
-                     (-6, -3, "right", "top"), (0, 8, "center", "bottom"), (0, -8, "center", "top"))
+#: Where a point label may go, tried in turn: unit offsets (times the marker radius plus a gap) and alignment.
+POINT_LABEL_SLOTS = ((1, 0.3, "left", "bottom"), (1, -0.3, "left", "top"), (-1, 0.3, "right", "bottom"),
+                     (-1, -0.3, "right", "top"), (0, 1, "center", "bottom"), (0, -1, "center", "top"),
+                     (1, 0, "left", "center"), (-1, 0, "right", "center"))
 
 
-def _declutter(fig: Figure, ax: Any, labels: list[tuple[int, Text]], reserved: list[Any], scale: float) -> None:
+def _declutter(fig: Figure, ax: Any, labels: list[tuple[int, Text, float]], reserved: list[Any],
+               scale: float) -> None:
     """Place labels without collisions: point labels try several slots; a label that fits nowhere is hidden.
 
     Kept labels may not overlap each other, the markers, or the reserved boxes (scale bar, north arrow).
@@ -487,11 +491,12 @@ def _declutter(fig: Figure, ax: Any, labels: list[tuple[int, Text]], reserved: l
     renderer = fig.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
     kept = list(reserved)
-    for _, artist in sorted(labels, key=lambda item: item[0]):
+    for _, artist, radius in sorted(labels, key=lambda item: item[0]):
+        reach = radius + 2.5 * scale
         slots = POINT_LABEL_SLOTS if hasattr(artist, "xyann") else ((None, None, None, None),)
         for dx, dy, ha, va in slots:
             if dx is not None:
-                artist.xyann = (dx * scale, dy * scale)
+                artist.xyann = (dx * reach, dy * reach)
                 artist.set_ha(ha)
                 artist.set_va(va)
             bbox = artist.get_window_extent(renderer).expanded(1.04, 1.1)
@@ -524,8 +529,10 @@ def _scale_bar(ax: Any, view: Any, scale: float, lang: str) -> Any:
     ax.text(x0 + km * 1000.0, y0 + height * 1.6, fmt(km), **label_style)
     ax.text(x0 + km * 1000.0 + 0.008 * (maxx - minx), y0 + height / 2, unit,
             **{**label_style, "ha": "left", "va": "center"})
-    return Rectangle((x0 - 0.02 * (maxx - minx), y0 - height), km * 1000.0 + 0.09 * (maxx - minx),
-                     height * 6)
+    backing = Rectangle((x0 - 0.015 * (maxx - minx), y0 - height), km * 1000.0 + 0.065 * (maxx - minx),
+                        height * 5.2, facecolor="white", edgecolor="none", alpha=0.8, zorder=8.5)
+    ax.add_patch(backing)
+    return backing
 
 
 def _north_arrow(ax: Any, scale: float, lang: str) -> None:
@@ -534,6 +541,8 @@ def _north_arrow(ax: Any, scale: float, lang: str) -> None:
     y = sum(ax.get_ylim()) / 2
     angle = math.radians(_true_north_degrees(x, y))
     length = 26 * scale
+    ax.add_patch(Rectangle((0.925, 0.855), 0.05, 0.115, transform=ax.transAxes, facecolor="white",
+                           edgecolor="none", alpha=0.8, zorder=8.5))
     ax.annotate("", xy=(0.95, 0.93), xycoords="axes fraction",
                 xytext=(-math.sin(angle) * length, -math.cos(angle) * length), textcoords="offset points",
                 arrowprops=dict(arrowstyle="-|>", color="#222222", lw=1.4 * scale, mutation_scale=16 * scale),
@@ -669,10 +678,11 @@ def build_figure(scene_id: str, *, town: str | None = None, lang: str = "zh", pa
             subtitle = (f"{TEXT[lang]['zone']}: {zone}. " if lang == "en" else f"{TEXT[lang]['zone']}：{zone}。") \
                 + subtitle
         fig.text(0.022, 0.965, title, fontsize=21 * scale, fontweight="bold", va="top", color="#111111")
-        fig.text(0.022, 0.905, wrap_text(subtitle, 150), fontsize=10 * scale, va="top", color="#333333")
-        fig.add_artist(Line2D([0.022, 0.978], [0.862, 0.862], color="#999999", linewidth=0.6 * scale))
+        fig.text(0.022, 0.912, wrap_text(subtitle, 168), fontsize=10 * scale, va="top", color="#333333",
+                 linespacing=1.25)
+        fig.add_artist(Line2D([0.022, 0.978], [0.853, 0.853], color="#999999", linewidth=0.6 * scale))
 
-        map_box = (0.022, 0.035, 0.655, 0.815)
+        map_box = (0.022, 0.035, 0.655, 0.805)
         ax = fig.add_axes(map_box)
         frame.view = _fit_view(frame.view, map_box[2] * width_mm / (map_box[3] * height_mm))
         ax.set_aspect("equal", adjustable="box")
@@ -711,7 +721,7 @@ def build_figure(scene_id: str, *, town: str | None = None, lang: str = "zh", pa
         reserved_bar = _scale_bar(ax, frame.view, scale, lang)
         _north_arrow(ax, scale, lang)
 
-        panel = fig.add_axes((0.70, 0.035, 0.28, 0.815))
+        panel = fig.add_axes((0.70, 0.035, 0.28, 0.805))
         panel.set_axis_off()
         rows = _legend_rows(frame, painter, catalog, lang, scale)
         legend = panel.legend([r[0] for r in rows], [r[1] for r in rows], loc="upper left",

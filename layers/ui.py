@@ -8,6 +8,8 @@ from urllib.parse import urlencode
 import folium
 import geopandas as gpd
 import streamlit as st
+
+from .assets import localize_assets
 from streamlit_folium import st_folium
 
 from .catalog import get_catalog
@@ -116,7 +118,12 @@ def show_notices(notices: list[str]) -> None:
 
 
 def draw(fmap: folium.Map, *, key: str, height: int = 600, **kwargs: Any) -> None:
-    """Show a folium map with a stable key, sending nothing back to the server."""
+    """Show a folium map with a stable key, sending nothing back to the server.
+
+    Every map passes here, so every map's Leaflet and plugin assets are served by the app itself
+    (anything added after ``build_map``, such as a search highlight or a choropleth, included).
+    """
+    localize_assets(fmap)
     st_folium(fmap, key=key, height=height, use_container_width=True, returned_objects=[], **kwargs)
 
 

@@ -21,7 +21,8 @@ st.session_state[ui.MAP_SUMMARY_KEY] = summary
 if focus is not None:
     st.caption(ui.plain(t("search_found", lang, name=focus.name(lang))))
 st.caption(t("features_shown", lang, n=summary["total"]))
-ui.draw(fmap, key="explorer-map", height=620)
+view = {"center": list(state.center), "zoom": state.zoom or 13} if state.center and not summary["bounds"] else {}
+ui.draw(fmap, key="explorer-map", height=620, **view)
 
 st.caption(t("share", lang))
 st.code(ui.share_text(params), language=None)
