@@ -1,20 +1,21 @@
 """Generated schematic partition of an outline into cells of given areas around given anchor points.
 
-Method (an area-calibrated, anchor-constrained centroidal power diagram). Every cell i is a power
-cell {x : |x - s_i|² - w_i <= |x - s_j|² - w_j for all j} clipped to the outline. For fixed sites s,
-the weights w that give the target areas are found by Newton's method: the areas are the gradient of
-a concave function of w whose Hessian is known in closed form (shared edge length / (2 × site
-distance)), so a few damped steps reach 1e-9. The sites start at the anchors and then move by
-Lloyd's rule (each site toward its cell's centroid), which makes the cells compact. Each move is
-first projected onto the linearised constraint "every anchor lies at least ~150 m inside its own
-cell": the sensitivity of an anchor's distance to each bisector is differentiated through the area
-fit (the weights re-balance when a site moves), and the smallest correction of the Lloyd step that
-satisfies all constraints is a least-distance problem solved with NNLS. This is what lets a small
-cell (岳阳) keep its anchor although larger neighbours' anchors lie ~1 km away: their sites move
-away from it rather than swallowing it. The final cells are built once from a single noded set of
-edges, so neighbours share identical vertices; detached clip slivers go to the neighbour they share
-most boundary with, and the weights are refitted for that. No randomness: the output is bit-for-bit
-reproducible.
+Method: an area-calibrated power diagram whose sites are relaxed for compactness under anchor
+constraints. Cell i is {x : |x - s_i|² - w_i <= |x - s_j|² - w_j for all j}, clipped to the outline.
+1. Weights: for fixed sites s the cell areas are the gradient of a concave function of w whose
+   Hessian is known in closed form (shared edge length / (2 × site distance)), so a few damped
+   Newton steps fit every target area to ~1e-9.
+2. Start: one disk per cell, sized by its target area, pushed apart until the disks barely overlap
+   while each still holds its anchor. With the disk centres as sites and weights = radius², the
+   starting diagram already separates close anchors of small and large units (岳阳, 方松, 中山).
+3. Relaxation: each site moves toward its cell's centroid (Lloyd's rule: compact cells). The move
+   is first corrected by the smallest amount that keeps every anchor >= 150 m inside its own cell
+   to first order (a least-distance problem, solved with NNLS). The anchor-to-edge distances are
+   differentiated through the area fit, so the correction accounts for the weights re-balancing.
+4. Assembly: all shared edges are built once and noded with the outline, so neighbours share
+   identical vertices; a detached clip sliver goes to the neighbour it shares most boundary with,
+   and the weights are refitted (islands stay with their power cell). There is no randomness:
+   same input, same output, bit for bit.
 """
 from __future__ import annotations
 
@@ -35,27 +36,28 @@ __all__ = ["DESIRED_MARGIN_M", "PartitionError", "anchor_margins", "partition_po
 #: Distance (m) the generator tries to keep between an anchor and the edges of its own cell.
 DESIRED_MARGIN_M = 150.0
 
-# Weights are fitted to this relative area error while the sites still move (cheap: Newton).
+# Weights are fitted to this relative area error while the sites still move (~1 m of edge shift)...
 _RELAX_FIT_TOL = 1e-4
 # ...and to this one for the final cells, far below any tolerance a caller would ask for.
 _FINAL_FIT_TOL = 1e-9
+# Starting layout: disks of this fraction of each cell's equal-area radius.
+_DISK_SCALE = 0.7
+_DISK_ITER = 300
 # Lloyd iterations stop once no site wants to move more than this fraction of its cell's radius.
 _CONVERGED_STEP = 0.01
+_MAX_RELAX_ITER = 80
 # No site moves more than this fraction of its cell's radius per iteration (linearisation holds).
 _TRUST = 0.25
 # The projection aims this much beyond the desired margin, so small non-linear effects stay inside.
 _MARGIN_SLACK = 1.2
-_MAX_RELAX_ITER = 120
-_START = 'disk'
-_HOMOTOPY_STEP = 0.05
+# Two sites are kept at least this fraction of the sum of their cells' radii apart.
 _SEPARATION = 0.25
-_SCALED = True
-_PER_SITE = True
-# Starting layout: disks of this fraction of each cell's equal-area radius.
-_DISK_SCALE = 0.7
-_DISK_ITER = 300
-# Rounds of refitting after detached slivers have been handed to a neighbour.
+# Detached pieces up to these fractions of their cell's target are handed to a neighbour; the
+# next, smaller limit is tried if the refit does not settle (see partition_polygon).
+_SLIVER_MAX = (0.25, 0.01, 0.0)
+# Rounds of refitting after slivers have been handed over, and the area error that ends them.
 _SLIVER_ROUNDS = 10
+_SLIVER_ACCEPT = 1e-6
 # Evaluations kept back for the final fit and sliver rounds.
 _FINAL_RESERVE = 60
 
@@ -141,11 +143,11 @@ class _Problem:
         self.span = max(maxx - minx, maxy - miny)
         self.half = 4.0 * self.span
         self.outline = shapely.transform(outline, lambda xy: xy - self.origin)
-        # The relaxation only needs areas and centroids: a lightly simplified outline is several
-        # times faster to clip and moves areas by ~1e-5; the final fit uses the exact outline.
+        # The relaxation only needs areas and centroids: a simplified outline (~33 m on Songjiang)
+        # clips faster. Its targets are rescaled to its own area; the final fit uses the exact one.
         self.rough = shapely.simplify(self.outline, 1e-3 * self.span, preserve_topology=True)
-        shapely.prepare(self.rough)
         self.rough_targets = targets * (self.rough.area / self.outline.area)
+        shapely.prepare(self.rough)
         shapely.prepare(self.outline)
         self.anchors = anchors - self.origin
         self.targets = targets
@@ -154,9 +156,10 @@ class _Problem:
         self.budget = max_iter
         dist = _pairwise_dist(self.anchors)
         np.fill_diagonal(dist, np.inf)
-        # The desired margin cannot exceed about half the distance to the nearest other anchor,
-        # nor be large against the cell itself (small synthetic cases).
-        self.margin = np.minimum(DESIRED_MARGIN_M, np.minimum(0.25 * np.sqrt(targets), 0.35 * dist.min(axis=1)))
+        # Two anchors d apart cannot both keep more than d/2 (0.35 d × _MARGIN_SLACK stays below
+        # that), and a tiny synthetic cell cannot keep 150 m either.
+        self.margin = np.minimum(DESIRED_MARGIN_M,
+                                 np.minimum(0.25 * np.sqrt(targets), 0.35 * dist.min(axis=1)))
 
     def evaluate(self, sites: np.ndarray, weights: np.ndarray, outline: BaseGeometry) -> _Diagram:
         self.budget -= 1
@@ -359,71 +362,65 @@ def _disk_layout(problem: _Problem) -> np.ndarray:
     return centres
 
 
+def _separation_rows(problem: _Problem, sites: np.ndarray):
+    """Linearised "sites i and j stay apart" constraints for pairs that are getting close.
+
+    Sites that come close make their bisector swing wildly with every move, and a pair of sites that
+    swaps sides can no longer keep its two anchors apart.
+    """
+    n = problem.n
+    floor = _SEPARATION * (problem.radius[:, None] + problem.radius[None, :])
+    dist = _pairwise_dist(sites)
+    close = [(int(i), int(j)) for i, j in np.argwhere(dist < 1.5 * floor) if i < j]
+    rows = np.zeros((len(close), 2 * n))
+    for k, (i, j) in enumerate(close):
+        u = (sites[i] - sites[j]) / max(dist[i, j], 1e-300)
+        rows[k, 2 * i:2 * i + 2] = u
+        rows[k, 2 * j:2 * j + 2] = -u
+    values = np.array([dist[i, j] for i, j in close])
+    want = np.array([floor[i, j] for i, j in close])
+    return values, rows, want
+
+
 def _relax(problem: _Problem) -> tuple[np.ndarray, np.ndarray]:
     """Lloyd relaxation of the sites under the anchor constraints; returns (sites, weights)."""
     n, anchors = problem.n, problem.anchors
-    if _START == "disk":
-        sites = _disk_layout(problem)
-        weights = (_DISK_SCALE * problem.radius) ** 2
-        tau = 1.0
-    else:
-        sites = anchors.copy()
-        weights = np.zeros(n)
-        tau = 0.0
-    start_areas = problem.evaluate(sites, weights, problem.rough).areas
-    best = None  # (feasible, min margin ratio, sites, weights)
+    sites = _disk_layout(problem)
+    weights = (_DISK_SCALE * problem.radius) ** 2
+    # Site moves are measured in units of each cell's radius: big cells' sites may move further.
+    unit = np.repeat(problem.radius, 2)
+    best = (False, -math.inf, sites, weights)  # (feasible, min margin ratio, sites, weights)
     for _ in range(_MAX_RELAX_ITER):
         if problem.budget < _FINAL_RESERVE:
             break
-        aim = (1.0 - tau) * start_areas + tau * problem.rough_targets
-        weights, diag = _fit_weights(problem, sites, weights, aim, problem.rough, _RELAX_FIT_TOL)
+        weights, diag = _fit_weights(problem, sites, weights, problem.rough_targets, problem.rough,
+                                     _RELAX_FIT_TOL)
         g = _bisector_margins(sites, weights, anchors)
         ratio = float((g.min(axis=1) / problem.margin).min())
         feasible = ratio >= 1.0
         # Later feasible states are more compact; before feasibility, keep the least violating one.
-        if tau == 1.0 and (best is None or feasible or (not best[0] and ratio > best[1])):
+        if feasible or (not best[0] and ratio > best[1]):
             best = (feasible, ratio, sites.copy(), weights.copy())
-        lloyd = _centroids(diag.clipped, sites) - sites
+        # While some anchor is too close to (or beyond) an edge, only restore feasibility: a Lloyd
+        # step that the constraints must then undo would waste the trust region.
+        lloyd = _centroids(diag.clipped, sites) - sites if feasible else np.zeros_like(sites)
+        step = lloyd
         near = g < 1.5 * problem.margin[:, None] + 0.5 * problem.radius[:, None]
         pairs = [(int(i), int(j)) for i, j in np.argwhere(near)]
-        # While some anchor is too close to (or beyond) an edge, only restore feasibility: a Lloyd
-        # step that the constraints must undo wastes the trust region.
-        base = lloyd if feasible else np.zeros_like(lloyd)
-        step = base
         if pairs:
             values, grads = _margin_gradients(diag, anchors, pairs)
-            want = np.array([_MARGIN_SLACK * problem.margin[i] for i, _ in pairs])
-            # Sites that come close to each other make bisectors swing wildly (and a pair of sites
-            # that swaps sides can never separate its anchors again): keep them apart.
-            sep_min = _SEPARATION * (problem.radius[:, None] + problem.radius[None, :])
-            dist = _pairwise_dist(sites)
-            close = [(i, j) for i, j in np.argwhere(dist < 1.5 * sep_min) if i < j]
-            if close:
-                rows = np.zeros((len(close), 2 * n))
-                for k, (i, j) in enumerate(close):
-                    u = (sites[i] - sites[j]) / max(dist[i, j], 1e-300)
-                    rows[k, 2 * i:2 * i + 2] = u
-                    rows[k, 2 * j:2 * j + 2] = -u
-                grads = np.vstack([grads, rows])
-                values = np.concatenate([values, [dist[i, j] for i, j in close]])
-                want = np.concatenate([want, [sep_min[i, j] for i, j in close]])
-            # Measure moves relative to each cell's size: big cells' sites may move further.
-            scale = np.repeat(problem.radius, 2) if _SCALED else np.ones(2 * n)
-            correction = _least_distance(grads * scale[None, :], want - values - grads @ base.ravel())
+            want = _MARGIN_SLACK * problem.margin[[i for i, _ in pairs]]
+            sep_values, sep_rows, sep_want = _separation_rows(problem, sites)
+            values = np.concatenate([values, sep_values])
+            grads = np.vstack([grads, sep_rows])
+            want = np.concatenate([want, sep_want])
+            correction = _least_distance(grads * unit, want - values - grads @ lloyd.ravel())
             if correction is not None:
-                step = base + (correction * scale).reshape(n, 2)
+                step = lloyd + (correction * unit).reshape(n, 2)
         length = np.hypot(step[:, 0], step[:, 1]) / problem.radius
-        if tau == 1.0 and feasible and length.max() < _CONVERGED_STEP:
+        if feasible and length.max() < _CONVERGED_STEP:
             break
-        if feasible:
-            tau = min(1.0, tau + _HOMOTOPY_STEP)
-        if _PER_SITE:
-            step = step * np.minimum(1.0, _TRUST / np.maximum(length, 1e-300))[:, None]
-        else:
-            step = step * min(1.0, _TRUST / max(length.max(), 1e-300))
-        sites = sites + step
-    if best is None:
-        best = (False, -np.inf, sites, weights)
+        sites = sites + step * np.minimum(1.0, _TRUST / np.maximum(length, 1e-300))[:, None]
     return best[2], best[3]
 
 
@@ -463,10 +460,11 @@ def _shared_edges(problem: _Problem, cells) -> list[shapely.LineString]:
     return [shapely.LineString([glob[a], glob[b]]) for a, b in sorted(keys)]
 
 
-def _assemble(problem: _Problem, outline: BaseGeometry, diag: _Diagram):
+def _assemble(problem: _Problem, outline: BaseGeometry, diag: _Diagram, sliver_max: float):
     """Final cells (caller's CRS) from the exact diagram: faces of the noded edge set, slivers moved.
 
-    Returns (cells, their areas).
+    Detached pieces up to ``sliver_max`` × their cell's target go to the neighbouring cell they
+    share most boundary with. Returns (cells, their areas).
     """
     n = problem.n
     lines = [shapely.boundary(outline)] + _shared_edges(problem, diag.cells)
@@ -487,9 +485,10 @@ def _assemble(problem: _Problem, outline: BaseGeometry, diag: _Diagram):
         main[i] = hit[0] if hit else int(own[np.argmax(shapely.area(faces[own]))])
     owner = label.copy()
     bounds = shapely.boundary(faces)
+    face_area = shapely.area(faces)
     for f in range(len(faces)):
         i = label[f]
-        if main[i] == f:
+        if main[i] == f or face_area[f] > sliver_max * problem.targets[i]:
             continue
         shared = shapely.length(shapely.intersection(bounds[f], bounds))
         shared[label == i] = 0.0
@@ -505,7 +504,7 @@ def _assemble(problem: _Problem, outline: BaseGeometry, diag: _Diagram):
             cells.append(mine[0])
         else:
             cells.append(shapely.union_all(mine))
-    areas = np.array([shapely.area(faces[owner == i]).sum() for i in range(n)])
+    areas = np.array([face_area[owner == i].sum() for i in range(n)])
     return cells, areas
 
 
@@ -542,8 +541,8 @@ def _validate(outline, anchors, targets, tolerance) -> tuple[np.ndarray, np.ndar
     if not isinstance(outline, (Polygon, MultiPolygon)) or outline.is_empty or not outline.is_valid:
         raise PartitionError("The outline must be a valid, non-empty Polygon or MultiPolygon.")
     if len(anchors) != len(targets) or not anchors:
-        raise PartitionError(f"Need one target per anchor and at least one cell; got {len(anchors)} anchors "
-                             f"and {len(targets)} targets.")
+        raise PartitionError(f"Need one target per anchor and at least one cell; got {len(anchors)} "
+                             f"anchors and {len(targets)} targets.")
     if not 0.0 < tolerance < 1.0:
         raise PartitionError(f"tolerance must lie in (0, 1), got {tolerance!r}.")
     pts = np.array([[p.x, p.y] for p in anchors], dtype=float)
@@ -554,17 +553,19 @@ def _validate(outline, anchors, targets, tolerance) -> tuple[np.ndarray, np.ndar
                              f"{[float(tgt[i]) for i in bad]}.")
     outside = [i for i, p in enumerate(anchors) if not outline.contains(p)]
     if outside:
-        raise PartitionError("Anchors must lie inside the outline; cells " + ", ".join(
-            f"{i} (anchor {outline.boundary.distance(anchors[i]):.1f} m from the outline)" for i in outside) + " do not.")
+        where = ", ".join(f"cell {i} (anchor {outline.boundary.distance(anchors[i]):.1f} m outside)"
+                          for i in outside)
+        raise PartitionError(f"Every anchor must lie inside the outline; {where}.")
     dist = _pairwise_dist(pts)
     np.fill_diagonal(dist, np.inf)
-    twins = sorted({tuple(sorted((int(i), int(j)))) for i, j in np.argwhere(dist < 1e-6 * math.sqrt(outline.area))})
+    twins = sorted({(int(min(i, j)), int(max(i, j)))
+                    for i, j in np.argwhere(dist < 1e-6 * math.sqrt(outline.area))})
     if twins:
         raise PartitionError(f"Cells {twins} have the same anchor; each cell needs its own point.")
     mismatch = abs(tgt.sum() - outline.area) / outline.area
     if mismatch > 0.1 * tolerance:
-        raise PartitionError(f"Target areas sum to {tgt.sum():.6g} but the outline's area is {outline.area:.6g} "
-                             f"(relative mismatch {mismatch:.2%}); scale the targets first.")
+        raise PartitionError(f"Target areas sum to {tgt.sum():.6g} but the outline's area is "
+                             f"{outline.area:.6g} (relative mismatch {mismatch:.2%}); scale the targets first.")
     return pts, tgt
 
 
@@ -596,8 +597,9 @@ def partition_polygon(
     -------
     list of Polygon or MultiPolygon
         Cells in the order of ``anchors``. They tile the outline exactly: neighbours share identical
-        vertices. A cell is a MultiPolygon only if it holds a part of the outline that touches no
-        other cell (e.g. an island).
+        vertices. A cell is a MultiPolygon only where a detached piece could not be handed to a
+        neighbour: an island touching no other cell, or a piece whose hand-over keeps the areas from
+        settling.
 
     Raises
     ------
@@ -612,27 +614,33 @@ def partition_polygon(
     problem = _Problem(outline, pts, tgt, max_iter)
     sites, weights = _relax(problem)
 
-    # Exact outline: refit, build, and refit again while moved slivers shift some areas. The sliver
-    # sizes depend only weakly on the weights, so this fixed-point iteration contracts quickly.
-    aim = tgt.copy()
+    # Exact outline: refit, build, and refit again while moved slivers shift some areas; the sliver
+    # sizes depend only weakly on the weights, so this fixed-point iteration usually contracts fast.
+    # A large piece that is detached for one edge position and attached for the next makes it
+    # flip-flop instead: then only tiny slivers move, and as a last resort none (exact areas, but a
+    # MultiPolygon cell).
     best = None
-    for _ in range(_SLIVER_ROUNDS):
-        weights, diag = _fit_weights(problem, sites, weights, aim, problem.outline, _FINAL_FIT_TOL)
-        cells, areas = _assemble(problem, outline, diag)
-        worst = float((np.abs(areas - tgt) / tgt).max())
-        if best is None or worst < best[0]:
-            best = (worst, cells, areas)
-        if worst <= min(0.05 * tolerance, 1e-6) or problem.budget <= 0:
+    for sliver_max in _SLIVER_MAX:
+        aim = tgt.copy()
+        for _ in range(_SLIVER_ROUNDS):
+            weights, diag = _fit_weights(problem, sites, weights, aim, problem.outline, _FINAL_FIT_TOL)
+            cells, areas = _assemble(problem, outline, diag, sliver_max)
+            worst = float((np.abs(areas - tgt) / tgt).max())
+            if best is None or worst < best[0]:
+                best = (worst, cells, areas)
+            if worst <= _SLIVER_ACCEPT or problem.budget <= 0:
+                break
+            aim = np.maximum(aim - (areas - tgt), 1e-3 * tgt)
+        if best[0] <= 0.2 * tolerance or problem.budget <= 0:
             break
-        aim = np.maximum(aim - (areas - tgt), 1e-3 * tgt)
     _, cells, areas = best
 
     cells = [_as_output(c) for c in cells]
     err = (areas - tgt) / tgt
     failures = [f"cell {i}: area off by {err[i]:+.2%}" for i in np.flatnonzero(np.abs(err) > tolerance)]
     margins = anchor_margins(cells, anchors)
-    failures += [f"cell {i}: anchor {-m:.1f} m outside its cell" for i, m in enumerate(margins) if m <= 0.0]
+    failures += [f"cell {i}: anchor {abs(m):.1f} m outside its cell" for i, m in enumerate(margins) if m <= 0.0]
     if failures:
-        raise PartitionError("Schematic partition failed (tolerance %.2g%%, %d power-diagram evaluations): %s."
-                             % (100 * tolerance, max_iter - problem.budget, "; ".join(failures)))
+        raise PartitionError(f"Schematic partition failed (tolerance {tolerance:.2%}, "
+                             f"{max_iter - problem.budget} power-diagram evaluations): {'; '.join(failures)}.")
     return cells
