@@ -8,10 +8,9 @@ from urllib.parse import urlencode
 import folium
 import geopandas as gpd
 import streamlit as st
-
-from .assets import localize_assets
 from streamlit_folium import st_folium
 
+from .assets import localize_assets
 from .catalog import get_catalog
 from .filters import FILTER_KEYS, LayerFilter, filter_layers, filter_options
 from .i18n import LANGS, t
@@ -38,6 +37,14 @@ PAGES = (("app.py", "page_home"), ("pages/1_地图_Map.py", "page_map"), ("pages
 def cached_layers(layer_ids: tuple[str, ...]):
     """Load layers once per process, keyed by the tuple of ids (never by a GeoDataFrame)."""
     return load_layers(layer_ids)
+
+
+@st.cache_data(show_spinner=False)
+def cached_indicators():
+    """The plan's headline indicators, read once per process."""
+    from .tables import read_indicators
+
+    return read_indicators()
 
 
 def all_layers() -> tuple[dict[str, gpd.GeoDataFrame], dict[str, str]]:
@@ -236,6 +243,13 @@ def map_view(layers: Mapping[str, gpd.GeoDataFrame], state: MapState, *, focus: 
             fmap.fit_bounds(bounds)
     features = {k: len(v) for k, v in filtered.items() if k in state.layers}
     return fmap, {"features": features, "total": sum(features.values()), "bounds": bounds}
+
+
+def view_kwargs(state: MapState, summary: Mapping[str, Any]) -> dict[str, Any]:
+    """Centre and zoom for ``st_folium`` from a shared link, unless the map already zooms to a search or town."""
+    if state.center and not summary["bounds"]:
+        return {"center": list(state.center), "zoom": state.zoom or 13}
+    return {}
 
 
 def search_box(layer_ids: tuple[str, ...], lang: str) -> GazetteerEntry | None:

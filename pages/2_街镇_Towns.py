@@ -6,6 +6,7 @@ from layers import ui
 from layers.catalog import get_catalog
 from layers.choropleth import choropleth_map, legend_frame
 from layers.i18n import t
+from layers.tables import town_facts_table
 from layers.stats import SCHEMES, STATISTICS, compare_towns, town_contents
 
 lang = ui.chrome("page_towns")
@@ -46,18 +47,10 @@ with right:
 st.header(t("detail", lang))
 codes = list(table.index)
 code = st.selectbox(t("choose_town", lang), codes, key="w_detail", format_func=lambda c: town_name[c])
-towns = layers["towns"]
-row = towns[towns["code"].astype(str) == code].iloc[0]
-facts = ["type", "employment_2023", "residents_committees_2022", "village_committees_2022", "villages_2022",
-         "population_2020", "area_official_km2", "area_year", "area_grade", "area_note", "facts_source", "accuracy"]
-fact_rows = [{"": catalog.label(f, lang), "value": catalog.value_label(f, str(row.get(f)), lang)
-              if pd.notna(row.get(f)) and str(row.get(f)) != "" else t("missing", lang)} for f in facts]
-fact_rows.append({"": t("zone", lang), "value": str(row.get("zone_name_en" if lang == "en" else "zone_name_zh"))})
-fact_rows.append({"": t("plan_ref", lang), "value": str(row.get("fyp_zone_ref"))})
 d1, d2 = st.columns(2)
 with d1:
     st.subheader(t("facts", lang))
-    st.dataframe(pd.DataFrame(fact_rows), hide_index=True)
+    st.dataframe(town_facts_table(catalog, layers["towns"], code, lang), hide_index=True)
 with d2:
     st.subheader(t("contents", lang))
     contents = town_contents(layers, code)

@@ -1,10 +1,10 @@
 """Plan page: the structure elements and zones explained, and the 21 headline indicators (layout only)."""
-import pandas as pd
 import streamlit as st
 
-from layers import paths, ui
+from layers import ui
 from layers.catalog import get_catalog
 from layers.i18n import t
+from layers.tables import indicators_table
 
 lang = ui.chrome("page_plan")
 catalog = get_catalog()
@@ -28,10 +28,5 @@ with right:
                 st.caption(f"{t('plan_ref', lang)}: {rec.get('plan_ref', '')}")
 
 st.header(t("indicators", lang))
-indicators = pd.read_csv(paths.CURATION_DIR / "indicators.csv", dtype=str, keep_default_na=False)
-indicators["value_2020"] = indicators["value_2020"].replace("", t("missing", lang))
-st.dataframe(indicators.rename(columns={
-    "no": t("ind_no", lang), "name_zh": t("ind_name", lang), "unit": t("ind_unit", lang),
-    "kind": t("ind_kind", lang), "target_2025": t("ind_target", lang), "plan_ref": t("ind_ref", lang),
-    "value_2020": t("ind_2020", lang), "value_2020_ref": t("ind_2020_ref", lang)}), hide_index=True)
+st.dataframe(indicators_table(ui.cached_indicators(), lang), hide_index=True)
 st.caption(t("ind_note", lang))

@@ -1,0 +1,39 @@
+"""Page tables built below Streamlit: real data, missing values said to be missing."""
+from layers.i18n import t
+from layers.tables import (accuracy_table, catalogue_table, indicators_table, read_indicators,
+                           town_facts_table, undrawn_lines_table)
+
+
+def test_undrawn_lines_table_lists_every_undrawn_line(catalog):
+    table = undrawn_lines_table(catalog, "en")
+    expected = sum(len(s.undrawn) for s in catalog.layers)
+    assert len(table) == expected and expected >= 7
+    assert "JQSJ" in set(table[catalog.label("line_id", "en")])
+
+
+def test_catalogue_table_counts_features_and_leaves_failed_layers_empty(catalog, layers):
+    partial = {k: v for k, v in layers.items() if k != "parks"}
+    table = catalogue_table(catalog, partial, "zh").set_index(t("col_layer", "zh"))
+    counts = table[t("col_features", "zh")]
+    assert counts[catalog.layer("stations").title("zh")] == len(layers["stations"])
+    assert counts.isna()[catalog.layer("parks").title("zh")]
+
+
+def test_accuracy_table_covers_the_vocabulary(catalog):
+    assert len(accuracy_table(catalog, "en")) == 5
+
+
+def test_town_facts_show_missing_population_as_missing(catalog, layers):
+    table = town_facts_table(catalog, layers["towns"], "310117107", "en").set_index("")
+    assert table.loc[catalog.label("population_2020", "en"), "value"] == t("missing", "en")
+    assert table.loc[catalog.label("employment_2023", "en"), "value"] == "84087"
+    chedun = town_facts_table(catalog, layers["towns"], "310117104", "zh").set_index("")
+    assert chedun.loc[t("zone", "zh"), "value"].startswith("未纳入")
+
+
+def test_indicators_table_has_21_rows_and_marks_missing_2020_values():
+    raw = read_indicators()
+    shown = indicators_table(raw, "zh")
+    assert len(shown) == 21
+    missing = (raw["value_2020"] == "").sum()
+    assert (shown[t("ind_2020", "zh")] == t("missing", "zh")).sum() == missing > 0
