@@ -9,7 +9,7 @@ import sys
 from .errors import SongjiangMapError
 
 #: Modules that contribute a sub-command through ``add_command(subparsers)``; each sets ``func``.
-COMMAND_MODULES = ("build", "export", "import_towns", "present")
+COMMAND_MODULES = ("build", "export", "import_towns", "present", "refresh_osm")
 
 
 def _cmd_build(args: argparse.Namespace) -> int:

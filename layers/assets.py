@@ -49,6 +49,11 @@ VENDORED: dict[str, str | None] = {
         "leaflet-measure/leaflet-measure.min.js",
     "https://cdn.jsdelivr.net/gh/ljagis/leaflet-measure@2.1.7/dist/leaflet-measure.min.css":
         "leaflet-measure/leaflet-measure.css",
+    # folium.plugins.GroupedLayerControl (npm leaflet-groupedlayercontrol@0.6.1): the layer control's groups
+    "https://cdnjs.cloudflare.com/ajax/libs/leaflet-groupedlayercontrol/0.6.1/leaflet.groupedlayercontrol.min.js":
+        "leaflet-groupedlayercontrol/leaflet.groupedlayercontrol.min.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/leaflet-groupedlayercontrol/0.6.1/leaflet.groupedlayercontrol.min.css":
+        "leaflet-groupedlayercontrol/leaflet.groupedlayercontrol.min.css",
 }
 
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)""")

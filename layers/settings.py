@@ -33,3 +33,50 @@ HUB_CORE_AREA_KM2 = 2.47
 
 #: Official area of the district (km²), for comparison with the outline's computed area.
 DISTRICT_OFFICIAL_AREA_KM2 = 604.64
+
+# ---- Importing town boundaries (layers/import_towns.py, layers/refresh_osm.py) -------------------------------
+#: Largest boundary file accepted, checked before any parsing (bytes); a zip may not unpack to more either.
+IMPORT_MAX_BYTES = 50 * 1024 * 1024
+#: A feature with less than this share of its area inside the outline (buffered by IMPORT_NEAR_M) is rejected.
+IMPORT_MIN_INSIDE_SHARE = 0.5
+IMPORT_NEAR_M = 1000.0
+#: A file none of whose features comes this close to the district (m) is refused as a whole (wrong CRS?).
+IMPORT_FAR_M = 20000.0
+#: Strips of the remainder narrower than twice this (m) are slivers, handed to a neighbouring unit.
+IMPORT_SLIVER_WIDTH_M = 25.0
+#: Detached parts of an imported unit smaller than this (km²) are handed to a neighbour like slivers.
+IMPORT_CRUMB_KM2 = 0.05
+#: Overlaps between imported units and gaps (pieces claimed by no unit) are listed from this size on (m²).
+IMPORT_REPORT_MIN_M2 = 100.0
+#: GCJ-02 check: the file is suspected to be GCJ-02 declared as WGS84 when shifting it back (GCJ-02 → WGS84)
+#: leaves less than this share of the imported area outside the outline and gains at least IMPORT_GCJ02_MIN_GAIN_KM2.
+IMPORT_GCJ02_RATIO = 0.5
+IMPORT_GCJ02_MIN_GAIN_KM2 = 0.2
+#: Overpass API endpoint and timeout (s) for ``python -m layers refresh-osm``.
+OVERPASS_URL = "https://overpass-api.de/api/interpreter"
+OVERPASS_TIMEOUT_S = 90
+#: OSM relation of 松江区 (the district) whose township-level units the refresh fetches.
+OSM_DISTRICT_NAME = "松江区"
+
+# ---- Meeting mode (layers/present.py, layers/meeting.py) ------------------------------------------------------
+#: The town of the close-up in the meeting pack and on the Present page when none is given: 九亭镇 (Line 9,
+#: several parks, in the 产城融合示范片区).
+PACK_TOWN = "310117107"
+#: Worker processes drawing the pack's PNG/PDF pages (at most CPUs - 1; 1 = in this process).
+PACK_WORKERS = 4
+#: Web scene maps: zoom step when fitting the scene (finer than Leaflet's 1, so the scene fills the screen).
+SCENE_ZOOM_SNAP = 0.25
+#: Web scene maps: room (px) kept free of data for the title panel and legend (left), the note (right).
+SCENE_PADDING_TOP_LEFT = (250, 90)
+SCENE_PADDING_BOTTOM_RIGHT = (200, 30)
+#: Height (px) of the scene map on the Present page.
+PRESENT_MAP_HEIGHT = 700
+
+# ---- Basemaps (layers/render.py) --------------------------------------------------------------------------------
+#: Environment variable holding a 天地图 key (32 hex digits); the 天地图 basemap is offered only when it is set.
+TIANDITU_KEY_ENV = "TIANDITU_KEY"
+
+# ---- Display (layers/simplify.py) -------------------------------------------------------------------------------
+#: Tolerance (m, EPSG:4549) of the drawn copies of towns, zones and the district: under a pixel at zoom 13
+#: (~19 m/px at 31° N); files, filters, statistics and exports keep the full geometry.
+DISPLAY_SIMPLIFY_M = 15.0

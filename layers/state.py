@@ -147,6 +147,18 @@ def _parse_zoom(text: str) -> int | None:
     return zoom if ZOOM_RANGE[0] <= zoom <= ZOOM_RANGE[1] else None
 
 
+def view_from_params(params: Mapping[str, Any]) -> tuple[tuple[float, float] | None, int | None]:
+    """Centre and zoom from ``c``/``z`` (as written by the map when the user pans); None for what is absent or bad."""
+    def first(key: str) -> str | None:
+        value = params.get(key)
+        if isinstance(value, (list, tuple)):
+            value = value[0] if value else None
+        return value if isinstance(value, str) and len(value) <= MAX_VALUE_CHARS else None
+
+    c, z = first("c"), first("z")
+    return (_parse_centre(c) if c else None), (_parse_zoom(z) if z else None)
+
+
 def state_from_params(params: Mapping[str, Any], *, town_codes_known: frozenset[str] | None = None
                       ) -> tuple[MapState, list[str]]:
     """Rebuild a :class:`MapState` from URL parameters, keeping what is valid and dropping the rest.
@@ -207,9 +219,9 @@ def state_from_params(params: Mapping[str, Any], *, town_codes_known: frozenset[
 
     take("lang", lambda v: v if v in LANGS else None)
     lang = kwargs.get("lang", DEFAULT_LANG)
-    from .render import BASEMAPS
+    from .render import basemaps
 
-    take("basemap", lambda v: v if v in BASEMAPS else None)
+    take("basemap", lambda v: v if v in basemaps() else None)
     known_codes = town_codes() if town_codes_known is None else town_codes_known
     take("town", lambda v: v if _TOWN_CODE.fullmatch(v) and v in known_codes else None)
     take("c", _parse_centre)

@@ -16,6 +16,25 @@ TOWN_FACT_FIELDS = ("type", "employment_2023", "residents_committees_2022", "vil
                     "area_note", "facts_source", "accuracy")
 
 
+def headline_figures(lang: str) -> list[dict[str, str]]:
+    """The home page's headline figures (``geodata/curation/headlines.csv``): label with year, value with unit,
+    and the source line (plan title and line references)."""
+    import csv
+
+    from .catalog import get_catalog
+
+    plan = get_catalog().meta["plan_en" if lang == "en" else "plan_zh"]
+    with open(paths.CURATION_DIR / "headlines.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    out = []
+    for row in rows:
+        label = row[f"label_{lang}"]
+        year = t("fig_target", lang, year=row["year"]) if row["kind"] == "target" else f"{row['year']} "
+        out.append({"key": row["key"], "label": year + label, "value": f"{row['value']} {row[f'unit_{lang}']}",
+                    "source": t("fig_source", lang, plan=plan, ref=row["plan_ref"])})
+    return out
+
+
 def undrawn_lines_table(catalog: Catalog, lang: str) -> pd.DataFrame:
     """Lines the plan names but the map does not draw, with status, reference and reason (labelled columns)."""
     rows = [dict(u) for spec in catalog.layers for u in spec.undrawn]

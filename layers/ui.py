@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from functools import partial
 from typing import Any, Mapping
 from urllib.parse import urlencode
 
@@ -10,14 +11,19 @@ import geopandas as gpd
 import streamlit as st
 from streamlit_folium import st_folium
 
+from . import settings
 from .assets import localize_assets
 from .catalog import get_catalog
+from .errors import SongjiangMapError
 from .filters import FILTER_KEYS, LayerFilter, filter_layers, filter_options
 from .i18n import LANGS, t
 from .load import load_layers
-from .render import BASEMAPS, build_map
+from .meeting import (MIME, PACK_FORMATS, SceneChoice, SceneText, build_scene_map, choose_scene, scene_bytes,
+                      scene_file_name, scene_ids, scene_text, step_scene)
+from .render import ViewToUrl, basemaps, build_map, safe_text
 from .search import GazetteerEntry, build_gazetteer, search_places
-from .state import MapState, state_from_params, state_to_params
+from .state import CENTRE_DECIMALS, MapState, state_from_params, state_to_params, view_from_params
+from .simplify import display_copies, with_display_geometry
 from .stats import town_statistics
 
 #: Session key holding the language chosen on any page (shared by all pages).
@@ -27,7 +33,8 @@ MAP_SUMMARY_KEY = "map_summary"
 _MD_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
 
 PAGES = (("app.py", "page_home"), ("pages/1_地图_Map.py", "page_map"), ("pages/2_街镇_Towns.py", "page_towns"),
-         ("pages/3_规划_Plan.py", "page_plan"), ("pages/4_数据_Data.py", "page_data"))
+         ("pages/3_规划_Plan.py", "page_plan"), ("pages/4_数据_Data.py", "page_data"),
+         ("pages/5_演示_Present.py", "pres_page"))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -37,6 +44,13 @@ PAGES = (("app.py", "page_home"), ("pages/1_地图_Map.py", "page_map"), ("pages
 def cached_layers(layer_ids: tuple[str, ...]):
     """Load layers once per process, keyed by the tuple of ids (never by a GeoDataFrame)."""
     return load_layers(layer_ids)
+
+
+@st.cache_data(show_spinner=False)
+def cached_display_layers(layer_ids: tuple[str, ...]):
+    """Drawing copies of the layers (towns simplified as a coverage; zones and district re-dissolved)."""
+    layers, _ = cached_layers(layer_ids)
+    return display_copies(layers)
 
 
 @st.cache_data(show_spinner=False)
@@ -91,12 +105,15 @@ def _on_lang_change() -> None:
     st.query_params["lang"] = st.session_state[LANG_KEY]
 
 
-def chrome(page_key: str) -> str:
-    """Page config and the language switch in the sidebar (the page list is Streamlit's own); returns the language."""
+def chrome(page_key: str, *, sidebar: str = "auto") -> str:
+    """Page config and the language switch in the sidebar (the page list is Streamlit's own); returns the language.
+
+    ``sidebar`` is the sidebar's initial state ("auto", "expanded" or "collapsed").
+    """
     catalog = get_catalog()
     lang = current_lang()
     title = catalog.meta["title_en" if lang == "en" else "title_zh"]
-    st.set_page_config(page_title=f"{t(page_key, lang)} · {title}", layout="wide")
+    st.set_page_config(page_title=f"{t(page_key, lang)} · {title}", layout="wide", initial_sidebar_state=sidebar)
     with st.sidebar:
         st.session_state["_lang_widget"] = lang
         st.radio(t("language", lang), LANGS, key="_lang_widget", horizontal=True, on_change=_on_lang_change,
@@ -107,9 +124,25 @@ def chrome(page_key: str) -> str:
 
 
 def page_links(lang: str) -> None:
-    """Links to every page (only valid when app.py is the entry point, as under ``streamlit run app.py``)."""
+    """Links to every page but the home page (valid under :func:`navigation`, as under ``streamlit run app.py``)."""
     for path, key in PAGES:
-        st.page_link(path, label=t(key, lang))
+        if path != "app.py":
+            st.page_link(path, label=t(key, lang))
+
+
+def page_route(path: str) -> str:
+    """URL path of a page file: its name without the number prefix (``pages/1_地图_Map.py`` → ``地图_Map``)."""
+    stem = path.rsplit("/", 1)[-1].removesuffix(".py")
+    return stem.split("_", 1)[1] if stem.split("_", 1)[0].isdigit() else stem
+
+
+def navigation(home: Any) -> None:
+    """Run the multipage app: ``home`` (a callable in app.py) and the page files of :data:`PAGES`, labelled in
+    the session's language (so the sidebar reads 首页 / Home rather than the entry file's name)."""
+    lang = current_lang()
+    pages = [st.Page(home, title=t("page_home", lang), default=True)]
+    pages += [st.Page(path, title=t(key, lang), url_path=page_route(path)) for path, key in PAGES if path != "app.py"]
+    st.navigation(pages).run()
 
 
 def show_load_errors(errors: Mapping[str, str], lang: str = "zh") -> None:
@@ -162,10 +195,10 @@ def initial_state() -> MapState:
 
 
 def option_label(key: str, value: str, layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> str:
-    """Human label of a filter option (coded values through the catalogue, zones/towns by name)."""
+    """Human label of a filter option (coded values through the catalogue; zones, towns and lines by name)."""
     catalog = get_catalog()
-    if key in ("zone", "town"):
-        frame = layers.get("zones" if key == "zone" else "towns")
+    if key in ("zone", "town", "rail_line"):
+        frame = layers.get({"zone": "zones", "town": "towns", "rail_line": "rail_lines"}[key])
         if frame is not None:
             hit = frame[frame["id"].astype(str) == value]
             if len(hit):
@@ -181,8 +214,11 @@ def map_controls(state0: MapState, layers: Mapping[str, gpd.GeoDataFrame], lang:
     options = filter_options(layers)
     with st.sidebar:
         st.header(t("controls", lang))
-        basemap = st.selectbox(t("basemap", lang), list(BASEMAPS), key="w_basemap",
-                               format_func=lambda b: BASEMAPS[b].label_en if lang == "en" else BASEMAPS[b].label_zh)
+        offered = basemaps()
+        if st.session_state.get("w_basemap") not in offered:
+            st.session_state["w_basemap"] = "none"
+        basemap = st.selectbox(t("basemap", lang), list(offered), key="w_basemap",
+                               format_func=lambda b: offered[b].label_en if lang == "en" else offered[b].label_zh)
         shown = st.multiselect(t("layers", lang), list(catalog.layer_ids), key="w_layers",
                                format_func=lambda i: catalog.layer(i).title(lang))
         st.subheader(t("filters", lang))
@@ -197,8 +233,11 @@ def map_controls(state0: MapState, layers: Mapping[str, gpd.GeoDataFrame], lang:
             st.session_state["w_focus"] = ""
         town = st.selectbox(t("town_focus", lang), towns, key="w_focus",
                             format_func=lambda v: t("no_town", lang) if not v else option_label("town", v, layers, lang))
+    # The map writes c/z into the address when the user pans (render.ViewToUrl); keep what it last wrote.
+    center, zoom = view_from_params(st.query_params.to_dict())
     return MapState(lang=lang, layers=tuple(i for i in catalog.layer_ids if i in shown), basemap=basemap,
-                    filters=LayerFilter(**chosen), town=town or None, center=state0.center, zoom=state0.zoom)
+                    filters=LayerFilter(**chosen), town=town or None, center=center or state0.center,
+                    zoom=zoom or state0.zoom)
 
 
 def sync_url(state: MapState) -> dict[str, str]:
@@ -214,14 +253,18 @@ def share_text(params: Mapping[str, str]) -> str:
     return "?" + urlencode(params)
 
 
-def map_view(layers: Mapping[str, gpd.GeoDataFrame], state: MapState, *, focus: GazetteerEntry | None = None
-             ) -> tuple[folium.Map, dict[str, Any]]:
+def map_view(layers: Mapping[str, gpd.GeoDataFrame], state: MapState, *, focus: GazetteerEntry | None = None,
+             display: Mapping[str, gpd.GeoDataFrame] | None = None) -> tuple[folium.Map, dict[str, Any]]:
     """Filter the layers, build the map and zoom to ``focus`` (or the state's town); pure of Streamlit.
 
-    Returns the map and a summary: ``features`` (per visible layer), ``total`` and ``bounds`` zoomed to (or None).
+    ``display`` (from :func:`layers.simplify.display_copies`) supplies simplified geometry to draw; filters
+    always run on the full geometry. Returns the map and a summary: ``features`` (per visible layer),
+    ``total`` and ``bounds`` zoomed to (or None).
     """
     filtered = filter_layers(layers, state.filters)
-    fmap = build_map(filtered, lang=state.lang, basemap=state.basemap, visible=state.layers)
+    drawn = with_display_geometry(filtered, display) if display is not None else filtered
+    fmap = build_map(drawn, lang=state.lang, basemap=state.basemap, visible=state.layers)
+    ViewToUrl(decimals=CENTRE_DECIMALS).add_to(fmap)
     bounds = None
     if focus is not None:
         bounds = focus.folium_bounds
@@ -230,7 +273,7 @@ def map_view(layers: Mapping[str, gpd.GeoDataFrame], state: MapState, *, focus: 
         if north - south < 1e-6 and east - west < 1e-6:  # a point: a small box around it
             bounds = [[south - 0.005, west - 0.005], [north + 0.005, east + 0.005]]
         folium.Rectangle(bounds, color="#e31a1c", weight=3, fill=False, dash_array="6 4",
-                         tooltip=focus.name(state.lang)).add_to(fmap)
+                         tooltip=safe_text(focus.name(state.lang))).add_to(fmap)
         fmap.fit_bounds(bounds)
     elif state.town is not None and "towns" in layers:
         towns = layers["towns"]
@@ -266,3 +309,221 @@ def search_box(layer_ids: tuple[str, ...], lang: str) -> GazetteerEntry | None:
                             format_func=lambda i: hits[i].name(lang))
         return hits[pick if pick is not None and pick < len(hits) else 0]
     return hits[0]
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Present page (meeting mode): one scene at a time, the scene and town in the URL (?scene=town&town=310117107).
+# Layout in pages/5_演示_Present.py; the logic (scene choice, map, files) in layers/meeting.py.
+# ----------------------------------------------------------------------------------------------------------------
+#: Session key of the town last shown in the close-up, so previous/next come back to it.
+PRESENT_TOWN_KEY = "_present_town"
+
+
+def present_style() -> None:
+    """Less padding around the page, so a scene fills a projector screen (static CSS, no user text)."""
+    st.markdown("<style>[data-testid='stMainBlockContainer'] {padding-top: 4rem; padding-bottom: 0.5rem;}"
+                "</style>", unsafe_allow_html=True)
+
+
+@st.cache_data(show_spinner=False)
+def cached_town_names(lang: str) -> dict[str, str]:
+    """Town code → name in ``lang``, in code order (empty when the towns layer does not load)."""
+    layers, _ = cached_layers(("towns",))
+    towns = layers.get("towns")
+    if towns is None:
+        return {}
+    column = "name_en" if lang == "en" else "name_zh"
+    return {str(code): str(name) for code, name in sorted(zip(towns["code"], towns[column]))}
+
+
+@st.cache_data(show_spinner=False)
+def cached_scene_text(scene_id: str, town: str | None, lang: str) -> SceneText:
+    """Title, subtitle and note of a scene, keyed by simple values."""
+    return scene_text(scene_id, town=town, lang=lang)
+
+
+@st.cache_data(show_spinner=False, max_entries=60)
+def cached_scene_file(scene_id: str, town: str | None, lang: str, fmt: str) -> bytes:
+    """A scene as PNG, PDF or HTML bytes, made on the first download and kept for the next."""
+    return scene_bytes(scene_id, town=town, lang=lang, fmt=fmt)
+
+
+def _go_to(choice: SceneChoice) -> None:
+    st.query_params.from_dict({"lang": st.session_state.get(LANG_KEY, "zh"), **choice.params()})
+
+
+def _on_town_change() -> None:
+    town = st.session_state["w_present_town"]
+    st.session_state[PRESENT_TOWN_KEY] = town
+    _go_to(SceneChoice(st.query_params.get("scene", "town"), town))
+
+
+def present_choice(lang: str) -> SceneChoice:
+    """The scene (and town) the URL asks for; ignored values are reported, never echoed; the URL is tidied."""
+    choice, notices = choose_scene(st.query_params.to_dict(), town_codes=cached_town_names(lang),
+                                   remembered_town=st.session_state.get(PRESENT_TOWN_KEY))
+    show_notices([t(key, lang) for key in notices])
+    if choice.town:
+        st.session_state[PRESENT_TOWN_KEY] = choice.town
+    params = {"lang": lang, **choice.params()}
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+    return choice
+
+
+def present_nav(choice: SceneChoice, lang: str) -> None:
+    """Previous/next buttons, the scene's position, the town of a close-up and the downloads, in one row."""
+    ids = scene_ids()
+    remembered = st.session_state.get(PRESENT_TOWN_KEY)
+    before, after = step_scene(choice, -1, town=remembered), step_scene(choice, 1, town=remembered)
+    prev_col, next_col, pos_col, town_col, file_col = st.columns([1.3, 1.3, 1.2, 3, 1.6], vertical_alignment="center")
+    prev_col.button(t("pres_prev", lang), key="pres_prev", disabled=before is None, on_click=_go_to,
+                    args=(before or choice,), use_container_width=True)
+    next_col.button(t("pres_next", lang), key="pres_next", disabled=after is None, on_click=_go_to,
+                    args=(after or choice,), use_container_width=True)
+    pos_col.caption(t("pres_position", lang, i=ids.index(choice.scene) + 1, n=len(ids)))
+    if choice.town:
+        names = cached_town_names(lang)
+        st.session_state["w_present_town"] = choice.town
+        town_col.selectbox(t("pres_town", lang), list(names), key="w_present_town", on_change=_on_town_change,
+                           format_func=lambda code: f"{names.get(code, code)} ({code})",
+                           label_visibility="collapsed")
+    with file_col.popover(t("pres_download", lang), use_container_width=True):
+        for fmt in PACK_FORMATS:
+            st.download_button(t(f"pres_{fmt}", lang), key=f"pres_dl_{fmt}", on_click="ignore",
+                               data=partial(cached_scene_file, choice.scene, choice.town, lang, fmt),
+                               file_name=scene_file_name(choice.scene, choice.town, fmt), mime=MIME[fmt],
+                               use_container_width=True)
+
+
+def present_scene(choice: SceneChoice, lang: str) -> None:
+    """Title, subtitle, the scene map (legend, scale bar, north arrow, names on it) and the note below it."""
+    try:
+        text = cached_scene_text(choice.scene, choice.town, lang)
+        fmap = build_scene_map(choice.scene, town=choice.town, lang=lang, standalone=False)
+    except SongjiangMapError as exc:
+        st.error(plain(t("pres_error", lang, message=exc)))
+        return
+    st.title(text.title)
+    st.markdown(plain(text.subtitle))
+    draw(fmap, key=f"present-map-{choice.scene}-{choice.town or ''}", height=settings.PRESENT_MAP_HEIGHT)
+    with st.expander(t("pres_note", lang), expanded=True):
+        for line in text.note:
+            st.caption(plain(line))
+
+
+# ----------------------------------------------------------------------------------------------------------------
+# Data page: importing town boundaries (layers/import_towns.py). Upload → dry-run report → apply / revert.
+# Every text from the file reaches the page escaped (plain) or inside a table cell, never as HTML.
+# ----------------------------------------------------------------------------------------------------------------
+_IMPORT_REPORT_KEY = "_imp_report"
+_IMPORT_FLASH_KEY = "_imp_flash"
+_IMPORT_UNIT_COLUMNS = ("code", "name_zh", "status", "matched_by", "input_label", "supplied_km2", "clipped_km2",
+                        "added_km2", "area_km2", "official_km2")
+_IMPORT_COLUMN_KEYS = {"code": "imp_col_code", "name_zh": "imp_col_name", "status": "imp_col_status",
+                       "matched_by": "imp_col_by", "input_label": "imp_col_label", "supplied_km2": "imp_col_supplied",
+                       "clipped_km2": "imp_col_clipped", "added_km2": "imp_col_added", "area_km2": "imp_col_area",
+                       "official_km2": "imp_col_official"}
+
+
+def import_units_table(report: Any, lang: str):
+    """The report's per-unit rows with labelled columns and translated status (a plain DataFrame)."""
+    frame = report.units_frame()
+    if frame.empty:
+        return frame
+    frame = frame[list(_IMPORT_UNIT_COLUMNS)].copy()
+    frame["name_zh"] = frame["name_zh"] if lang == "zh" else report.units_frame()["name_en"]
+    frame["status"] = [t(f"imp_{s}", lang) for s in frame["status"]]
+    frame["matched_by"] = [t(f"imp_by_{b}", lang) if b else "" for b in frame["matched_by"]]
+    return frame.rename(columns=lambda c: t(_IMPORT_COLUMN_KEYS[c], lang))
+
+
+def _show_import_report(report: Any, lang: str) -> None:
+    status = {"ready": st.success, "needs_confirmation": st.warning, "rejected": st.error}[report.status]
+    status(t({"ready": "imp_ready", "needs_confirmation": "imp_confirm", "rejected": "imp_rejected"}[report.status],
+             lang))
+    show = {"error": st.error, "confirm": st.warning, "warning": st.warning, "info": st.info}
+    for issue in report.issues:
+        show[issue.severity](plain(issue.message))
+    if report.units:
+        st.markdown(f"**{plain(t('imp_units', lang))}**")
+        st.dataframe(import_units_table(report, lang), hide_index=True)
+        st.caption(plain(t("imp_check", lang, overlap=f"{report.result_overlap_m2:.1f}",
+                           symdiff=f"{report.result_symdiff_m2:.1f}", outside=f"{report.outside_km2:.3f}",
+                           slivers=f"{report.slivers_km2:.3f}")))
+    if report.unmatched:
+        st.markdown(f"**{plain(t('imp_unmatched', lang))}**")
+        st.dataframe({t("imp_col_label", lang): report.unmatched}, hide_index=True)
+    st.download_button(t("imp_download", lang), data=report.to_json(), file_name="import_report.json",
+                       mime="application/json", key="imp_download", on_click="ignore")
+
+
+def _finish_import(message: str) -> None:
+    """After a change of the data: forget cached layers and the report, and show ``message`` after a rerun."""
+    st.cache_data.clear()
+    st.session_state.pop(_IMPORT_REPORT_KEY, None)
+    st.session_state[_IMPORT_FLASH_KEY] = message
+    st.rerun()
+
+
+def town_import_panel(lang: str) -> None:
+    """Upload a boundary file, show its dry-run report, then apply it; or revert the current import."""
+    from .import_towns import (IMPORT_ACCURACY, apply_import, plan_import, read_overlay, read_town_file,
+                               revert_import)
+
+    st.subheader(t("imp_title", lang))
+    st.caption(plain(t("imp_help", lang, mb=settings.IMPORT_MAX_BYTES // 2 ** 20)))
+    flash = st.session_state.pop(_IMPORT_FLASH_KEY, None)
+    if flash:
+        st.success(plain(flash))
+    try:
+        current = read_overlay()
+    except SongjiangMapError as exc:
+        st.error(plain(exc))
+        current = []
+    if current:
+        first = current[0]["properties"]
+        st.info(plain(t("imp_current", lang, n=len(current), file=first.get("import_file", ""),
+                        date=first.get("import_date", ""))))
+    else:
+        st.caption(t("imp_none", lang))
+    upload = st.file_uploader(t("imp_upload", lang), type=["geojson", "json", "gpkg", "zip", "kml"], key="imp_file")
+    acc_col, crs_col = st.columns(2)
+    catalog = get_catalog()
+    accuracy = acc_col.radio(t("imp_accuracy", lang), IMPORT_ACCURACY, key="imp_accuracy", horizontal=True,
+                             format_func=lambda a: catalog.value_label("accuracy", a, lang))
+    crs = crs_col.text_input(t("imp_crs", lang), key="imp_crs", max_chars=20).strip()
+    if upload is not None:
+        stamp = (getattr(upload, "file_id", upload.name), upload.size, accuracy, crs)
+        held = st.session_state.get(_IMPORT_REPORT_KEY)
+        if not held or held[0] != stamp:
+            try:
+                with st.spinner(t("imp_title", lang)):
+                    report = plan_import(read_town_file(upload, filename=upload.name, crs=crs or None),
+                                         accuracy=accuracy)
+                held = (stamp, report, None)
+            except SongjiangMapError as exc:
+                held = (stamp, None, str(exc))
+            st.session_state[_IMPORT_REPORT_KEY] = held
+        _stamp, report, error = held
+        if error:
+            st.error(plain(t("imp_failed", lang, message=error)))
+        else:
+            _show_import_report(report, lang)
+            if not report.rejected:
+                force = report.needs_confirmation and st.checkbox(t("imp_force", lang), key="imp_force")
+                if st.button(t("imp_apply", lang), key="imp_apply", type="primary",
+                             disabled=report.needs_confirmation and not force):
+                    try:
+                        apply_import(report, force=bool(force))
+                    except SongjiangMapError as exc:
+                        st.error(plain(t("imp_failed", lang, message=exc)))
+                    else:
+                        _finish_import(t("imp_applied", lang, n=len(report.imported_codes)))
+    if current and st.button(t("imp_revert", lang), key="imp_revert"):
+        try:
+            revert_import()
+        except SongjiangMapError as exc:
+            st.error(plain(t("imp_failed", lang, message=exc)))
+        else:
+            _finish_import(t("imp_reverted", lang))

@@ -16,7 +16,7 @@ state = ui.map_controls(ui.initial_state(), layers, lang)
 params = ui.sync_url(state)
 
 focus = ui.search_box(catalog.layer_ids, lang)
-fmap, summary = ui.map_view(layers, state, focus=focus)
+fmap, summary = ui.map_view(layers, state, focus=focus, display=ui.cached_display_layers(catalog.layer_ids))
 st.session_state[ui.MAP_SUMMARY_KEY] = summary
 if focus is not None:
     st.caption(ui.plain(t("search_found", lang, name=focus.name(lang))))

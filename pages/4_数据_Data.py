@@ -24,3 +24,6 @@ else:
 
 st.subheader(t("accuracy_levels", lang))
 st.dataframe(accuracy_table(catalog, lang), hide_index=True)
+
+st.divider()
+ui.town_import_panel(lang)

@@ -147,6 +147,9 @@ def browser_context(request):
                 profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
                 viewport={"width": 1400, "height": 1000}, locale="zh-CN", service_workers="block")
             context.set_default_timeout(ACTION_TIMEOUT_MS)
+            from playwright.sync_api import expect
+
+            expect.set_options(timeout=ACTION_TIMEOUT_MS)  # assertions wait as long as actions (loaded CI box)
             context.route("**/*", gate)
             context.network_log = network
             try:

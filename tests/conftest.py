@@ -49,5 +49,6 @@ def shared_sources_dir() -> Path:
         pytest.skip(f"shared source data not present at {paths.SHARED_SOURCES_DIR}")
     return paths.SHARED_SOURCES_DIR
 
-# Screenshots of failed browser tests (hook defined with the browser helpers).
-from _browser import pytest_runtest_makereport  # noqa: E402,F401
+# Browser fixtures live here, once for the whole run: one app server and one Chromium (a module importing them
+# itself would start a second Playwright inside the first's event loop). Screenshot hook included.
+from _browser import browser_context, page, pytest_runtest_makereport, streamlit_url  # noqa: E402,F401

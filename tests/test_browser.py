@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import folium.plugins
 import pytest
-from _browser import browser_context, is_local, page, streamlit_url  # noqa: F401  (fixtures)
+from _browser import is_local  # the fixtures (streamlit_url, page, …) come from conftest.py
 
 from layers.assets import localize_assets
 from layers.render import build_map
@@ -87,10 +87,7 @@ def test_no_request_leaves_the_machine_with_no_basemap(page, streamlit_url, brow
 
 
 def test_inline_html_draws_from_a_file_with_no_server_and_no_network(page, layers, tmp_path, expected_shapes):
-    fmap = build_map(layers)
-    for plugin in (folium.plugins.Fullscreen, folium.plugins.MeasureControl):  # the explorer's plugins
-        plugin().add_to(fmap)
-    localize_assets(fmap, mode="inline")
+    fmap = localize_assets(build_map(layers), mode="inline")  # measure and full screen come with build_map
     out = tmp_path / "map.html"
     out.write_text(fmap.get_root().render(), encoding="utf-8")
     page.goto(out.as_uri(), wait_until="load")

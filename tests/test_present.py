@@ -101,12 +101,40 @@ def test_unknown_town_is_a_clear_error(tmp_path):
     assert not (tmp_path / "x.png").exists()
 
 
-def test_cli_reports_unknown_scene_and_html_not_yet_available(tmp_path, capsys):
+def test_cli_reports_unknown_scene_and_bad_argument_combinations(tmp_path, capsys):
     assert cli_main(["present", "--scene", "nope", "--format", "png", "--out", str(tmp_path / "a.png")]) == 2
     assert "Unknown scene 'nope'" in capsys.readouterr().err
-    assert cli_main(["present", "--scene", "zones", "--format", "html", "--out", str(tmp_path / "a.html")]) == 2
-    assert "not yet available" in capsys.readouterr().err
+    assert cli_main(["present", "--scene", "zones", "--out", str(tmp_path / "a.png")]) == 2
+    assert "--format" in capsys.readouterr().err
+    assert cli_main(["present", "--pack", "--scene", "zones", "--out", str(tmp_path / "a.zip")]) == 2
+    assert "drop --scene and --format" in capsys.readouterr().err
+    assert cli_main(["present", "--pack", "--out", str(tmp_path / "a.tar")]) == 2
+    assert ".zip" in capsys.readouterr().err
     assert not list(tmp_path.iterdir())
+
+
+def test_cli_writes_an_offline_html_scene(tmp_path, capsys):
+    out = tmp_path / "jiuting.html"
+    assert cli_main(["present", "--scene", "town", "--town", JIUTING, "--format", "html", "--out", str(out)]) == 0
+    assert capsys.readouterr().out.strip() == str(out)
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("<!DOCTYPE html>") and "九亭镇 · 街镇近景" in text
+    assert [p.name for p in tmp_path.iterdir()] == ["jiuting.html"]      # no temporary file left behind
+
+
+def test_cli_help_documents_the_pack_and_its_town(capsys):
+    with pytest.raises(SystemExit):
+        cli_main(["present", "--help"])
+    out = capsys.readouterr().out
+    assert "--pack" in out and "--format" in out and "html" in out and "310117107" in out
+
+
+@pytest.mark.parametrize("scene_id", ["structure", "zones", "transport", "industry", "town"])
+def test_every_scene_layer_keeps_features_after_its_filters(scene_id, catalog):
+    scene = present.get_scene(scene_id)
+    frame = present.prepare_frame(scene, JIUTING if scene.needs_town else None, catalog)
+    for scene_layer, _, gdf in frame.layers:
+        assert len(gdf) > 0, (scene_id, scene_layer.id, scene_layer.where)
 
 
 @pytest.mark.parametrize("scene_id, lang", [("structure", "zh"), ("zones", "en"), ("transport", "zh"),

@@ -1,4 +1,5 @@
 """Page tables built below Streamlit: real data, missing values said to be missing."""
+import pytest
 from layers.i18n import t
 from layers.tables import (accuracy_table, catalogue_table, indicators_table, read_indicators,
                            town_facts_table, undrawn_lines_table)
@@ -37,3 +38,26 @@ def test_indicators_table_has_21_rows_and_marks_missing_2020_values():
     assert len(shown) == 21
     missing = (raw["value_2020"] == "").sum()
     assert (shown[t("ind_2020", "zh")] == t("missing", "zh")).sum() == missing > 0
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_headline_figures_come_from_curation_with_plan_lines_that_hold_the_value(lang):
+    from layers import paths
+    from layers.tables import headline_figures
+
+    figures = headline_figures(lang)
+    assert len(figures) == 6
+    plan = (paths.SHARED_DIR / "seeds" / "002_7ff42bc869d1aa1a.txt")
+    if not plan.is_file():
+        pytest.skip("plan text not available")
+    lines = plan.read_text(encoding="utf-8").splitlines()
+    import csv
+
+    with open(paths.CURATION_DIR / "headlines.csv", encoding="utf-8") as fh:
+        for row, fig in zip(csv.DictReader(fh), figures):
+            ref = row["plan_ref"].removeprefix("FYP ").replace("–", "-").split("-")
+            first, last = int(ref[0]), int(ref[-1])
+            cited = "".join(lines[first - 1:last])
+            assert row["value"] in cited, (row["key"], cited)
+            assert fig["value"].startswith(row["value"]) and row["plan_ref"] in fig["source"]
+            assert row["year"] in fig["label"]

@@ -1,0 +1,240 @@
+"""Explorer benchmark: map size, server build time, first drawn map in Chromium, filter change — against a
+naive folium map of the same (unsimplified) layers built in the same run. Prints one JSON object.
+
+Run ``make bench`` (or ``.venv/bin/python bench/run_bench.py [--runs N] [--no-browser]``). Everything is local:
+the app is started on a free loopback port and Chromium may not reach any other host.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import quote
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(PROJECT_DIR))
+
+import folium  # noqa: E402
+
+from layers.assets import localize_assets  # noqa: E402
+from layers.catalog import get_catalog  # noqa: E402
+from layers.filters import LayerFilter  # noqa: E402
+from layers.load import load_layers  # noqa: E402
+from layers.state import MapState  # noqa: E402
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
+MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+SHAPE = ".leaflet-overlay-pane svg path"
+TARGETS = {"map_html_kb": 400, "warm_build_s": 0.3, "first_draw_s": 1.5, "filter_change_s": 0.3,
+           "speedup_vs_naive": 3.0}
+
+
+def _median_time(fn: Callable[[], Any], runs: int, warmup: int = 1) -> float:
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# ------------------------------------------------------------------------------------------------------------
+# What the server does per rerun: ours (ui.map_view) and a naive folium map
+# ------------------------------------------------------------------------------------------------------------
+def ours_html(layers, state: MapState, display) -> str:
+    """Our pipeline as the Map page reruns it: layers and display copies come from the process cache; filter,
+    build, localise and render the HTML st_folium ships."""
+    from layers.ui import map_view  # importing ui imports streamlit, as the page does
+
+    fmap, _ = map_view(layers, state, display=display)
+    return localize_assets(fmap).get_root().render()
+
+
+def read_files() -> dict:
+    """What an app without a cache does on every rerun: read each layer file with geopandas."""
+    import geopandas as gpd
+
+    return {spec.id: gpd.read_file(spec.path) for spec in get_catalog().layers}
+
+
+def naive_map(layers=None, flt: LayerFilter | None = None) -> folium.Map:
+    """A first folium map: layers read from disk (no cache), every layer as ``folium.GeoJson`` with all
+    attributes in tooltip and popup, full unsimplified geometry, default CDN assets."""
+    from layers.filters import filter_layers
+
+    layers = read_files() if layers is None else layers
+    shown = filter_layers(layers, flt) if flt else layers
+    fmap = folium.Map(location=[31.03, 121.22], zoom_start=11, tiles=None)
+    for layer_id, gdf in shown.items():
+        fields = [c for c in gdf.columns if c != "geometry"]
+        folium.GeoJson(gdf.to_json(default=str), name=layer_id,
+                       tooltip=folium.GeoJsonTooltip(fields=fields),
+                       popup=folium.GeoJsonPopup(fields=fields)).add_to(fmap)
+    folium.LayerControl().add_to(fmap)
+    return fmap
+
+
+def naive_html(flt: LayerFilter | None = None) -> str:
+    return naive_map(None, flt).get_root().render()
+
+
+def server_figures(layers, runs: int) -> dict[str, Any]:
+    catalog = get_catalog()
+    state = MapState(layers=catalog.layer_ids)
+    filtered = MapState(layers=catalog.layer_ids, filters=LayerFilter(rail_status=("open",), park_industry=()))
+    from layers.simplify import display_copies
+
+    display = display_copies(layers)
+    html = ours_html(layers, state, display)
+    naive = naive_html()
+    out = {
+        "map_html_bytes": len(html.encode("utf-8")),
+        "naive_html_bytes": len(naive.encode("utf-8")),
+        "warm_build_s": _median_time(lambda: ours_html(layers, state, display), runs),
+        "naive_build_s": _median_time(naive_html, runs),
+        "filter_change_s": _median_time(lambda: ours_html(layers, filtered, display), runs),
+        "naive_filter_change_s": _median_time(lambda: naive_html(filtered.filters), runs),
+    }
+    return out
+
+
+# ------------------------------------------------------------------------------------------------------------
+# Browser: first drawn map
+# ------------------------------------------------------------------------------------------------------------
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def start_app() -> tuple[subprocess.Popen, str]:
+    """``streamlit run app.py`` on a free loopback port; returns the process and base URL once healthy."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                             "--server.port", str(port), "--server.address", "127.0.0.1",
+                             "--browser.gatherUsageStats", "false"], cwd=PROJECT_DIR,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
+                if resp.status == 200:
+                    return proc, url
+        except OSError:
+            time.sleep(0.3)
+    proc.kill()
+    raise RuntimeError("streamlit did not start within 60 s")
+
+
+def _local_only(route) -> None:
+    url = route.request.url
+    if url.startswith(("http://127.0.0.1", "file:", "data:", "blob:", "about:")):
+        route.continue_()
+    else:
+        route.abort("internetdisconnected")
+
+
+def browser_figures(layers, runs: int) -> dict[str, Any]:
+    """Time from navigation to the first vector shape: the app's Map page (fresh tab each run, server warm),
+    and our map vs the naive one as standalone files (assets inlined so both can draw offline)."""
+    from playwright.sync_api import sync_playwright
+
+    catalog = get_catalog()
+    tmp = Path(tempfile.mkdtemp(prefix="songjiang-bench-"))
+    ours_file = tmp / "ours.html"
+    from layers.ui import map_view
+
+    from layers.simplify import display_copies
+
+    fmap, _ = map_view(layers, MapState(layers=catalog.layer_ids), display=display_copies(layers))
+    ours_file.write_text(localize_assets(fmap, mode="inline").get_root().render(), encoding="utf-8")
+    naive_file = tmp / "naive.html"
+    naive_file.write_text(localize_assets(naive_map(layers), mode="inline").get_root().render(), encoding="utf-8")
+
+    proc, base = start_app()
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+            def first_draw(url: str, in_iframe: bool) -> float:
+                context = browser.new_context(viewport={"width": 1400, "height": 1000})
+                context.route("**/*", _local_only)
+                page = context.new_page()
+                start = time.perf_counter()
+                page.goto(url, wait_until="commit")
+                target = page.frame_locator(MAP_IFRAME).first.locator(SHAPE) if in_iframe else page.locator(SHAPE)
+                target.first.wait_for(state="attached", timeout=60_000)
+                elapsed = time.perf_counter() - start
+                context.close()
+                return elapsed
+
+            map_url = f"{base}/{quote('地图_Map')}"
+            first_draw(map_url, True)  # warm the server's caches, as after the first visitor
+            app = [first_draw(map_url, True) for _ in range(runs)]
+            ours = [first_draw(ours_file.as_uri(), False) for _ in range(runs)]
+            naive = [first_draw(naive_file.as_uri(), False) for _ in range(runs)]
+            browser.close()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    return {"first_draw_app_s": statistics.median(app), "first_draw_file_s": statistics.median(ours),
+            "naive_first_draw_file_s": statistics.median(naive)}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=7, help="timed repetitions per figure (median reported)")
+    parser.add_argument("--browser-runs", type=int, default=3)
+    parser.add_argument("--no-browser", action="store_true", help="server figures only")
+    args = parser.parse_args(argv)
+    layers, errors = load_layers()
+    if errors:
+        print(json.dumps({"error": errors}, ensure_ascii=False))
+        return 2
+    figures: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} CPU, Python "
+                                          f"{platform.python_version()}"}
+    figures.update(server_figures(layers, args.runs))
+    if not args.no_browser and Path(CHROMIUM).is_file():
+        figures.update(browser_figures(layers, args.browser_runs))
+    figures["map_html_kb"] = round(figures["map_html_bytes"] / 1024, 1)
+    figures["speedup_build_vs_naive"] = round(figures["naive_build_s"] / figures["warm_build_s"], 2)
+    figures["speedup_filter_vs_naive"] = round(figures["naive_filter_change_s"] / figures["filter_change_s"], 2)
+    figures["size_ratio_naive_over_ours"] = round(figures["naive_html_bytes"] / figures["map_html_bytes"], 2)
+    if "first_draw_file_s" in figures:
+        figures["speedup_first_draw_vs_naive"] = round(figures["naive_first_draw_file_s"]
+                                                       / figures["first_draw_file_s"], 2)
+    checks = {
+        "map_html_kb <= 400": figures["map_html_kb"] <= TARGETS["map_html_kb"],
+        "warm_build_s <= 0.3": figures["warm_build_s"] <= TARGETS["warm_build_s"],
+        "filter_change_s <= 0.3": figures["filter_change_s"] <= TARGETS["filter_change_s"],
+        "build >= 3x faster than naive": figures["speedup_build_vs_naive"] >= TARGETS["speedup_vs_naive"],
+    }
+    if "first_draw_app_s" in figures:
+        checks["first_draw_app_s <= 1.5"] = figures["first_draw_app_s"] <= TARGETS["first_draw_s"]
+    figures["targets_met"] = checks
+    for key, value in figures.items():
+        if isinstance(value, float):
+            figures[key] = round(value, 3)
+    print(json.dumps(figures, ensure_ascii=False, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,145 @@
+"""The explorer in headless Chromium: every page, the Map page's shapes, search, shared links and pan → URL."""
+from __future__ import annotations
+
+from urllib.parse import parse_qs, quote, urlsplit
+
+import pytest
+from _browser import is_local  # the fixtures (streamlit_url, page, …) come from conftest.py
+from test_browser import MAP_IFRAME, SHAPES, _expected_shapes
+
+from layers.filters import LayerFilter, filter_layers
+
+MAP_ROUTE = "/" + quote("地图_Map")
+#: JS run in the map frame: the Leaflet map streamlit-folium draws is ``window.map_div``.
+VIEW_JS = "() => { const m = window.map_div; if (!m || !m.getCenter) return null; const c = m.getCenter(); " \
+          "return {lat: c.lat, lon: c.lng, zoom: m.getZoom()}; }"
+
+
+def _map_frame(page):
+    """The Playwright Frame (not locator) of the map component, for evaluating JS in it."""
+    page.locator(MAP_IFRAME).first.wait_for()
+    handle = page.locator(MAP_IFRAME).first.element_handle()
+    return handle.content_frame()
+
+
+def _view(page) -> dict:
+    return _map_frame(page).evaluate(VIEW_JS)
+
+
+def _wait_for_shapes(page) -> None:
+    page.frame_locator(MAP_IFRAME).first.locator(SHAPES).first.wait_for(state="attached")
+
+
+PAGE_TITLES = {"地图": "地图", "街镇统计": "街镇统计", "规划结构": "规划结构", "数据来源": "数据来源"}
+
+
+@pytest.mark.parametrize("label", list(PAGE_TITLES))
+def test_each_page_opened_from_the_sidebar_loads_with_no_console_errors(page, streamlit_url, label):
+    page.goto(streamlit_url + "/", wait_until="domcontentloaded")
+    _wait_for_shapes(page)  # the home page has drawn
+    page.get_by_test_id("stSidebarNav").get_by_text(label, exact=True).click()
+    page.get_by_role("heading", name=PAGE_TITLES[label], exact=True).first.wait_for()
+    if label in ("地图", "街镇统计"):
+        _wait_for_shapes(page)
+    page.wait_for_timeout(1000)
+    assert page.record.page_errors == []
+    assert page.record.console_errors == []
+    assert not page.get_by_test_id("stException").count()
+    assert [u for u in page.record.requests if not is_local(u)] == []
+
+
+def test_sidebar_names_the_home_page_in_the_page_language(page, streamlit_url):
+    page.goto(streamlit_url + "/?lang=en", wait_until="domcontentloaded")
+    nav = page.get_by_test_id("stSidebarNav")
+    nav.get_by_text("Home", exact=True).wait_for()
+    assert nav.get_by_text("app", exact=True).count() == 0
+
+
+def test_map_page_draws_every_feature_and_makes_no_outside_request(page, streamlit_url, layers):
+    page.goto(streamlit_url + MAP_ROUTE, wait_until="domcontentloaded")
+    from playwright.sync_api import expect
+
+    frame = page.frame_locator(MAP_IFRAME).first
+    expected = _expected_shapes(layers)
+    expect(frame.locator("path.leaflet-interactive")).to_have_count(expected["features"])
+    expect(frame.locator(SHAPES)).to_have_count(expected["features"] + expected["rings"])
+    # Measure, full screen, scale bar and the grouped layer control are on the explorer map.
+    for control in (".leaflet-control-measure", ".leaflet-control-zoom-fullscreen", ".leaflet-control-scale",
+                    ".leaflet-control-layers-group-name"):
+        expect(frame.locator(control).first).to_be_visible()
+    groups = [t.strip() for t in frame.locator(".leaflet-control-layers-group-name").all_inner_texts()]
+    assert set(groups) == {"规划结构", "片区", "行政区划", "交通", "产业"}
+    assert [u for u in page.record.requests if not is_local(u)] == []
+    assert page.record.page_errors == []
+
+
+def test_a_shared_link_restores_layers_filters_and_view(page, streamlit_url, layers, catalog):
+    link = f"{streamlit_url}{MAP_ROUTE}?lang=zh&layers=towns,stations&basemap=none&rail_line=L9&c=31.05,121.2&z=13"
+    page.goto(link, wait_until="domcontentloaded")
+    from playwright.sync_api import expect
+
+    frame = page.frame_locator(MAP_IFRAME).first
+    shown = {"towns", "stations"}
+    filtered = filter_layers({k: layers[k] for k in shown}, LayerFilter(rail_line=("L9",)))
+    expected = _expected_shapes(filtered)
+    assert 0 < len(filtered["stations"]) < len(layers["stations"])  # the filter really removes stops
+    expect(frame.locator("path.leaflet-interactive")).to_have_count(expected["features"])
+    checked = frame.locator(".leaflet-control-layers-overlays label:has(input:checked)")
+    assert sorted(t.strip() for t in checked.all_inner_texts()) == sorted(catalog.layer(i).title("zh") for i in shown)
+    page.wait_for_timeout(500)
+    view = _view(page)
+    assert view["zoom"] == 13
+    assert view["lat"] == pytest.approx(31.05, abs=1e-3) and view["lon"] == pytest.approx(121.2, abs=1e-3)
+    # The sidebar shows the restored filter.
+    assert page.get_by_test_id("stSidebar").get_by_text("轨道交通9号线").count() >= 1
+
+
+def test_panning_the_map_writes_centre_and_zoom_into_the_address(page, streamlit_url):
+    page.goto(streamlit_url + MAP_ROUTE, wait_until="domcontentloaded")
+    _wait_for_shapes(page)
+    page.wait_for_timeout(500)
+    assert "c" not in parse_qs(urlsplit(page.url).query)  # no view written before the user moves the map
+    frame = page.frame_locator(MAP_IFRAME).first
+    frame.locator(".leaflet-control-zoom-in").click()
+    box = page.locator(MAP_IFRAME).first.bounding_box()
+    page.mouse.move(box["x"] + 500, box["y"] + 300)
+    page.mouse.down()
+    page.mouse.move(box["x"] + 350, box["y"] + 220, steps=8)
+    page.mouse.up()
+    page.wait_for_function("() => new URL(location.href).searchParams.has('z')", timeout=10_000)
+    page.wait_for_timeout(800)
+    params = parse_qs(urlsplit(page.url).query)
+    view = _view(page)
+    lat, lon = (float(v) for v in params["c"][0].split(","))
+    assert int(params["z"][0]) == view["zoom"] == 12
+    assert lat == pytest.approx(view["lat"], abs=1e-4) and lon == pytest.approx(view["lon"], abs=1e-4)
+    # The link opens on the same view in a fresh tab.
+    other = page.context.new_page()
+    try:
+        other.goto(page.url, wait_until="domcontentloaded")
+        _wait_for_shapes(other)
+        other.wait_for_timeout(500)
+        again = _view(other)
+        assert again["zoom"] == 12
+        assert again["lat"] == pytest.approx(lat, abs=1e-4) and again["lon"] == pytest.approx(lon, abs=1e-4)
+    finally:
+        other.close()
+
+
+def test_searching_a_town_zooms_the_map_to_it(page, streamlit_url, layers):
+    page.goto(streamlit_url + MAP_ROUTE, wait_until="domcontentloaded")
+    _wait_for_shapes(page)
+    start = _view(page)
+    box = page.get_by_role("textbox", name="地点搜索")
+    box.fill("sijing")  # pinyin, without the 镇 suffix
+    box.press("Enter")
+    page.get_by_text("已定位到：泗泾镇").wait_for()
+    page.wait_for_function(
+        f"() => {{ const f = [...document.querySelectorAll('{MAP_IFRAME}')][0]; const m = f && "
+        f"f.contentWindow.map_div; return m && typeof m.getZoom === 'function' && m.getZoom() > {start['zoom']}; }}", timeout=15_000)
+    view = _view(page)
+    towns = layers["towns"]
+    minx, miny, maxx, maxy = towns[towns["name_zh"] == "泗泾镇"].total_bounds
+    assert miny <= view["lat"] <= maxy and minx <= view["lon"] <= maxx
+    # The result is outlined on the map (a dashed red rectangle with the place's name).
+    assert page.frame_locator(MAP_IFRAME).first.locator('path[stroke="#e31a1c"]').count() >= 1
