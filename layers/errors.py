@@ -56,3 +56,7 @@ class TownImportError(SongjiangMapError):
 
 class OsmRefreshError(SongjiangMapError):
     """The OpenStreetMap refresh could not fetch or read the boundaries (offline?); nothing was changed."""
+
+
+class UserLayerError(SongjiangMapError):
+    """An uploaded overlay file cannot be shown (unreadable, too large, unsafe or without drawable features)."""

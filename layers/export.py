@@ -590,3 +590,35 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
     for key in FILTER_KEYS:
         p.add_argument(f"--{key.replace('_', '-')}", dest=key, metavar="V[,V...]", help=helps[key])
     p.set_defaults(func=_cmd_export)
+
+
+def export_download(layer_ids: Iterable[str], *, fmt: str, crs: int | str, flt: LayerFilter | None = None,
+                    layers: Mapping[str, gpd.GeoDataFrame] | None = None, catalog: Catalog | None = None
+                    ) -> tuple[str, bytes, str]:
+    """One download for the app: (file name, content, MIME type).
+
+    The files :func:`export_layers` writes for the chosen layers, format, CRS and filter — the one file itself
+    when there is one, else a zip of them named after the selection, CRS and date. Nothing stays on disk.
+    """
+    import io
+    import tempfile
+    import zipfile
+
+    catalog = catalog or get_catalog()
+    with tempfile.TemporaryDirectory(prefix="songjiang-download-") as tmp:
+        files = export_layers(list(layer_ids), fmt=fmt, crs=crs, out_dir=tmp, flt=flt, layers=layers,
+                              catalog=catalog)
+        if len(files) == 1:
+            path = files[0]
+            return path.name, path.read_bytes(), _MIME.get(path.suffix.lower(), "application/octet-stream")
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for path in files:
+                archive.write(path, arcname=path.name)
+        date = str(catalog.meta.get("release_date", "undated"))
+        name = f"{FILE_PREFIX}_{len(files)}files_{fmt}_epsg{parse_crs(crs)}_{date}.zip"
+        return name, buffer.getvalue(), "application/zip"
+
+
+_MIME = {".geojson": "application/geo+json", ".gpkg": "application/geopackage+sqlite3", ".zip": "application/zip",
+         ".kml": "application/vnd.google-earth.kml+xml", ".csv": "text/csv"}

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 import os
 import re
 from dataclasses import dataclass
@@ -352,6 +353,34 @@ _LEGEND_CSS = """<style>
 </style>"""
 
 
+USER_LAYER_COLOUR = "#6a3d9a"
+
+
+def add_user_layer(fmap: folium.Map, gdf: gpd.GeoDataFrame, *, name: str, lang: str = "zh",
+                   basemap: Basemap = BASEMAPS["none"]) -> folium.FeatureGroup:
+    """Draw an uploaded layer (purple; its first attribute columns in tooltip and popup, escaped)."""
+    columns = [c for c in gdf.columns if c != gdf.geometry.name][:settings.USER_LAYER_MAX_FIELDS]
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    if basemap.gcj02:
+        geoms = np.array([geometry_wgs84_to_gcj02(g) for g in geoms], dtype=object)
+    texts = shapely.to_geojson(_rounded(geoms))
+    values = {c: gdf[c].tolist() for c in columns}
+    features = []
+    for i, text in enumerate(texts):
+        props = {f"f{j}": (MISSING[lang] if values[c][i] is None or (isinstance(values[c][i], float)
+                                                                   and math.isnan(values[c][i]))
+                           else safe_text(values[c][i])[:500]) for j, c in enumerate(columns)}
+        features.append({"type": "Feature", "id": str(i), "properties": props, "geometry": text})
+    fields = [[f"f{j}", safe_text(c)[:80]] for j, c in enumerate(columns)]
+    style = {"color": USER_LAYER_COLOUR, "weight": 2.5, "opacity": 0.95, "fillColor": USER_LAYER_COLOUR,
+             "fillOpacity": 0.25}
+    group = folium.FeatureGroup(name=safe_text(name), show=True)
+    VectorLayer(features, style=lambda _f: dict(style), name="user-layer", tip=fields[:4], pop=fields,
+                radius=5.0).add_to(group)
+    group.add_to(fmap)
+    return group
+
+
 def _swatch(entry: LegendEntry) -> str:
     colour = safe_text(entry.color)
     dash = f' stroke-dasharray="{safe_text(entry.dash)}"' if entry.dash else ""
@@ -474,7 +503,7 @@ def new_map(*, location: tuple[float, float] = (31.03, 121.22), zoom: int = 11, 
 
 def build_map(layers: Mapping[str, gpd.GeoDataFrame], *, lang: str = "zh", basemap: str = "none",
               visible: tuple[str, ...] | None = None, catalog: Catalog | None = None,
-              tools: bool = True) -> folium.Map:
+              tools: bool = True, user_layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> folium.Map:
     """Build the folium map of the given layers, in catalogue (draw) order.
 
     Parameters
@@ -489,6 +518,8 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame], *, lang: str = "zh", basem
         Layer ids switched on at start; all when None.
     tools
         Add the full-screen button and the measure tool.
+    user_layers
+        Name → an uploaded layer (:func:`layers.userlayer.read_user_layer`) drawn on top, in its own group.
     """
     catalog = catalog or get_catalog()
     offered = basemaps()
@@ -511,6 +542,11 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame], *, lang: str = "zh", basem
         groups.setdefault(catalog.groups[spec.group][lang], []).append(group)
         if show:
             sections.append((spec.title(lang), legend_entries(spec, legend_records(spec, gdf), catalog, lang)))
+    for name, gdf in (user_layers or {}).items():
+        group = add_user_layer(fmap, gdf, name=name, lang=lang, basemap=base)
+        groups.setdefault("我的图层" if lang == "zh" else "My layers", []).append(group)
+        sections.append((name, [LegendEntry(("上传，未经核对" if lang == "zh" else "uploaded, not checked"),
+                                            USER_LAYER_COLOUR, "fill")]))
     sections.append(("精度与状态" if lang == "zh" else "Accuracy and status", accuracy_legend(catalog, lang)))
     Legend(legend_html(sections), title="图例" if lang == "zh" else "Legend").add_to(fmap)
     add_layer_control(fmap, groups, basemap=base)

@@ -80,3 +80,16 @@ TIANDITU_KEY_ENV = "TIANDITU_KEY"
 #: Tolerance (m, EPSG:4549) of the drawn copies of towns, zones and the district: under a pixel at zoom 13
 #: (~19 m/px at 31° N); files, filters, statistics and exports keep the full geometry.
 DISPLAY_SIMPLIFY_M = 15.0
+
+# ---- Downloads in the app (layers/ui.py) -------------------------------------------------------------------------
+#: Downloads kept ready in the process-wide cache (each at most a few MB); older ones are made again on demand.
+DOWNLOAD_CACHE_ENTRIES = 32
+
+# ---- Your own layer on the map (layers/userlayer.py) -----------------------------------------------------------
+#: Upload limit for an overlay file (the same as Streamlit's server.maxUploadSize in .streamlit/config.toml).
+USER_LAYER_MAX_BYTES = 50 * 1024 * 1024
+#: Most features / vertices an overlay may have (a browser map of more becomes unusable).
+USER_LAYER_MAX_FEATURES = 20_000
+USER_LAYER_MAX_VERTICES = 500_000
+#: Most attribute columns shown in an overlay's tooltip and popup.
+USER_LAYER_MAX_FIELDS = 12

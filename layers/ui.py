@@ -15,6 +15,7 @@ from . import settings
 from .assets import localize_assets
 from .catalog import get_catalog
 from .errors import SongjiangMapError
+from .export import CRS_NAMES, FORMATS, export_download
 from .filters import FILTER_KEYS, LayerFilter, filter_layers, filter_options
 from .i18n import LANGS, t
 from .load import load_layers
@@ -22,9 +23,10 @@ from .meeting import (MIME, PACK_FORMATS, SceneChoice, SceneText, build_scene_ma
                       scene_file_name, scene_ids, scene_text, step_scene)
 from .render import ViewToUrl, basemaps, build_map, safe_text
 from .search import GazetteerEntry, build_gazetteer, search_places
-from .state import CENTRE_DECIMALS, MapState, state_from_params, state_to_params, view_from_params
 from .simplify import display_copies, with_display_geometry
+from .state import CENTRE_DECIMALS, MapState, state_from_params, state_to_params, view_from_params
 from .stats import town_statistics
+from .userlayer import read_user_layer, user_layer_summary
 
 #: Session key holding the language chosen on any page (shared by all pages).
 LANG_KEY = "lang"
@@ -254,7 +256,8 @@ def share_text(params: Mapping[str, str]) -> str:
 
 
 def map_view(layers: Mapping[str, gpd.GeoDataFrame], state: MapState, *, focus: GazetteerEntry | None = None,
-             display: Mapping[str, gpd.GeoDataFrame] | None = None) -> tuple[folium.Map, dict[str, Any]]:
+             display: Mapping[str, gpd.GeoDataFrame] | None = None,
+             user_layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> tuple[folium.Map, dict[str, Any]]:
     """Filter the layers, build the map and zoom to ``focus`` (or the state's town); pure of Streamlit.
 
     ``display`` (from :func:`layers.simplify.display_copies`) supplies simplified geometry to draw; filters
@@ -263,7 +266,7 @@ def map_view(layers: Mapping[str, gpd.GeoDataFrame], state: MapState, *, focus: 
     """
     filtered = filter_layers(layers, state.filters)
     drawn = with_display_geometry(filtered, display) if display is not None else filtered
-    fmap = build_map(drawn, lang=state.lang, basemap=state.basemap, visible=state.layers)
+    fmap = build_map(drawn, lang=state.lang, basemap=state.basemap, visible=state.layers, user_layers=user_layers)
     ViewToUrl(decimals=CENTRE_DECIMALS).add_to(fmap)
     bounds = None
     if focus is not None:
@@ -293,6 +296,99 @@ def view_kwargs(state: MapState, summary: Mapping[str, Any]) -> dict[str, Any]:
     if state.center and not summary["bounds"]:
         return {"center": list(state.center), "zoom": state.zoom or 13}
     return {}
+
+
+USER_LAYER_KEY = "_user_layer"
+
+
+def user_layer_upload(lang: str) -> dict[str, gpd.GeoDataFrame]:
+    """Sidebar upload of the planner's own layer; returns {file name: layer} (empty when none).
+
+    The parsed layer lives in this session only (never written to disk, never shared between sessions).
+    """
+    with st.sidebar.expander(t("ul_title", lang)):
+        st.caption(t("ul_help", lang))
+        upload = st.file_uploader(t("ul_upload", lang), type=["geojson", "json", "gpkg", "zip", "kml"],
+                                  key="w_user_layer")
+        crs = st.text_input(t("ul_crs", lang), key="w_user_crs", max_chars=12).strip() or None
+    if upload is None:
+        st.session_state.pop(USER_LAYER_KEY, None)
+        return {}
+    signature = (upload.file_id, crs)
+    held = st.session_state.get(USER_LAYER_KEY)
+    if held is None or held[0] != signature:
+        try:
+            held = (signature, read_user_layer(upload, filename=upload.name, crs=crs), None)
+        except SongjiangMapError as exc:
+            held = (signature, None, str(exc))
+        st.session_state[USER_LAYER_KEY] = held
+    _, gdf, error = held
+    if error:
+        st.sidebar.error(plain(t("ul_failed", lang, message=error)))
+        return {}
+    st.sidebar.caption(plain(t("ul_loaded", lang, name=upload.name, n=len(gdf))))
+    if gdf.attrs.get("dropped") or gdf.attrs.get("repaired"):
+        st.sidebar.caption(t("ul_dropped", lang, n=gdf.attrs.get("dropped", 0), r=gdf.attrs.get("repaired", 0)))
+    return {upload.name: gdf}
+
+
+def user_layer_summary_table(user_layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
+    """Per-town summary of each uploaded layer, with the schematic caveat."""
+    layers, _ = all_layers()
+    if not user_layers or "towns" not in layers:
+        return
+    for name, gdf in user_layers.items():
+        st.subheader(f"{t('ul_summary', lang)} · {plain(name)}")
+        table = user_layer_summary(gdf, layers["towns"], lang=lang).drop(columns="code")
+        st.dataframe(table.rename(columns=lambda c: t(f"ul_{c}", lang)), hide_index=True)
+        st.caption(t("ul_schematic", lang))
+
+
+@st.cache_data(show_spinner=False, max_entries=settings.DOWNLOAD_CACHE_ENTRIES)
+def cached_download(layer_ids: tuple[str, ...], fmt: str, crs: int, filter_params: tuple[tuple[str, str], ...]
+                    ) -> tuple[str, bytes, str]:
+    """A download, made once per (layers, format, CRS, filter) and kept in a bounded cache."""
+    layers, _ = all_layers()
+    flt, _ = LayerFilter.from_params(dict(filter_params))
+    return export_download(layer_ids, fmt=fmt, crs=crs, flt=flt, layers=layers)
+
+
+def download_panel(layer_ids: tuple[str, ...], lang: str, *, key: str, flt: LayerFilter | None = None,
+                   choose_layers: bool = False) -> None:
+    """Format and CRS choice, a button that makes the file, and the download button for it.
+
+    On the Map page ``layer_ids``/``flt`` are what the map shows; on the Data page (``choose_layers``) the user
+    picks layers and nothing is filtered.
+    """
+    catalog = get_catalog()
+    flt = flt or LayerFilter()
+    with st.expander(t("dl_title", lang)):
+        st.caption(t("dl_help_data" if choose_layers else "dl_help_map", lang))
+        if choose_layers:
+            layer_ids = tuple(st.multiselect(t("dl_layers", lang), list(catalog.layer_ids),
+                                             default=list(catalog.layer_ids), key=f"{key}_layers",
+                                             format_func=lambda i: catalog.layer(i).title(lang)))
+        fmt = st.selectbox(t("dl_format", lang), list(FORMATS), key=f"{key}_fmt",
+                           format_func=lambda f: FORMATS[f].label)
+        crs = st.selectbox(t("dl_crs", lang), list(FORMATS[fmt].crs), key=f"{key}_crs",
+                           format_func=lambda c: f"EPSG:{c} · {CRS_NAMES[c]}")
+        if len(FORMATS[fmt].crs) == 1:
+            st.caption(t("dl_crs_only", lang))
+        if not layer_ids:
+            st.info(t("dl_nothing", lang))
+            return
+        signature = (layer_ids, fmt, int(crs), tuple(sorted(flt.to_params().items())))
+        if st.button(t("dl_prepare", lang), key=f"{key}_go"):
+            st.session_state[f"{key}_ready"] = signature
+        if st.session_state.get(f"{key}_ready") != signature:
+            return
+        try:
+            name, data, mime = cached_download(*signature)
+        except SongjiangMapError as exc:
+            st.error(plain(t("dl_failed", lang, message=exc)))
+            return
+        st.download_button(t("dl_save", lang, name=name), data=data, file_name=name, mime=mime,
+                           key=f"{key}_save")
 
 
 def search_box(layer_ids: tuple[str, ...], lang: str) -> GazetteerEntry | None:

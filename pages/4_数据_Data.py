@@ -15,6 +15,8 @@ ui.show_load_errors(errors, lang)
 st.subheader(t("catalogue", lang))
 st.dataframe(catalogue_table(catalog, layers, lang), hide_index=True)
 
+ui.download_panel(catalog.layer_ids, lang, key="data-download", choose_layers=True)
+
 st.subheader(t("undrawn", lang))
 undrawn = undrawn_lines_table(catalog, lang)
 if len(undrawn):

@@ -143,3 +143,20 @@ def test_searching_a_town_zooms_the_map_to_it(page, streamlit_url, layers):
     assert miny <= view["lat"] <= maxy and minx <= view["lon"] <= maxx
     # The result is outlined on the map (a dashed red rectangle with the place's name).
     assert page.frame_locator(MAP_IFRAME).first.locator('path[stroke="#e31a1c"]').count() >= 1
+
+
+def test_uploading_your_own_layer_draws_it_and_summarises_it_per_town(page, streamlit_url, catalog, tmp_path):
+    page.goto(streamlit_url + MAP_ROUTE + "?layers=towns", wait_until="domcontentloaded")
+    _wait_for_shapes(page)
+    upload = tmp_path / "my_lines.geojson"
+    upload.write_bytes(catalog.layer("rail_lines").path.read_bytes())
+    page.get_by_test_id("stSidebar").get_by_text("叠加自己的图层").click()
+    page.get_by_test_id("stSidebar").locator("input[type=file]").set_input_files(str(upload))
+    page.get_by_text("已叠加：my_lines.geojson").wait_for()
+    frame = page.frame_locator(MAP_IFRAME).first
+    from playwright.sync_api import expect
+
+    expect(frame.locator('path.leaflet-interactive[stroke="#6a3d9a"]')).to_have_count(7)  # 6 lines, one in 2 parts
+    expect(frame.locator(".leaflet-control-layers-group-name", has_text="我的图层")).to_have_count(1)
+    page.get_by_text("自己的图层在各街镇的分布").first.wait_for()
+    assert page.record.page_errors == []

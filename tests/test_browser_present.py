@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
-from _browser import browser_context, is_local, page, streamlit_url  # noqa: F401  (fixtures)
+from _browser import is_local  # the fixtures (streamlit_url, browser_context, page) come from conftest.py
 from test_browser import MAP_IFRAME, SHAPES, _expected_shapes
 
 from layers import meeting, present

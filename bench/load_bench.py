@@ -1,0 +1,370 @@
+"""Load benchmark: N concurrent headless-Chromium sessions drive the Map page the way planners do in a meeting
+(open the map, switch a layer off and on, filter, focus a town, download a GeoPackage). Prints one JSON object.
+
+Run ``make load`` (or ``.venv/bin/python bench/load_bench.py [--sessions 20] [--timeout 600]``). The app is
+started on a free loopback port; one Chromium holds one context per session and every request that would leave
+127.0.0.1 is aborted (and counted as an error). A step is "ready" when the page says how many features it shows
+and the map frame has drawn exactly the SVG paths that state needs, so a stale map never counts as ready.
+The server's memory is read from /proc (VmRSS polled, VmHWM = peak resident set).
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+from urllib.parse import quote
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT_DIR))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from run_bench import CHROMIUM, CHROMIUM_ARGS, MAP_IFRAME, start_app  # noqa: E402
+
+from layers.catalog import get_catalog  # noqa: E402
+from layers.filters import LayerFilter, filter_layers  # noqa: E402
+from layers.i18n import t  # noqa: E402
+from layers.load import load_layers  # noqa: E402
+
+#: Concurrent sessions, and the bound on the whole run (s) and on one step (ms).
+SESSIONS = 20
+TOTAL_TIMEOUT_S = 600.0
+STEP_TIMEOUT_MS = 240_000
+#: Delay between session starts (s): 0 means all at once, the harshest case.
+STAGGER_S = 0.0
+#: What the sessions do: the layer switched off and on, the rail status filtered on, the town focused.
+TOGGLE_LAYER = "stations"
+RAIL_STATUS = "open"
+TOWN = "310117103"
+LANG = "zh"
+MAP_ROUTE = "/" + quote("地图_Map")
+#: Every vector shape Leaflet draws in the map frame (prefer_canvas=False: one SVG path each).
+SHAPES = ".leaflet-overlay-pane svg path"
+POLL_RSS_S = 0.5
+
+_READY_JS = """([iframe, shapes, want, caption]) => {
+    if (!document.body.innerText.includes(caption)) { return false; }
+    const f = document.querySelector(iframe);
+    const doc = f && f.contentDocument;
+    return !!doc && doc.querySelectorAll(shapes).length === want;
+}"""
+
+
+# ------------------------------------------------------------------------------------------------------------
+# What each state of the page should show
+# ------------------------------------------------------------------------------------------------------------
+def _parts(geom) -> int:
+    """SVG paths one feature becomes: one per point of a MultiPoint, one for any other geometry."""
+    if geom is None or geom.is_empty:
+        return 0
+    if geom.geom_type in ("MultiPoint", "GeometryCollection"):
+        return sum(_parts(g) for g in geom.geoms)
+    return 1
+
+
+@dataclass(frozen=True)
+class Expected:
+    """One state of the Map page: the features caption and the number of SVG paths in the map frame."""
+
+    caption: str
+    paths: int
+
+
+def expected(layers, visible: tuple[str, ...], flt: LayerFilter, *, town: bool = False) -> Expected:
+    """What the page shows for ``visible`` layers under ``flt`` (a focused town adds its red outline)."""
+    shown = {k: v for k, v in filter_layers(layers, flt).items() if k in visible}
+    features = sum(len(v) for v in shown.values())
+    paths = sum(_parts(g) for v in shown.values() for g in v.geometry)
+    for gdf in shown.values():  # the uncertainty circles of approximate points
+        if "accuracy_m" in gdf.columns:
+            points = gdf.geometry.geom_type == "Point"
+            paths += int(((gdf["accuracy"] == "approximate") & gdf["accuracy_m"].notna() & points).sum())
+    return Expected(caption=t("features_shown", LANG, n=features), paths=paths + (1 if town else 0))
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The labels the sessions click and the states they wait for."""
+
+    full: Expected
+    without_layer: Expected
+    filtered: Expected
+    town: Expected
+    layer_label: str
+    status_label: str
+    town_label: str
+
+
+def make_plan() -> Plan:
+    """Labels from the catalogue and the towns layer; expected states from the built layers."""
+    catalog = get_catalog()
+    layers, errors = load_layers()
+    if errors:
+        raise SystemExit(f"layers failed to load: {errors}")
+    all_ids = catalog.layer_ids
+    fewer = tuple(i for i in all_ids if i != TOGGLE_LAYER)
+    flt = LayerFilter(rail_status=(RAIL_STATUS,))
+    towns = layers["towns"]
+    return Plan(full=expected(layers, all_ids, LayerFilter()), without_layer=expected(layers, fewer, LayerFilter()),
+                filtered=expected(layers, all_ids, flt), town=expected(layers, all_ids, flt, town=True),
+                layer_label=catalog.layer(TOGGLE_LAYER).title(LANG),
+                status_label=catalog.value_label("status", RAIL_STATUS, LANG),
+                town_label=str(towns.loc[towns["code"].astype(str) == TOWN, "name_zh"].iloc[0]))
+
+
+# ------------------------------------------------------------------------------------------------------------
+# One session
+# ------------------------------------------------------------------------------------------------------------
+@dataclass
+class SessionResult:
+    """Per session: seconds per step (page-ready after each action, and the download), and what went wrong."""
+
+    index: int
+    steps: dict[str, float] = field(default_factory=dict)
+    download_s: float | None = None
+    download_bytes: int | None = None
+    errors: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+
+
+async def _ready(page, want: Expected) -> None:
+    await page.wait_for_function(_READY_JS, arg=[MAP_IFRAME, SHAPES, want.paths, want.caption],
+                                 timeout=STEP_TIMEOUT_MS, polling=100)
+
+
+async def _timed(result: SessionResult, name: str, action: Callable[[], Awaitable[Any]], page,
+                 want: Expected) -> None:
+    start = time.perf_counter()
+    await action()
+    await _ready(page, want)
+    result.steps[name] = time.perf_counter() - start
+
+
+async def _pick(page, widget, option: str) -> None:
+    """Open a sidebar select/multiselect and click one option of its list."""
+    await widget.get_by_role("combobox").click()
+    await page.get_by_role("option", name=option, exact=True).click()
+    await page.keyboard.press("Escape")
+
+
+async def run_session(browser, base: str, index: int, plan: Plan, out_dir: Path) -> SessionResult:
+    """Open the map, switch a layer off and on, filter, focus a town and download a GeoPackage."""
+    result = SessionResult(index)
+    context = await browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True,
+                                        locale="zh-CN", service_workers="block")
+    context.set_default_timeout(STEP_TIMEOUT_MS)
+
+    async def gate(route) -> None:
+        url = route.request.url
+        if url.startswith(("http://127.0.0.1", "data:", "blob:", "about:")):
+            await route.continue_()
+        else:
+            result.blocked.append(url)
+            await route.abort("internetdisconnected")
+
+    await context.route("**/*", gate)
+    page = await context.new_page()
+    page.on("pageerror", lambda exc: result.errors.append(f"page error: {exc}"))
+    step = "open"
+    try:
+        await _timed(result, "open", lambda: page.goto(f"{base}{MAP_ROUTE}?lang={LANG}", wait_until="commit"),
+                     page, plan.full)
+        sidebar = page.get_by_test_id("stSidebar")
+        layers_box = sidebar.get_by_test_id("stMultiSelect").filter(has_text=t("layers", LANG)).first
+        step = "layer_off"
+        await _timed(result, step, lambda: layers_box.get_by_role(
+            "button", name=f"Remove {plan.layer_label}", exact=True).click(), page, plan.without_layer)
+        step = "layer_on"
+        await _timed(result, step, lambda: _pick(page, layers_box, plan.layer_label), page, plan.full)
+        step = "filter"
+        status_box = sidebar.get_by_test_id("stMultiSelect").filter(has_text=t("f_rail_status", LANG)).first
+        await _timed(result, step, lambda: _pick(page, status_box, plan.status_label), page, plan.filtered)
+        step = "town"
+        town_box = sidebar.get_by_test_id("stSelectbox").filter(has_text=t("town_focus", LANG)).first
+        await _timed(result, step, lambda: _pick(page, town_box, plan.town_label), page, plan.town)
+        step = "download"
+        await download_gpkg(page, result, out_dir)
+        if await page.get_by_test_id("stException").count():
+            result.errors.append("the page shows a Python exception")
+    except Exception as exc:  # noqa: BLE001 - every failure is recorded, with the step it happened in
+        result.errors.append(f"{step}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
+    finally:
+        await context.close()
+    result.errors += [f"request left the machine: {u}" for u in result.blocked]
+    return result
+
+
+async def download_gpkg(page, result: SessionResult, out_dir: Path) -> None:
+    """Download expander → format GeoPackage → 生成文件 → 保存 …; time from the click to the saved file."""
+    panel = page.get_by_test_id("stExpander").filter(has_text=t("dl_title", LANG)).first
+    await panel.get_by_text(t("dl_title", LANG), exact=True).click()
+    fmt_box = panel.get_by_test_id("stSelectbox").filter(has_text=t("dl_format", LANG)).first
+    await _pick(page, fmt_box, "GeoPackage")
+    start = time.perf_counter()
+    await panel.get_by_role("button", name=t("dl_prepare", LANG), exact=True).click()
+    save = panel.get_by_test_id("stDownloadButton").get_by_role("button")
+    await save.filter(has_text=t("dl_save", LANG, name="")).first.wait_for(timeout=STEP_TIMEOUT_MS)
+    async with page.expect_download(timeout=STEP_TIMEOUT_MS) as info:
+        await save.first.click()
+    download = await info.value
+    target = out_dir / f"session{result.index:02d}_{download.suggested_filename}"
+    await download.save_as(target)
+    result.download_s = time.perf_counter() - start
+    data = target.read_bytes()
+    result.download_bytes = len(data)
+    if not download.suggested_filename.endswith(".gpkg") or not data.startswith(b"SQLite format 3\x00"):
+        result.errors.append(f"download: {download.suggested_filename} ({len(data)} bytes) is not a GeoPackage")
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The server's memory
+# ------------------------------------------------------------------------------------------------------------
+def proc_status_kb(pid: int, key: str) -> int | None:
+    """A ``kB`` field of /proc/<pid>/status (VmRSS, VmHWM), or None when it cannot be read."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time of the process (s), from /proc/<pid>/stat."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+async def poll_rss(pid: int, samples: list[int], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        value = proc_status_kb(pid, "VmRSS")
+        if value is not None:
+            samples.append(value)
+        try:
+            await asyncio.wait_for(stop.wait(), POLL_RSS_S)
+        except asyncio.TimeoutError:
+            pass
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The run
+# ------------------------------------------------------------------------------------------------------------
+def _p95(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered) + 0.5) - 1))]
+
+
+def _summary(values: list[float]) -> dict[str, float | None]:
+    if not values:
+        return {"n": 0, "p50_s": None, "p95_s": None, "max_s": None}
+    return {"n": len(values), "p50_s": round(statistics.median(values), 2), "p95_s": round(_p95(values), 2),
+            "max_s": round(max(values), 2)}
+
+
+async def drive(base: str, pid: int, sessions: int, timeout_s: float, out_dir: Path) -> dict[str, Any]:
+    from playwright.async_api import async_playwright
+
+    plan = make_plan()
+    samples: list[int] = []
+    stop = asyncio.Event()
+    poller = asyncio.create_task(poll_rss(pid, samples, stop))
+    rss_start = proc_status_kb(pid, "VmRSS")
+    cpu_start = cpu_seconds(pid)
+    started = time.perf_counter()
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+        async def one(i: int) -> SessionResult:
+            await asyncio.sleep(i * STAGGER_S)
+            return await run_session(browser, base, i, plan, out_dir)
+
+        tasks = [asyncio.create_task(one(i)) for i in range(sessions)]
+        done, pending = await asyncio.wait(tasks, timeout=timeout_s)
+        for task in pending:
+            task.cancel()
+        results = []
+        for i, task in enumerate(tasks):
+            if task in done and task.exception() is None:
+                results.append(task.result())
+            else:
+                why = "did not finish within the time bound" if task in pending else repr(task.exception())
+                results.append(SessionResult(i, errors=[f"session {why}"]))
+        await browser.close()
+    wall = time.perf_counter() - started
+    stop.set()
+    await poller
+    cpu_end = cpu_seconds(pid)
+    ready = [v for r in results for v in r.steps.values()]
+    first = [r.steps["open"] for r in results if "open" in r.steps]
+    rerun = [v for r in results for k, v in r.steps.items() if k != "open"]
+    downloads = [r.download_s for r in results if r.download_s is not None]
+    errors = [f"session {r.index}: {e}" for r in results for e in r.errors]
+    return {
+        "sessions": sessions,
+        "steps_per_session": ["open", "layer_off", "layer_on", "filter", "town", "download"],
+        "page_ready": _summary(ready),
+        "page_ready_open": _summary(first),
+        "page_ready_after_action": _summary(rerun),
+        "download": _summary(downloads),
+        "download_bytes": sorted({r.download_bytes for r in results if r.download_bytes}),
+        "errors": len(errors),
+        "error_list": errors,
+        "server_rss_start_mb": round(rss_start / 1024, 1) if rss_start else None,
+        "server_rss_end_mb": round(samples[-1] / 1024, 1) if samples else None,
+        "server_peak_rss_mb": round((proc_status_kb(pid, "VmHWM") or max(samples or [0])) / 1024, 1),
+        "server_cpu_s": round(cpu_end - cpu_start, 1) if cpu_start is not None and cpu_end is not None else None,
+        "wall_s": round(wall, 1),
+        "per_session": [{"index": r.index, **{k: round(v, 2) for k, v in r.steps.items()},
+                         "download_s": None if r.download_s is None else round(r.download_s, 2)}
+                        for r in results],
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=SESSIONS, help="concurrent browser sessions")
+    parser.add_argument("--timeout", type=float, default=TOTAL_TIMEOUT_S, help="bound on the whole run (s)")
+    parser.add_argument("--warm", action="store_true", help="open the map once before the sessions start")
+    parser.add_argument("--per-session", action="store_true", help="print every session's step times too")
+    args = parser.parse_args(argv)
+    if not Path(CHROMIUM).is_file():
+        print(json.dumps({"error": f"{CHROMIUM} not found (make browser)"}))
+        return 2
+    import tempfile
+
+    proc, base = start_app()
+    try:
+        with tempfile.TemporaryDirectory(prefix="songjiang-load-") as tmp:
+            if args.warm:
+                import urllib.request
+
+                asyncio.run(drive(base, proc.pid, 1, args.timeout, Path(tmp)))
+                urllib.request.urlopen(f"{base}/_stcore/health", timeout=5).close()
+            figures = asyncio.run(drive(base, proc.pid, args.sessions, args.timeout, Path(tmp)))
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except Exception:  # noqa: BLE001
+            proc.kill()
+    figures = {"machine": f"{platform.machine()}, {os.cpu_count()} CPU, Python {platform.python_version()}",
+               "cold_server": not args.warm, **figures}
+    if not args.per_session:
+        figures.pop("per_session")
+    print(json.dumps(figures, ensure_ascii=False, indent=1))
+    return 0 if figures["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
