@@ -107,11 +107,27 @@ def _on_lang_change() -> None:
     st.query_params["lang"] = st.session_state[LANG_KEY]
 
 
+def _leave_pages_directory_mode() -> None:
+    """Rerun once under ``st.navigation`` when Streamlit ran a page the old way.
+
+    While no session has run app.py yet, Streamlit treats ``pages/`` as a v1 multipage folder and runs a deep
+    link (e.g. a shared ``/地图_Map?…``) directly, so the sidebar would list file names ("app") and app.py's
+    navigation would never be set up. Switching the process-wide flag and rerunning runs app.py, whose
+    :func:`navigation` then opens the same page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 def chrome(page_key: str, *, sidebar: str = "auto") -> str:
     """Page config and the language switch in the sidebar (the page list is Streamlit's own); returns the language.
 
     ``sidebar`` is the sidebar's initial state ("auto", "expanded" or "collapsed").
     """
+    _leave_pages_directory_mode()
     catalog = get_catalog()
     lang = current_lang()
     title = catalog.meta["title_en" if lang == "en" else "title_zh"]

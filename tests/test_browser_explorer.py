@@ -160,3 +160,50 @@ def test_uploading_your_own_layer_draws_it_and_summarises_it_per_town(page, stre
     expect(frame.locator(".leaflet-control-layers-group-name", has_text="我的图层")).to_have_count(1)
     page.get_by_text("自己的图层在各街镇的分布").first.wait_for()
     assert page.record.page_errors == []
+
+
+def test_data_page_checks_an_uploaded_boundary_file_without_writing_anything(page, streamlit_url, catalog, tmp_path):
+    import hashlib
+    import json
+
+    towns = json.loads(catalog.layer("towns").path.read_text(encoding="utf-8"))
+    keep = [f for f in towns["features"] if f["properties"]["name_zh"] in ("佘山镇", "泖港镇")]
+    for f in keep:  # a planner's file: its own attribute names, nothing of ours
+        f["properties"] = {"NAME": f["properties"]["name_zh"].removesuffix("镇")}
+    upload = tmp_path / "two_towns.geojson"
+    upload.write_text(json.dumps({"type": "FeatureCollection", "features": keep}, ensure_ascii=False), encoding="utf-8")
+    before = hashlib.sha256(catalog.layer("towns").path.read_bytes()).hexdigest()
+    page.goto(streamlit_url + "/" + quote("数据_Data"), wait_until="domcontentloaded")
+    page.get_by_role("heading", name="导入街镇边界").wait_for()
+    page.get_by_test_id("stFileUploader").last.locator("input[type=file]").set_input_files(str(upload))
+    page.get_by_text("各街镇结果").wait_for()
+    page.get_by_role("button", name="应用导入").wait_for()  # offered, not done
+    assert hashlib.sha256(catalog.layer("towns").path.read_bytes()).hexdigest() == before
+    assert page.record.page_errors == []
+
+
+def test_a_shared_link_as_a_fresh_servers_first_request_opens_that_page_with_the_apps_navigation(page, tmp_path):
+    """Streamlit runs ``pages/`` the old (v1) way until app.py has run once; the app must not depend on that."""
+    import subprocess
+    import sys
+
+    from _browser import PROJECT_DIR, _free_port, _wait_until_serving
+
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    log = tmp_path / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                                 "--server.port", str(port), "--server.address", "127.0.0.1",
+                                 "--browser.gatherUsageStats", "false"], cwd=PROJECT_DIR, stdout=out,
+                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    try:
+        _wait_until_serving(url, proc, log)
+        page.goto(url + "/" + quote("数据_Data") + "?lang=en", wait_until="domcontentloaded")
+        page.get_by_role("heading", name="Data sources", exact=True).first.wait_for()
+        nav = page.get_by_test_id("stSidebarNav")
+        nav.get_by_text("Home", exact=True).wait_for()
+        assert nav.get_by_text("app", exact=True).count() == 0
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
