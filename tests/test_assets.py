@@ -113,6 +113,13 @@ def test_an_unknown_plugin_url_raises_asset_error_naming_it(layers, plugin_from_
         localize_assets(fmap)
 
 
+def test_folium_popups_needing_jquery_are_refused(layers):
+    fmap = build_map(layers)
+    folium.Marker([31.03, 121.22], popup=folium.Popup("x")).add_to(fmap)
+    with pytest.raises(AssetError, match="jQuery"):
+        localize_assets(fmap)
+
+
 def test_a_plugin_folium_ships_but_we_did_not_vendor_is_refused(layers):
     fmap = build_map(layers)
     folium.plugins.MiniMap().add_to(fmap)
@@ -150,7 +157,9 @@ def test_inline_mode_has_no_http_src_or_href_in_the_markup(inline_html):
 
 def test_inline_mode_embeds_each_library_once_and_css_images_as_data_uris(inline_html):
     assert inline_html.count("Leaflet 1.9.3") == 1  # leaflet.js banner
-    assert inline_html.count("jQuery v3.7.1") == 1
+    assert inline_html.count("leaflet-measure") >= 1 and "Fullscreen" in inline_html
+    # jQuery and Bootstrap are not needed (Leaflet's own tooltips and popups): not loaded at all.
+    assert "jQuery v3.7.1" not in inline_html and "Bootstrap" not in inline_html
     assert "url(images/" not in inline_html and "url(icon-fullscreen.svg)" not in inline_html
     assert 'url("data:image/png;base64,' in inline_html
     assert 'url("data:image/svg+xml;base64,' in inline_html
