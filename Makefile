@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: run test data install browser bench clean
+.PHONY: run test data install browser bench load clean
 
 run: $(STAMP)
 	$(PY) -m streamlit run app.py
@@ -17,6 +17,9 @@ data: $(STAMP)
 
 bench: $(STAMP) browser
 	$(PY) bench/run_bench.py
+
+load: $(STAMP) browser
+	$(PY) bench/load_bench.py
 
 install: $(STAMP)
 

@@ -140,6 +140,25 @@ def start_app() -> tuple[subprocess.Popen, str]:
     raise RuntimeError("streamlit did not start within 60 s")
 
 
+#: The naive map's CDN files that have a copy under static/vendor (jQuery and Bootstrap are kept there for it).
+_NAIVE_FILES = {
+    "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js": "leaflet/leaflet.js",
+    "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css": "leaflet/leaflet.css",
+    "https://code.jquery.com/jquery-3.7.1.min.js": "jquery/jquery.min.js",
+    "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/js/bootstrap.bundle.min.js": "bootstrap/bootstrap.bundle.min.js",
+    "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/css/bootstrap.min.css": "bootstrap/bootstrap.min.css",
+}
+
+
+def _with_local_files(html: str) -> str:
+    """The naive page with its CDN links pointed at local copies (other CDN links are blocked by the browser)."""
+    from layers.assets import VENDOR_DIR
+
+    for url, rel in _NAIVE_FILES.items():
+        html = html.replace(url, (VENDOR_DIR / rel).as_uri())
+    return html
+
+
 def _local_only(route) -> None:
     url = route.request.url
     if url.startswith(("http://127.0.0.1", "file:", "data:", "blob:", "about:")):
@@ -163,7 +182,7 @@ def browser_figures(layers, runs: int) -> dict[str, Any]:
     fmap, _ = map_view(layers, MapState(layers=catalog.layer_ids), display=display_copies(layers))
     ours_file.write_text(localize_assets(fmap, mode="inline").get_root().render(), encoding="utf-8")
     naive_file = tmp / "naive.html"
-    naive_file.write_text(localize_assets(naive_map(layers), mode="inline").get_root().render(), encoding="utf-8")
+    naive_file.write_text(_with_local_files(naive_map(layers).get_root().render()), encoding="utf-8")
 
     proc, base = start_app()
     try:

@@ -4,11 +4,14 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import os
 import shutil
+import tempfile
 import tomllib
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import shapely
@@ -21,7 +24,7 @@ from . import paths, settings
 from .catalog import Catalog, get_catalog
 from .coords import gcj02_to_wgs84, geometry_gcj02_to_wgs84
 from .errors import BuildError
-from .geojson import clean_geometry, feature, feature_collection_text, write_text_atomic
+from .geojson import clean_geometry, feature, feature_collection_text
 from .names import romanise
 
 #: Files copied from ../shared/data/sources into geodata/sources (with their notices).
@@ -477,9 +480,10 @@ def build_all(*, out_dir: Path = paths.GEODATA_DIR, catalog: Catalog | None = No
               copy: bool = True) -> dict[str, Path]:
     """Copy sources, build every layer and write them; returns layer id → written path.
 
-    Everything is built in memory first and each file replaced atomically, so an interrupted build leaves
-    the previous layers intact. Imported town boundaries in ``out_dir/imports`` (``python -m layers
-    import-towns``) are applied when present; without them the output is the schematic build.
+    Everything is built in memory first, then every file (and ``build_info.json``) is replaced as one change
+    (:func:`write_texts_together`), so a build interrupted at any point leaves the previous layers intact.
+    Imported town boundaries in ``out_dir/imports`` (``python -m layers import-towns``) are applied when present;
+    without them the output is the schematic build.
     """
     catalog = catalog or get_catalog()
     if copy:
@@ -494,11 +498,7 @@ def build_all(*, out_dir: Path = paths.GEODATA_DIR, catalog: Catalog | None = No
     if missing:
         raise BuildError(f"The build has no builder for catalogue layers {missing}.")
     texts = {spec.id: feature_collection_text(layers[spec.id], name=spec.id) for spec in catalog.layers}
-    written: dict[str, Path] = {}
-    for spec in catalog.layers:
-        path = out_dir / spec.file
-        write_text_atomic(path, texts[spec.id])
-        written[spec.id] = path
+    written = {spec.id: out_dir / spec.file for spec in catalog.layers}
     info = {
         "release_date": catalog.meta.get("release_date"),
         "layers": {spec.id: {"file": spec.file, "features": len(layers[spec.id]),
@@ -510,6 +510,75 @@ def build_all(*, out_dir: Path = paths.GEODATA_DIR, catalog: Catalog | None = No
     if overlay:  # only with an import, so the schematic build stays byte-identical
         info["towns_overlay"] = {"file": overlay_path(out_dir).relative_to(out_dir).as_posix(),
                                  "features": len(overlay), "sha256": _sha256(overlay_path(out_dir))}
-    write_text_atomic(out_dir / "build_info.json",
-                      json.dumps(info, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+    files = {written[spec.id]: texts[spec.id] for spec in catalog.layers}
+    files[out_dir / "build_info.json"] = json.dumps(info, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    write_texts_together(files)
     return written
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Writing several files as one change
+# --------------------------------------------------------------------------------------------------------------
+def _stage_text(path: Path, text: str) -> Path:
+    """Write ``text`` to a new temporary file beside ``path`` and return it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return Path(tmp)
+
+
+def _keep_copy(path: Path, token: str) -> Path | None:
+    """A hard link (or copy) of ``path`` under a hidden name, or None when there is no such file."""
+    if not path.exists():
+        return None
+    keep = path.with_name(f".{path.name}.{token}.previous")
+    try:
+        os.link(path, keep)
+    except OSError:  # a file system without hard links
+        shutil.copyfile(path, keep)
+    return keep
+
+
+def replace_together(pairs: Sequence[tuple[Path, Path]]) -> None:
+    """Rename each complete temporary file onto its target: all of them, or — should one rename fail — none.
+
+    Targets already replaced when a rename fails get their previous content back (new targets are removed),
+    so the folder is left with either the old set of files or the new one, never a mix (only a reader during
+    the few renames themselves can see both). The temporary files are consumed.
+    """
+    token = uuid.uuid4().hex[:8]
+    done: list[tuple[Path, Path | None]] = []
+    try:
+        for tmp, target in pairs:
+            keep = _keep_copy(target, token)
+            done.append((target, keep))
+            os.replace(tmp, target)
+    except BaseException:
+        for target, keep in reversed(done):
+            if keep is not None:
+                os.replace(keep, target)
+            else:
+                target.unlink(missing_ok=True)
+        raise
+    finally:
+        for _target, keep in done:
+            if keep is not None:
+                keep.unlink(missing_ok=True)
+
+
+def write_texts_together(files: Mapping[Path, str]) -> None:
+    """Write several UTF-8 text files as one change: each to a temporary file first, then all renamed into
+    place by :func:`replace_together`. An interruption at any point leaves every previous file as it was."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for path, text in files.items():
+            staged.append((_stage_text(path, text), path))
+        replace_together(staged)
+    finally:
+        for tmp, _path in staged:
+            tmp.unlink(missing_ok=True)

@@ -29,6 +29,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
+from .build import replace_together
 from .catalog import Catalog, LayerSpec, get_catalog
 from .errors import CatalogError, ExportError, FilterError, SongjiangMapError
 from .filters import FILTER_KEYS, LayerFilter, describe_untrusted, filter_layers, filter_options
@@ -44,6 +45,8 @@ SHP_TEXT_BYTES = 254
 WKT_DECIMALS = {4326: 9, 4490: 9, 4549: 3}
 #: Attributes every exported feature must carry.
 PROVENANCE_FIELDS = ("source", "licence", "accuracy")
+#: Text a spreadsheet would read as a formula when it starts a CSV cell (see :func:`inert_cell`).
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 FILE_PREFIX = "songjiang"
 
 
@@ -85,8 +88,8 @@ class _Staging:
         for tmp, final in self.pairs:
             if not tmp.exists():
                 raise ExportError(f"Internal error: {final.name} was not written.")
-        for tmp, final in self.pairs:
-            os.replace(tmp, final)
+        # All files or none: a rename failing half-way puts back what the folder held before.
+        replace_together(self.pairs)
         return [final for _tmp, final in self.pairs]
 
     def abort(self) -> None:
@@ -264,7 +267,19 @@ def _fit_dbf_text(value: Any) -> tuple[Any, bool]:
     return data[:SHP_TEXT_BYTES].decode("utf-8", errors="ignore"), True
 
 
+def inert_cell(value: Any) -> Any:
+    """A CSV cell a spreadsheet cannot run: text starting like a formula (``= + - @``, tab, CR) gets a leading
+    apostrophe, so Excel or LibreOffice show it as text instead of evaluating it (CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
 def _csv_text(df: pd.DataFrame) -> str:
+    df = df.copy()
+    for col in df.columns:
+        if df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
+            df[col] = pd.Series([inert_cell(v) for v in df[col]], index=df.index, dtype=object)
     buf = io.StringIO()
     df.to_csv(buf, index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)
     return "\ufeff" + buf.getvalue()  # BOM: Excel then reads the file as UTF-8

@@ -32,6 +32,7 @@ import time
 import unicodedata
 import zipfile
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import Any, BinaryIO, Callable, Mapping, Sequence, Union
 
@@ -149,6 +150,22 @@ def _gdal_read(path: Path, name: str, **kwargs: Any) -> gpd.GeoDataFrame:
                               f"its extension says.") from exc
 
 
+def _infinite(name: str, token: str) -> float:
+    """JSON's NaN passes (such features are rejected or left out later, one by one); Infinity is refused."""
+    if token == "NaN":
+        return math.nan
+    raise TownImportError(f"{name} holds the number {token}, which no coordinate can be (GeoJSON allows only "
+                          f"finite numbers): fix the coordinates and import again. Nothing was imported.")
+
+
+def _finite_float(name: str, text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise TownImportError(f"{name} holds the number {text[:30]}, too large for any coordinate (it overflows to "
+                              f"infinity): fix the coordinates and import again. Nothing was imported.")
+    return value
+
+
 def _read_geojson(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFrame:
     try:
         text = data.decode("utf-8-sig")
@@ -158,7 +175,10 @@ def _read_geojson(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFr
     if not text.strip():
         raise TownImportError(f"{name} is empty (only white space): choose the complete file.")
     try:
-        obj = json.loads(text)
+        obj = json.loads(text, parse_constant=partial(_infinite, name), parse_float=partial(_finite_float, name))
+    except RecursionError as exc:
+        raise TownImportError(f"{name} is nested too deeply to be GeoJSON (arrays or objects inside each other "
+                              f"thousands of levels deep): it is not a boundary file. Nothing was imported.") from exc
     except json.JSONDecodeError as exc:
         cut = exc.pos >= len(text.rstrip()) - 1
         hint = ("the file ends in the middle of the data, so it looks truncated (an interrupted download or "
@@ -194,7 +214,16 @@ def _read_gpkg(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFrame
     return gdf
 
 
+#: A DTD or entity declaration: KML never needs one, and it is how XML parsers are attacked (entity expansion
+#: "billion laughs", external entities reading local files).
+_XML_DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+
+
 def _read_kml(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFrame:
+    if _XML_DTD.search(data):
+        raise TownImportError(f"{name} declares a DTD or XML entities (<!DOCTYPE …> / <!ENTITY …>), which KML does "
+                              f"not use and which can make a parser expand text without end or read local files; "
+                              f"it was not parsed. Export the KML again without them.")
     path = work / "upload.kml"
     path.write_bytes(data)
     try:
@@ -317,7 +346,8 @@ def _check_axes(gdf: gpd.GeoDataFrame, name: str) -> None:
 
 
 def read_town_file(source: Source, *, filename: str | None = None, crs: str | int | None = None,
-                   max_bytes: int = settings.IMPORT_MAX_BYTES) -> gpd.GeoDataFrame:
+                   max_bytes: int = settings.IMPORT_MAX_BYTES,
+                   max_vertices: int = settings.IMPORT_MAX_VERTICES) -> gpd.GeoDataFrame:
     """Read a boundary file into a WGS84 GeoDataFrame, refusing what cannot be used.
 
     Parameters
@@ -331,6 +361,8 @@ def read_town_file(source: Source, *, filename: str | None = None, crs: str | in
         does not say, and overrides the file's own declaration.
     max_bytes : int
         Size limit, checked before anything is parsed.
+    max_vertices : int
+        Most vertices (coordinate pairs) the file may hold, checked right after reading.
 
     Returns
     -------
@@ -340,8 +372,8 @@ def read_town_file(source: Source, *, filename: str | None = None, crs: str | in
     Raises
     ------
     TownImportError
-        Too large, empty, unknown format, unreadable or truncated, unsafe zip, incomplete shapefile, CRS missing,
-        coordinates in lat/lon order or not degrees.
+        Too large (bytes or vertices), empty, unknown format, unreadable, truncated or absurdly nested, unsafe zip,
+        KML with a DTD or entities, incomplete shapefile, CRS missing, coordinates in lat/lon order or not degrees.
     """
     name = _source_name(source, filename)
     suffix = Path(name).suffix.lower()
@@ -358,6 +390,10 @@ def read_town_file(source: Source, *, filename: str | None = None, crs: str | in
     data = _source_bytes(source)
     with tempfile.TemporaryDirectory(prefix="songjiang-import-") as tmp:
         gdf = reader(data, Path(tmp), name, max_bytes=max_bytes, crs_given=crs is not None)
+    vertices = int(shapely.get_num_coordinates(np.asarray(gdf.geometry.values, dtype=object)).sum())
+    if vertices > max_vertices:
+        raise TownImportError(f"{name} has {vertices:,} vertices; the limit is {max_vertices:,}. Simplify the "
+                              f"geometry (e.g. in QGIS) or keep only Songjiang's units. Nothing was read.")
     attrs = {k: v for k, v in gdf.attrs.items() if k in ("layer", "note")}
     gcj02 = crs is not None and str(crs).strip().lower().replace("-", "") == "gcj02"
     if gcj02:
@@ -550,6 +586,9 @@ def _simplest(geom: BaseGeometry) -> BaseGeometry:
     return parts[0] if geom.geom_type == "MultiPolygon" and len(parts) == 1 else geom
 
 
+NOT_FINITE = "coordinates that are not numbers (NaN or infinity)"
+
+
 def _as_polygons(geom: BaseGeometry | None) -> tuple[BaseGeometry | None, str | None, str | None]:
     """(polygonal geometry, wrong-type description, repair reason) of one input feature."""
     if geom is None or geom.is_empty:
@@ -563,6 +602,8 @@ def _as_polygons(geom: BaseGeometry | None) -> tuple[BaseGeometry | None, str | 
     elif geom.geom_type not in ("Polygon", "MultiPolygon"):
         return None, f"wrong geometry type ({geom.geom_type})", None
     geom = shapely.force_2d(geom)
+    if not np.isfinite(shapely.get_coordinates(geom)).all():
+        return None, NOT_FINITE, None
     reason = None
     if not geom.is_valid:
         reason = shapely.is_valid_reason(geom)
@@ -913,6 +954,14 @@ def plan_import(gdf: gpd.GeoDataFrame, *, code_field: str | None = None, name_fi
         if reason:
             report.repaired.append({"feature": label, "reason": reason})
         polygons.append((k, poly))
+    broken = [r["feature"] for r in report.rejected_features if r["reason"] == NOT_FINITE]
+    if broken:
+        report.add("coordinates", "warning" if polygons else "error",
+                   f"{len(broken)} feature(s) have {NOT_FINITE} and were rejected: "
+                   f"{'; '.join(broken[:10])}{'; …' if len(broken) > 10 else ''}. Fix their coordinates and import "
+                   f"again.")
+    if not polygons and broken and not wrong:
+        return report
     if not polygons:
         kinds = ", ".join(sorted(set(wrong))) or "none"
         report.add("geometry_type", "error", f"Wrong geometry type: {file_name} holds no polygons (found: {kinds}); "

@@ -5,7 +5,9 @@ import json
 from typing import Iterable
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+import shapely
 
 from . import settings
 from .catalog import Catalog, LayerSpec, get_catalog
@@ -15,10 +17,30 @@ from .errors import LayerLoadError
 SONGJIANG_BOUNDS = (120.8, 30.7, 121.6, 31.3)
 
 
+#: Geometry types a layer of each catalogue kind may hold ("mixed" takes any).
+GEOMETRY_TYPES = {"polygon": ("Polygon", "MultiPolygon"), "line": ("LineString", "MultiLineString"),
+                  "point": ("Point", "MultiPoint")}
+
+
+def _check_geometry(spec: LayerSpec, gdf: gpd.GeoDataFrame, where: str) -> None:
+    geoms = gdf.geometry[gdf.geometry.notna()]
+    allowed = GEOMETRY_TYPES.get(spec.geometry)
+    if allowed is not None:
+        wrong = sorted(set(geoms.geom_type) - set(allowed))
+        if wrong:
+            raise LayerLoadError(f"{where} holds {', '.join(wrong)} geometry, but the catalogue says it is a "
+                                 f"{spec.geometry} layer; rebuild it with `make data`.")
+    coords = shapely.get_coordinates(geoms.values)
+    if len(coords) and not np.isfinite(coords).all():
+        raise LayerLoadError(f"{where} has coordinates that are not finite numbers (NaN or infinity); rebuild it "
+                             f"with `make data`.")
+
+
 def _check_frame(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> None:
     where = f"Layer {spec.id!r} ({spec.file})"
     if gdf.crs is None or gdf.crs.to_epsg() != 4326:
         raise LayerLoadError(f"{where} is not in WGS84 (EPSG:4326) but {gdf.crs}; rebuild it with `make data`.")
+    _check_geometry(spec, gdf, where)
     required = list(settings.REQUIRED_PROPERTIES)
     if spec.geometry == "point":
         required.append("accuracy_m")
@@ -53,14 +75,22 @@ def read_layer(layer_id: str, *, catalog: Catalog | None = None) -> gpd.GeoDataF
     try:
         # Read through json so that a truncated file gives one clear message, whatever GDAL would say.
         data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("type") != "FeatureCollection" or "crs" in data:
-            raise LayerLoadError(f"Layer {spec.id!r}: geodata/{spec.file} is not an RFC 7946 FeatureCollection.")
+        if data.get("type") != "FeatureCollection":
+            raise LayerLoadError(f"Layer {spec.id!r}: geodata/{spec.file} is not an RFC 7946 FeatureCollection; "
+                                 f"rebuild it with `make data`.")
+        if "crs" in data:
+            raise LayerLoadError(f"Layer {spec.id!r}: geodata/{spec.file} is not an RFC 7946 FeatureCollection: it "
+                                 f"declares a 'crs' (another CRS than WGS84?); rebuild it with `make data`.")
         gdf = gpd.GeoDataFrame.from_features(data["features"], crs=settings.WGS84)
         gdf.insert(0, "id", [f.get("id") for f in data["features"]]) if "id" not in gdf.columns else None
     except LayerLoadError:
         raise
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise LayerLoadError(f"Layer {spec.id!r}: geodata/{spec.file} cannot be read ({exc}).") from exc
+    except RecursionError as exc:  # absurdly deep nesting: not a layer this project wrote
+        raise LayerLoadError(f"Layer {spec.id!r}: geodata/{spec.file} cannot be read (nested too deeply); rebuild "
+                             f"it with `make data`.") from exc
+    except (OSError, ValueError, KeyError, TypeError, AttributeError, shapely.errors.ShapelyError) as exc:
+        raise LayerLoadError(f"Layer {spec.id!r}: geodata/{spec.file} cannot be read ({str(exc)[:200]}); rebuild "
+                             f"it with `make data`.") from exc
     if gdf.empty:
         raise LayerLoadError(f"Layer {spec.id!r}: geodata/{spec.file} has no features.")
     _check_frame(spec, gdf)

@@ -369,9 +369,9 @@ def add_user_layer(fmap: folium.Map, gdf: gpd.GeoDataFrame, *, name: str, lang: 
     for i, text in enumerate(texts):
         props = {f"f{j}": (MISSING[lang] if values[c][i] is None or (isinstance(values[c][i], float)
                                                                    and math.isnan(values[c][i]))
-                           else safe_text(values[c][i])[:500]) for j, c in enumerate(columns)}
+                           else safe_text(str(values[c][i])[:500])) for j, c in enumerate(columns)}
         features.append({"type": "Feature", "id": str(i), "properties": props, "geometry": text})
-    fields = [[f"f{j}", safe_text(c)[:80]] for j, c in enumerate(columns)]
+    fields = [[f"f{j}", safe_text(str(c)[:80])] for j, c in enumerate(columns)]
     style = {"color": USER_LAYER_COLOUR, "weight": 2.5, "opacity": 0.95, "fillColor": USER_LAYER_COLOUR,
              "fillOpacity": 0.25}
     group = folium.FeatureGroup(name=safe_text(name), show=True)

@@ -35,8 +35,13 @@ HUB_CORE_AREA_KM2 = 2.47
 DISTRICT_OFFICIAL_AREA_KM2 = 604.64
 
 # ---- Importing town boundaries (layers/import_towns.py, layers/refresh_osm.py) -------------------------------
+#: Largest upload (MB of 2**20 bytes). Streamlit refuses bigger uploads itself: ``server.maxUploadSize`` in
+#: .streamlit/config.toml must say the same number (a test checks that they agree).
+UPLOAD_MAX_MB = 50
 #: Largest boundary file accepted, checked before any parsing (bytes); a zip may not unpack to more either.
-IMPORT_MAX_BYTES = 50 * 1024 * 1024
+IMPORT_MAX_BYTES = UPLOAD_MAX_MB * 1024 * 1024
+#: Most vertices (coordinate pairs) a boundary file may hold, checked right after reading it.
+IMPORT_MAX_VERTICES = 1_000_000
 #: A feature with less than this share of its area inside the outline (buffered by IMPORT_NEAR_M) is rejected.
 IMPORT_MIN_INSIDE_SHARE = 0.5
 IMPORT_NEAR_M = 1000.0
@@ -87,7 +92,7 @@ DOWNLOAD_CACHE_ENTRIES = 32
 
 # ---- Your own layer on the map (layers/userlayer.py) -----------------------------------------------------------
 #: Upload limit for an overlay file (the same as Streamlit's server.maxUploadSize in .streamlit/config.toml).
-USER_LAYER_MAX_BYTES = 50 * 1024 * 1024
+USER_LAYER_MAX_BYTES = UPLOAD_MAX_MB * 1024 * 1024
 #: Most features / vertices an overlay may have (a browser map of more becomes unusable).
 USER_LAYER_MAX_FEATURES = 20_000
 USER_LAYER_MAX_VERTICES = 500_000

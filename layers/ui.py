@@ -212,50 +212,73 @@ def initial_state() -> MapState:
     return st.session_state["_map_state0"]
 
 
-def option_label(key: str, value: str, layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> str:
+@st.cache_data(show_spinner=False)
+def cached_option_names(layer_ids: tuple[str, ...], lang: str) -> dict[str, dict[str, str]]:
+    """Filter key → {id: name} for the options named after features (zones, towns, lines), built once."""
+    layers, _ = cached_layers(layer_ids)
+    names: dict[str, dict[str, str]] = {}
+    for key, layer_id in (("zone", "zones"), ("town", "towns"), ("rail_line", "rail_lines")):
+        frame = layers.get(layer_id)
+        if frame is not None:
+            names[key] = dict(zip(frame["id"].astype(str), frame["name_en" if lang == "en" else "name_zh"].astype(str)))
+    return names
+
+
+def option_label(key: str, value: str, lang: str) -> str:
     """Human label of a filter option (coded values through the catalogue; zones, towns and lines by name)."""
     catalog = get_catalog()
     if key in ("zone", "town", "rail_line"):
-        frame = layers.get({"zone": "zones", "town": "towns", "rail_line": "rail_lines"}[key])
-        if frame is not None:
-            hit = frame[frame["id"].astype(str) == value]
-            if len(hit):
-                return str(hit.iloc[0]["name_en" if lang == "en" else "name_zh"])
-        return value
+        return cached_option_names(catalog.layer_ids, lang).get(key, {}).get(value, value)
     field = {"rail_status": "status", "rail_mode": "mode", "park_kind": "kind", "park_industry": "industries"}.get(key)
     return catalog.value_label(field, value, lang) if field else value
 
 
-def map_controls(state0: MapState, layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> MapState:
-    """Sidebar widgets (basemap, layers, filters, focus town) → the current MapState."""
+def session_map_state(state0: MapState, layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> MapState:
+    """The MapState the sidebar widgets hold, read from the session *before* they are drawn.
+
+    The Map page sends its map first (the browser starts loading Leaflet while the sidebar's widgets load):
+    widget values are in ``st.session_state`` at the start of every run (set from the URL on the first one by
+    :func:`initial_state`), so the state is known early. Values no longer offered are dropped here, so the widgets
+    drawn later by :func:`map_controls` show exactly this state.
+    """
     catalog = get_catalog()
     options = filter_options(layers)
-    with st.sidebar:
-        st.header(t("controls", lang))
-        offered = basemaps()
-        if st.session_state.get("w_basemap") not in offered:
-            st.session_state["w_basemap"] = "none"
-        basemap = st.selectbox(t("basemap", lang), list(offered), key="w_basemap",
-                               format_func=lambda b: offered[b].label_en if lang == "en" else offered[b].label_zh)
-        shown = st.multiselect(t("layers", lang), list(catalog.layer_ids), key="w_layers",
-                               format_func=lambda i: catalog.layer(i).title(lang))
-        st.subheader(t("filters", lang))
-        chosen: dict[str, list[str]] = {}
-        for key in FILTER_KEYS:
-            current = [v for v in st.session_state.get(f"w_{key}", []) if v in options[key]]
-            st.session_state[f"w_{key}"] = current
-            chosen[key] = st.multiselect(t(f"f_{key}", lang), options[key], key=f"w_{key}",
-                                         format_func=lambda v, k=key: option_label(k, v, layers, lang))
-        towns = [""] + options["town"]
-        if st.session_state.get("w_focus") not in towns:
-            st.session_state["w_focus"] = ""
-        town = st.selectbox(t("town_focus", lang), towns, key="w_focus",
-                            format_func=lambda v: t("no_town", lang) if not v else option_label("town", v, layers, lang))
+    if st.session_state.get("w_basemap") not in basemaps():
+        st.session_state["w_basemap"] = "none"
+    shown = [i for i in st.session_state.get("w_layers", []) if i in catalog.layer_ids]
+    st.session_state["w_layers"] = shown
+    chosen: dict[str, list[str]] = {}
+    for key in FILTER_KEYS:
+        chosen[key] = [v for v in st.session_state.get(f"w_{key}", []) if v in options[key]]
+        st.session_state[f"w_{key}"] = chosen[key]
+    if st.session_state.get("w_focus") not in [""] + options["town"]:
+        st.session_state["w_focus"] = ""
     # The map writes c/z into the address when the user pans (render.ViewToUrl); keep what it last wrote.
     center, zoom = view_from_params(st.query_params.to_dict())
-    return MapState(lang=lang, layers=tuple(i for i in catalog.layer_ids if i in shown), basemap=basemap,
-                    filters=LayerFilter(**chosen), town=town or None, center=center or state0.center,
+    return MapState(lang=lang, layers=tuple(i for i in catalog.layer_ids if i in shown),
+                    basemap=st.session_state["w_basemap"], filters=LayerFilter(**chosen),
+                    town=st.session_state["w_focus"] or None, center=center or state0.center,
                     zoom=zoom or state0.zoom)
+
+
+def map_controls(layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
+    """The sidebar widgets (basemap, layers, filters, focus town), bound to the session keys that
+    :func:`session_map_state` read; a change reruns the page with the new value."""
+    catalog = get_catalog()
+    options = filter_options(layers)
+    offered = basemaps()
+    with st.sidebar:
+        st.header(t("controls", lang))
+        st.selectbox(t("basemap", lang), list(offered), key="w_basemap",
+                     format_func=lambda b: offered[b].label_en if lang == "en" else offered[b].label_zh)
+        st.multiselect(t("layers", lang), list(catalog.layer_ids), key="w_layers",
+                       format_func=lambda i: catalog.layer(i).title(lang))
+        st.subheader(t("filters", lang))
+        for key in FILTER_KEYS:
+            st.multiselect(t(f"f_{key}", lang), options[key], key=f"w_{key}",
+                           format_func=lambda v, k=key: option_label(k, v, lang))
+        st.selectbox(t("town_focus", lang), [""] + options["town"], key="w_focus",
+                     format_func=lambda v: t("no_town", lang) if not v else option_label("town", v, lang))
 
 
 def sync_url(state: MapState) -> dict[str, str]:
@@ -317,19 +340,15 @@ def view_kwargs(state: MapState, summary: Mapping[str, Any]) -> dict[str, Any]:
 USER_LAYER_KEY = "_user_layer"
 
 
-def user_layer_upload(lang: str) -> dict[str, gpd.GeoDataFrame]:
-    """Sidebar upload of the planner's own layer; returns {file name: layer} (empty when none).
-
-    The parsed layer lives in this session only (never written to disk, never shared between sessions).
-    """
-    with st.sidebar.expander(t("ul_title", lang)):
-        st.caption(t("ul_help", lang))
-        upload = st.file_uploader(t("ul_upload", lang), type=["geojson", "json", "gpkg", "zip", "kml"],
-                                  key="w_user_layer")
-        crs = st.text_input(t("ul_crs", lang), key="w_user_crs", max_chars=12).strip() or None
+def held_user_layers(lang: str) -> dict[str, gpd.GeoDataFrame]:
+    """The planner's own layer from the session's upload widget (drawn later by :func:`user_layer_upload`):
+    {file name: layer}, empty when none or unreadable. Parsed once per file and kept in this session only
+    (never written to disk, never shared between sessions)."""
+    upload = st.session_state.get("w_user_layer")
     if upload is None:
         st.session_state.pop(USER_LAYER_KEY, None)
         return {}
+    crs = str(st.session_state.get("w_user_crs") or "").strip() or None
     signature = (upload.file_id, crs)
     held = st.session_state.get(USER_LAYER_KEY)
     if held is None or held[0] != signature:
@@ -338,14 +357,26 @@ def user_layer_upload(lang: str) -> dict[str, gpd.GeoDataFrame]:
         except SongjiangMapError as exc:
             held = (signature, None, str(exc))
         st.session_state[USER_LAYER_KEY] = held
+    return {} if held[1] is None else {upload.name: held[1]}
+
+
+def user_layer_upload(lang: str) -> None:
+    """Sidebar upload of the planner's own layer, and what became of it (shown, or why not)."""
+    with st.sidebar.expander(t("ul_title", lang)):
+        st.caption(t("ul_help", lang))
+        upload = st.file_uploader(t("ul_upload", lang), type=["geojson", "json", "gpkg", "zip", "kml"],
+                                  key="w_user_layer")
+        st.text_input(t("ul_crs", lang), key="w_user_crs", max_chars=12)
+    held = st.session_state.get(USER_LAYER_KEY)
+    if upload is None or held is None:
+        return
     _, gdf, error = held
     if error:
         st.sidebar.error(plain(t("ul_failed", lang, message=error)))
-        return {}
+        return
     st.sidebar.caption(plain(t("ul_loaded", lang, name=upload.name, n=len(gdf))))
     if gdf.attrs.get("dropped") or gdf.attrs.get("repaired"):
         st.sidebar.caption(t("ul_dropped", lang, n=gdf.attrs.get("dropped", 0), r=gdf.attrs.get("repaired", 0)))
-    return {upload.name: gdf}
 
 
 def user_layer_summary_table(user_layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
@@ -407,20 +438,31 @@ def download_panel(layer_ids: tuple[str, ...], lang: str, *, key: str, flt: Laye
                            key=f"{key}_save")
 
 
-def search_box(layer_ids: tuple[str, ...], lang: str) -> GazetteerEntry | None:
-    """Text input → the chosen result of the project's gazetteer (None when empty or no match)."""
-    query = st.text_input(t("search", lang), key="w_search", help=t("search_help", lang), max_chars=80)
-    if not query.strip():
-        return None
-    hits = search_places(cached_gazetteer(layer_ids), query)
+def _search_hits(layer_ids: tuple[str, ...], query: str) -> list[GazetteerEntry]:
+    return search_places(cached_gazetteer(layer_ids), query) if query.strip() else []
+
+
+def search_focus(layer_ids: tuple[str, ...]) -> GazetteerEntry | None:
+    """The place the search box (drawn later by :func:`search_box`) currently points at, from the session."""
+    hits = _search_hits(layer_ids, str(st.session_state.get("w_search") or ""))
     if not hits:
-        st.caption(t("search_none", lang))
         return None
+    pick = st.session_state.get("w_search_pick") or 0
+    return hits[pick if isinstance(pick, int) and 0 <= pick < len(hits) else 0]
+
+
+def search_box(layer_ids: tuple[str, ...], lang: str) -> None:
+    """The search text input (and a choice when several places match), bound to the keys :func:`search_focus`
+    reads; says when nothing matched."""
+    query = st.text_input(t("search", lang), key="w_search", help=t("search_help", lang), max_chars=80)
+    hits = _search_hits(layer_ids, query)
+    if query.strip() and not hits:
+        st.caption(t("search_none", lang))
     if len(hits) > 1:
-        pick = st.selectbox(t("search_pick", lang), range(len(hits)), key="w_search_pick",
-                            format_func=lambda i: hits[i].name(lang))
-        return hits[pick if pick is not None and pick < len(hits) else 0]
-    return hits[0]
+        if not isinstance(st.session_state.get("w_search_pick"), int) or st.session_state["w_search_pick"] >= len(hits):
+            st.session_state["w_search_pick"] = 0
+        st.selectbox(t("search_pick", lang), range(len(hits)), key="w_search_pick",
+                     format_func=lambda i: hits[i].name(lang))
 
 
 # ----------------------------------------------------------------------------------------------------------------
@@ -572,7 +614,12 @@ def _show_import_report(report: Any, lang: str) -> None:
 
 def _finish_import(message: str) -> None:
     """After a change of the data: forget cached layers and the report, and show ``message`` after a rerun."""
+    from .filters import _cached_options
+    from .state import town_codes
+
     st.cache_data.clear()
+    _cached_options.cache_clear()
+    town_codes.cache_clear()
     st.session_state.pop(_IMPORT_REPORT_KEY, None)
     st.session_state[_IMPORT_FLASH_KEY] = message
     st.rerun()

@@ -1,4 +1,8 @@
-"""Map page: layers, basemap, filters, place search, shareable link (layout only)."""
+"""Map page: layers, basemap, filters, place search, your own layer, downloads, shareable link (layout only).
+
+The map is sent first (its state is read from the session), the widgets that set that state after it, so the
+browser starts drawing while the sidebar loads.
+"""
 import streamlit as st
 
 from layers import ui
@@ -12,18 +16,25 @@ catalog = get_catalog()
 st.title(t("page_map", lang))
 layers, errors = ui.all_layers()
 ui.show_load_errors(errors, lang)
-state = ui.map_controls(ui.initial_state(), layers, lang)
+state = ui.session_map_state(ui.initial_state(), layers, lang)
 params = ui.sync_url(state)
-mine = ui.user_layer_upload(lang)
+mine = ui.held_user_layers(lang)
+focus = ui.search_focus(catalog.layer_ids)
 
-focus = ui.search_box(catalog.layer_ids, lang)
+search_slot, caption_slot = st.container(), st.container()
 fmap, summary = ui.map_view(layers, state, focus=focus, display=ui.cached_display_layers(catalog.layer_ids),
                             user_layers=mine)
 st.session_state[ui.MAP_SUMMARY_KEY] = summary
-if focus is not None:
-    st.caption(ui.plain(t("search_found", lang, name=focus.name(lang))))
-st.caption(t("features_shown", lang, n=summary["total"]))
 ui.draw(fmap, key="explorer-map", height=620, **ui.view_kwargs(state, summary))
+
+with search_slot:
+    ui.search_box(catalog.layer_ids, lang)
+with caption_slot:
+    if focus is not None:
+        st.caption(ui.plain(t("search_found", lang, name=focus.name(lang))))
+    st.caption(t("features_shown", lang, n=summary["total"]))
+ui.map_controls(layers, lang)
+ui.user_layer_upload(lang)
 
 ui.user_layer_summary_table(mine, lang)
 ui.download_panel(state.layers, lang, key="map-download", flt=state.filters)
