@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 .PHONY: run test data install browser bench load clean
 
 run: $(STAMP)
-	$(PY) -m streamlit run app.py
+	$(PY) -m streamlit run app.py --server.fileWatcherType none
 
 test: $(STAMP) browser
 	$(PY) -m pytest
