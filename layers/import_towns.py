@@ -52,7 +52,7 @@ from . import paths, settings
 from .build import Inputs, read_inputs, to_measure, to_wgs84
 from .coords import geometry_gcj02_to_wgs84
 from .errors import PartitionError, TownImportError
-from .geojson import clean_geometry, feature, feature_collection_text, write_text_atomic
+from .geojson import clean_geometry, feature, feature_collection_text, write_bytes_atomic, write_text_atomic
 from .names import normalise_name
 from .partition import DESIRED_MARGIN_M, partition_polygon
 
@@ -1119,8 +1119,7 @@ def _restore(saved: Mapping[Path, bytes | None]) -> None:
         if data is None:
             path.unlink(missing_ok=True)
         else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
+            write_bytes_atomic(path, data)
     _drop_empty_imports_dir(next(iter(saved)).parent if saved else None)
 
 
