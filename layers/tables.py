@@ -97,3 +97,23 @@ def indicators_table(indicators: pd.DataFrame, lang: str) -> pd.DataFrame:
         "no": t("ind_no", lang), "name_zh": t("ind_name", lang), "unit": t("ind_unit", lang),
         "kind": t("ind_kind", lang), "target_2025": t("ind_target", lang), "plan_ref": t("ind_ref", lang),
         "value_2020": t("ind_2020", lang), "value_2020_ref": t("ind_2020_ref", lang)})
+
+
+def town_statistic_table(table: pd.DataFrame, stat: str, label: str, catalog: Catalog, lang: str) -> pd.DataFrame:
+    """One statistic per town for the sortable table: the town's name and the value, indexed by its code."""
+    name_col = "name_en" if lang == "en" else "name_zh"
+    shown = table[[name_col, stat]].rename(columns={name_col: catalog.label(name_col, lang), stat: label})
+    shown.index.name = catalog.label("code", lang)
+    return shown
+
+
+def choropleth_legend(frame: pd.DataFrame, lang: str) -> Any:
+    """The choropleth legend (colour, range, towns) with each colour shown as the cell's background."""
+    labelled = frame.rename(columns={"colour": t("legend_colour", lang), "range": t("legend_range", lang),
+                                     "towns": t("legend_towns", lang)})
+    colour_col = t("legend_colour", lang)
+
+    def swatch(column: pd.Series) -> list[str]:
+        return [f"background-color: {c}; color: {c}" for c in column]
+
+    return labelled.style.apply(swatch, subset=[colour_col])

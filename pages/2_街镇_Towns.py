@@ -6,7 +6,7 @@ from layers import ui
 from layers.catalog import get_catalog
 from layers.choropleth import choropleth_map, legend_frame
 from layers.i18n import t
-from layers.tables import town_facts_table
+from layers.tables import choropleth_legend, town_facts_table, town_statistic_table
 from layers.stats import SCHEMES, STATISTICS, compare_towns, town_contents
 
 lang = ui.chrome("page_towns")
@@ -35,14 +35,13 @@ with left:
     fmap, rows, class_of = choropleth_map(layers["towns"], table[stat], scheme=scheme, k=k,
                                           missing_label=t("missing", lang), lang=lang)
     ui.draw(fmap, key="towns-choropleth", height=480)
-    st.dataframe(legend_frame(rows, class_of, missing_label=t("missing", lang)), hide_index=True)
+    st.dataframe(choropleth_legend(legend_frame(rows, class_of, missing_label=t("missing", lang)), lang),
+                 hide_index=True)
 with right:
     st.subheader(t("table", lang))
-    shown = table[[name_col, stat]].rename(columns={name_col: catalog.label("name_zh", lang),
-                                                    stat: meta.label(lang)})
-    st.dataframe(shown, height=360)
+    st.dataframe(town_statistic_table(table, stat, meta.label(lang), catalog, lang), height=360)
     st.subheader(t("chart", lang))
-    st.bar_chart(table.set_index(name_col)[stat].dropna().sort_values(ascending=False), horizontal=True)
+    st.bar_chart(table.set_index(name_col)[stat].dropna().sort_values(ascending=False), horizontal=True, sort=False)
 
 st.header(t("detail", lang))
 codes = list(table.index)

@@ -61,3 +61,26 @@ def test_headline_figures_come_from_curation_with_plan_lines_that_hold_the_value
             assert row["value"] in cited, (row["key"], cited)
             assert fig["value"].startswith(row["value"]) and row["plan_ref"] in fig["source"]
             assert row["year"] in fig["label"]
+
+
+@pytest.mark.parametrize("lang,name_header", [("zh", "名称"), ("en", "Name (en)")])
+def test_town_statistic_table_names_its_columns_in_the_page_language(layers, catalog, lang, name_header):
+    from layers.stats import town_statistics
+    from layers.tables import town_statistic_table
+
+    table = town_statistics(layers)
+    shown = town_statistic_table(table, "employment_2023", "X", catalog, lang)
+    assert list(shown.columns) == [name_header, "X"] and shown.index.name == catalog.label("code", lang)
+    names = shown[name_header].tolist()
+    assert ("九亭镇" in names) if lang == "zh" else ("Jiuting Town" in names)
+
+
+def test_choropleth_legend_paints_each_colour_and_translates_headers():
+    import pandas as pd
+
+    from layers.tables import choropleth_legend
+
+    frame = pd.DataFrame([{"colour": "#d6efb3", "range": "≤ 1", "towns": 3}])
+    styled = choropleth_legend(frame, "en")
+    html = styled.to_html()
+    assert "background-color: #d6efb3" in html and "Colour" in html and "Towns" in html
