@@ -408,16 +408,18 @@ def legend_html(sections: list[tuple[str, list[LegendEntry]]]) -> str:
 class Legend(MacroElement):
     """A fixed, collapsible legend box on the map (written verbatim: its labels come from the data)."""
 
-    def __init__(self, body: str, title: str = "图例 Legend"):
+    def __init__(self, body: str, title: str = "图例 Legend", *, open_: bool = True):
         super().__init__()
         self._name = "Legend"
         self.body = body
         self.title = safe_text(title)
+        self.open_ = open_
 
     def render(self, **kwargs: Any) -> None:
         figure = self.get_root()
         figure.header.add_child(Verbatim(_LEGEND_CSS), name="sj_legend_css")
-        figure.html.add_child(Verbatim(f'<div class="sj-legend"><details open><summary>{self.title}</summary>\n'
+        details = "<details open>" if self.open_ else "<details>"
+        figure.html.add_child(Verbatim(f'<div class="sj-legend">{details}<summary>{self.title}</summary>\n'
                                        f'{self.body}\n</details></div>'), name=self.get_name())
 
 
@@ -479,14 +481,14 @@ def add_tools(fmap: folium.Map, *, lang: str = "zh") -> None:
 
 
 def add_layer_control(fmap: folium.Map, groups: Mapping[str, list[folium.FeatureGroup]], *,
-                      basemap: Basemap) -> None:
+                      basemap: Basemap, collapsed: bool = False) -> None:
     """The layer control with the catalogue's groups (规划结构 / 片区 / 行政区划 / 交通 / 产业).
 
     Basemap tiles, when any, get Leaflet's own control as well (the grouped one lists overlays only).
     """
     if groups:
         GroupedLayerControl({safe_text(k): v for k, v in groups.items()}, exclusive_groups=False,
-                            collapsed=False, position="topright").add_to(fmap)
+                            collapsed=collapsed, position="topright").add_to(fmap)
     if basemap.tiles:
         folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
 
@@ -503,7 +505,8 @@ def new_map(*, location: tuple[float, float] = (31.03, 121.22), zoom: int = 11, 
 
 def build_map(layers: Mapping[str, gpd.GeoDataFrame], *, lang: str = "zh", basemap: str = "none",
               visible: tuple[str, ...] | None = None, catalog: Catalog | None = None,
-              tools: bool = True, user_layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> folium.Map:
+              tools: bool = True, user_layers: Mapping[str, gpd.GeoDataFrame] | None = None,
+              compact: bool = False) -> folium.Map:
     """Build the folium map of the given layers, in catalogue (draw) order.
 
     Parameters
@@ -520,6 +523,8 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame], *, lang: str = "zh", basem
         Add the full-screen button and the measure tool.
     user_layers
         Name → an uploaded layer (:func:`layers.userlayer.read_user_layer`) drawn on top, in its own group.
+    compact
+        For small maps: the legend and the layer control start folded.
     """
     catalog = catalog or get_catalog()
     offered = basemaps()
@@ -548,8 +553,8 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame], *, lang: str = "zh", basem
         sections.append((name, [LegendEntry(("上传，未经核对" if lang == "zh" else "uploaded, not checked"),
                                             USER_LAYER_COLOUR, "fill")]))
     sections.append(("精度与状态" if lang == "zh" else "Accuracy and status", accuracy_legend(catalog, lang)))
-    Legend(legend_html(sections), title="图例" if lang == "zh" else "Legend").add_to(fmap)
-    add_layer_control(fmap, groups, basemap=base)
+    Legend(legend_html(sections), title="图例" if lang == "zh" else "Legend", open_=not compact).add_to(fmap)
+    add_layer_control(fmap, groups, basemap=base, collapsed=compact)
     if "district" in layers:
         minx, miny, maxx, maxy = layers["district"].total_bounds
         fmap.fit_bounds([[miny, minx], [maxy, maxx]])

@@ -191,7 +191,7 @@ def show_map(*, lang: str = "zh", basemap: str = "none", key: str = "map", heigh
     layers, errors = all_layers()
     show_load_errors(errors, lang)
     shown = {k: v for k, v in layers.items() if only is None or k in only}
-    draw(build_map(shown, lang=lang, basemap=basemap), key=key, height=height)
+    draw(build_map(shown, lang=lang, basemap=basemap, compact=True), key=key, height=height)
 
 
 # ----------------------------------------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ def _open_home(page, url: str):
 
 def test_home_page_loads_with_no_console_errors(page, streamlit_url):
     frame = _open_home(page, streamlit_url)
-    frame.locator(".leaflet-control-layers").wait_for()
+    frame.locator(".leaflet-control-layers").wait_for(state="attached")
     page.wait_for_timeout(1000)  # let late scripts (legend, layer control, tooltips) report
     # Nothing is filtered: Streamlit's own chatter on this page is console *warnings* (unknown iframe
     # "allow" features, the sandbox notice), which msg.type == "error" does not include.
@@ -65,9 +65,10 @@ def test_map_draws_every_feature_and_every_accuracy_ring(page, streamlit_url, la
     from playwright.sync_api import expect
 
     # The page picks its layers; the layer control names the ones switched on (catalogue titles, zh default).
-    frame.locator(".leaflet-control-layers-overlays label").first.wait_for()
+    # The home map is compact: its layer control starts folded, so the labels are attached but not visible.
+    frame.locator(".leaflet-control-layers-overlays label").first.wait_for(state="attached")
     switched_on = frame.locator(".leaflet-control-layers-overlays label:has(input:checked)")
-    shown = [text.strip() for text in switched_on.all_inner_texts()]
+    shown = [text.strip() for text in switched_on.all_text_contents()]
     by_title = {spec.title("zh"): spec.id for spec in catalog.layers}
     assert shown and all(title in by_title for title in shown), shown
     expected = _expected_shapes({by_title[title]: layers[by_title[title]] for title in shown})
@@ -78,7 +79,7 @@ def test_map_draws_every_feature_and_every_accuracy_ring(page, streamlit_url, la
 
 def test_no_request_leaves_the_machine_with_no_basemap(page, streamlit_url, browser_context):
     frame = _open_home(page, streamlit_url)
-    frame.locator(".leaflet-control-layers").wait_for()
+    frame.locator(".leaflet-control-layers").wait_for(state="attached")
     page.wait_for_timeout(500)
     requests = page.record.requests
     assert any(u.split("?")[0].endswith("/app/static/vendor/leaflet/leaflet.js") for u in requests), requests

@@ -220,3 +220,10 @@ def test_script_breaking_attribute_cannot_close_the_script_block(layers):
     html = build_map({"towns": towns}).get_root().render()
     assert "</script><script>alert(1)" not in html
     assert "&lt;/script&gt;&lt;script&gt;alert(1)" in html
+
+
+def test_compact_maps_fold_the_legend_and_the_layer_control(layers):
+    full = build_map(layers).get_root().render()
+    small = build_map(layers, compact=True).get_root().render()
+    assert '<div class="sj-legend"><details open>' in full and '<div class="sj-legend"><details>' in small
+    assert '"collapsed": false' in full and '"collapsed": true' in small
