@@ -5,7 +5,6 @@ import streamlit as st
 from layers import ui
 from layers.catalog import get_catalog
 from layers.i18n import t
-from layers.tables import headline_figures
 
 
 def home() -> None:
@@ -16,7 +15,7 @@ def home() -> None:
     st.caption(t("app_caption", lang))
 
     st.subheader(t("headline", lang))
-    figures = headline_figures(lang)
+    figures = ui.cached_headline_figures(lang)
     for start in range(0, len(figures), 3):
         for col, fig in zip(st.columns(3), figures[start:start + 3]):
             col.metric(fig["label"], fig["value"])

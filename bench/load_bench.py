@@ -16,11 +16,9 @@ import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Awaitable, Callable
@@ -30,10 +28,11 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run_bench import CHROMIUM, CHROMIUM_ARGS, MAP_IFRAME, _free_port  # noqa: E402
+from run_bench import CHROMIUM, CHROMIUM_ARGS, MAP_IFRAME  # noqa: E402
 
 import pyogrio  # noqa: E402
 
+from layers.appserver import start_app, stop_app  # noqa: E402
 from layers.catalog import get_catalog  # noqa: E402
 from layers.filters import LayerFilter, filter_layers  # noqa: E402
 from layers.i18n import t  # noqa: E402
@@ -252,33 +251,6 @@ async def download_gpkg(page, result: SessionResult, out_dir: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------------------------
-# The server
-# ------------------------------------------------------------------------------------------------------------
-def start_server(log: Path) -> tuple[subprocess.Popen, str]:
-    """``streamlit run app.py`` on a free loopback port, with the file watcher off (an edit elsewhere in the
-    working tree must not rerun the sessions mid-measurement); returns the process and base URL once healthy."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                                 "--server.port", str(port), "--server.address", "127.0.0.1",
-                                 "--server.fileWatcherType", "none", "--server.runOnSave", "false",
-                                 "--browser.gatherUsageStats", "false"], cwd=PROJECT_DIR,
-                                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError(f"streamlit did not start within 60 s:\n{log.read_text(errors='replace')[-2000:]}")
-
-
-# ------------------------------------------------------------------------------------------------------------
 # Memory and CPU of the server
 # ------------------------------------------------------------------------------------------------------------
 def proc_status_kb(pid: int, key: str) -> int | None:
@@ -401,17 +373,13 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"error": f"{CHROMIUM} not found (make browser)"}))
         return 2
     with tempfile.TemporaryDirectory(prefix="songjiang-load-") as tmp:
-        proc, base = start_server(Path(tmp) / "server.log")
+        proc, base = start_app(Path(tmp) / "server.log")
         try:
             if args.warm:
                 asyncio.run(drive(base, proc.pid, 1, args.timeout, Path(tmp)))
             figures = asyncio.run(drive(base, proc.pid, args.sessions, args.timeout, Path(tmp), args.artifacts))
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop_app(proc)
     figures = {"machine": f"{platform.machine()}, {os.cpu_count()} CPU, Python {platform.python_version()}",
                "cold_server": not args.warm, **figures}
     if not args.per_session:

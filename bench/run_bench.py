@@ -10,13 +10,10 @@ import argparse
 import json
 import os
 import platform
-import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote
@@ -26,6 +23,7 @@ sys.path.insert(0, str(PROJECT_DIR))
 
 import folium  # noqa: E402
 
+from layers.appserver import running_app  # noqa: E402
 from layers.assets import localize_assets  # noqa: E402
 from layers.catalog import get_catalog  # noqa: E402
 from layers.filters import LayerFilter  # noqa: E402
@@ -117,33 +115,6 @@ def server_figures(layers, runs: int) -> dict[str, Any]:
 # ------------------------------------------------------------------------------------------------------------
 # Browser: first drawn map
 # ------------------------------------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start_app() -> tuple[subprocess.Popen, str]:
-    """``streamlit run app.py`` on a free loopback port; returns the process and base URL once healthy."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                             "--server.fileWatcherType", "none",
-                             "--server.port", str(port), "--server.address", "127.0.0.1",
-                             "--browser.gatherUsageStats", "false"], cwd=PROJECT_DIR,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as resp:
-                if resp.status == 200:
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.kill()
-    raise RuntimeError("streamlit did not start within 60 s")
-
-
 #: The naive map's CDN files that have a copy under static/vendor (jQuery and Bootstrap are kept there for it).
 _NAIVE_FILES = {
     "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js": "leaflet/leaflet.js",
@@ -180,43 +151,35 @@ def browser_figures(layers, runs: int) -> dict[str, Any]:
     naive_file = tmp / "naive.html"
     naive_file.write_text(_with_local_files(naive_map(layers).get_root().render()), encoding="utf-8")
 
-    proc, base = start_app()
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with running_app(tmp / "server.log") as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
-            def first_draw(url: str, in_iframe: bool, context=None) -> float:
-                """Seconds from navigation to the first vector shape; a fresh context (cold browser cache)
-                unless one is given (warm: the app's JavaScript already cached, as for a returning user)."""
-                own = context is None
-                context = context or browser.new_context(viewport={"width": 1400, "height": 1000})
-                page = context.new_page()
-                start = time.perf_counter()
-                page.goto(url, wait_until="commit")
-                target = page.frame_locator(MAP_IFRAME).first.locator(SHAPE) if in_iframe else page.locator(SHAPE)
-                target.first.wait_for(state="attached", timeout=60_000)
-                elapsed = time.perf_counter() - start
-                page.close()
-                if own:
-                    context.close()
-                return elapsed
+        def first_draw(url: str, in_iframe: bool, context=None) -> float:
+            """Seconds from navigation to the first vector shape; a fresh context (cold browser cache)
+            unless one is given (warm: the app's JavaScript already cached, as for a returning user)."""
+            own = context is None
+            context = context or browser.new_context(viewport={"width": 1400, "height": 1000})
+            page = context.new_page()
+            start = time.perf_counter()
+            page.goto(url, wait_until="commit")
+            target = page.frame_locator(MAP_IFRAME).first.locator(SHAPE) if in_iframe else page.locator(SHAPE)
+            target.first.wait_for(state="attached", timeout=60_000)
+            elapsed = time.perf_counter() - start
+            page.close()
+            if own:
+                context.close()
+            return elapsed
 
-            map_url = f"{base}/{quote('地图_Map')}"
-            first_draw(map_url, True)  # warm the server's caches, as after the first visitor
-            app = [first_draw(map_url, True) for _ in range(runs)]
-            warm_context = browser.new_context(viewport={"width": 1400, "height": 1000})
-            first_draw(map_url, True, warm_context)
-            app_warm = [first_draw(map_url, True, warm_context) for _ in range(runs)]
-            warm_context.close()
-            ours = [first_draw(ours_file.as_uri(), False) for _ in range(runs)]
-            naive = [first_draw(naive_file.as_uri(), False) for _ in range(runs)]
-            browser.close()
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        map_url = f"{base}/{quote('地图_Map')}"
+        first_draw(map_url, True)  # warm the server's caches, as after the first visitor
+        app = [first_draw(map_url, True) for _ in range(runs)]
+        warm_context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        first_draw(map_url, True, warm_context)
+        app_warm = [first_draw(map_url, True, warm_context) for _ in range(runs)]
+        warm_context.close()
+        ours = [first_draw(ours_file.as_uri(), False) for _ in range(runs)]
+        naive = [first_draw(naive_file.as_uri(), False) for _ in range(runs)]
+        browser.close()
     return {"first_draw_app_s": statistics.median(app), "first_draw_app_warm_cache_s": statistics.median(app_warm),
             "first_draw_file_s": statistics.median(ours),
             "naive_first_draw_file_s": statistics.median(naive)}

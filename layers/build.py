@@ -16,13 +16,13 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import shapely
 from pyproj import Transformer
-from shapely.geometry import LineString, MultiLineString, Point, Polygon, shape
+from shapely.geometry import LineString, Point, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 from . import paths, settings
 from .catalog import Catalog, get_catalog
-from .coords import gcj02_to_wgs84, geometry_gcj02_to_wgs84
+from .coords import geometry_gcj02_to_wgs84
 from .errors import BuildError
 from .geojson import clean_geometry, feature, feature_collection_text
 from .names import romanise

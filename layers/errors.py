@@ -60,3 +60,7 @@ class OsmRefreshError(SongjiangMapError):
 
 class UserLayerError(SongjiangMapError):
     """An uploaded overlay file cannot be shown (unreadable, too large, unsafe or without drawable features)."""
+
+
+class AppStartError(SongjiangMapError):
+    """The app did not start as a subprocess (it exited, or never answered); the message ends with its log."""

@@ -33,7 +33,7 @@ from .build import replace_together
 from .catalog import Catalog, LayerSpec, get_catalog
 from .errors import CatalogError, ExportError, FilterError, SongjiangMapError
 from .filters import FILTER_KEYS, LayerFilter, describe_untrusted, filter_layers, filter_options
-from .geojson import feature, feature_collection_text
+from .geojson import feature, feature_collection_text, geometry_family
 
 #: EPSG codes an export may be written in: WGS84, CGCS2000 geographic, CGCS2000 3° GK CM 120E (metres).
 CRS_CHOICES = (4326, 4490, 4549)
@@ -116,16 +116,6 @@ def _text(value: Any) -> str:
 
 def _attribute_columns(gdf: gpd.GeoDataFrame) -> list[str]:
     return [c for c in gdf.columns if c != gdf.geometry.name]
-
-
-def _geometry_family(geom_type: str | None) -> str:
-    if geom_type in ("Polygon", "MultiPolygon"):
-        return "polygon"
-    if geom_type in ("LineString", "MultiLineString", "LinearRing"):
-        return "line"
-    if geom_type in ("Point", "MultiPoint"):
-        return "point"
-    return "other"
 
 
 _EMPTY_TYPES = {"polygon": "MultiPolygon", "line": "MultiLineString", "point": "Point", "mixed": "Unknown"}
@@ -299,7 +289,7 @@ def _write_shapefile(job: ExportJob, staging: _Staging) -> None:
                 if any(cut for _v, cut in fitted):
                     truncated.append(col)
                     out[fmap[col]] = pd.Series([v for v, _cut in fitted], index=out.index, dtype=object)
-        families = [_geometry_family(t) for t in out.geometry.geom_type]
+        families = [geometry_family(t) or "other" for t in out.geometry.geom_type]
         present = list(dict.fromkeys(f for f in families if f != "other")) or [
             {"polygon": "polygon", "line": "line", "point": "point"}.get(spec.geometry, "polygon")]
         if "other" in families:  # null geometries go with the first family

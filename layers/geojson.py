@@ -29,6 +29,16 @@ def clean_geometry(geom: BaseGeometry) -> BaseGeometry:
     return geom
 
 
+#: Geometry type → the family a file, a style or a measure treats alike.
+_FAMILIES = {"Point": "point", "MultiPoint": "point", "LineString": "line", "MultiLineString": "line",
+             "LinearRing": "line", "Polygon": "polygon", "MultiPolygon": "polygon"}
+
+
+def geometry_family(geom_type: str | None) -> str | None:
+    """"point", "line" or "polygon" for a (multi) geometry type; None for anything else (collections, None)."""
+    return _FAMILIES.get(geom_type) if geom_type else None
+
+
 def _round_coords(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         if obj and isinstance(obj[0], (int, float)):

@@ -35,6 +35,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "ul_name": "街镇", "ul_count": "要素数", "ul_count_share": "占比 %", "ul_length_km": "长度 km",
         "ul_length_km_share": "长度占比 %", "ul_area_km2": "面积 km²", "ul_area_km2_share": "面积占比 %",
         "legend_colour": "颜色", "legend_range": "取值范围", "legend_towns": "街镇数",
+        "map_legend": "图例", "map_accuracy": "精度与状态", "map_fullscreen": "全屏", "map_fullscreen_exit": "退出全屏",
+        "map_my_layers": "我的图层", "map_uploaded": "上传，未经核对", "map_labels": "注记", "ul_outside": "区外",
         "dl_title": "下载图层（GIS 格式）", "dl_format": "格式", "dl_crs": "坐标系",
         "dl_help_map": "下载内容与地图当前显示一致：已打开的图层，应用当前筛选。每个要素保留来源、许可与精度字段。",
         "dl_help_data": "选择图层下载完整数据（不筛选）。每个要素保留来源、许可与精度字段。",
@@ -139,6 +141,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "ul_name": "Town", "ul_count": "Features", "ul_count_share": "Share %", "ul_length_km": "Length km",
         "ul_length_km_share": "Length share %", "ul_area_km2": "Area km²", "ul_area_km2_share": "Area share %",
         "legend_colour": "Colour", "legend_range": "Range", "legend_towns": "Towns",
+        "map_legend": "Legend", "map_accuracy": "Accuracy and status", "map_fullscreen": "Full screen",
+        "map_fullscreen_exit": "Exit full screen", "map_my_layers": "My layers", "map_uploaded": "uploaded, not checked",
+        "map_labels": "Labels", "ul_outside": "outside the towns",
         "dl_title": "Download layers (GIS formats)", "dl_format": "Format", "dl_crs": "Coordinate system",
         "dl_help_map": "The download holds what the map shows now: the layers switched on, with the current "
                        "filters. Every feature keeps its source, licence and accuracy.",

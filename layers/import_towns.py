@@ -1214,14 +1214,22 @@ def _cmd_import_towns(args: argparse.Namespace) -> int:
     gdf = read_town_file(Path(args.file), crs=args.crs)
     report = plan_import(gdf, code_field=args.code_field, name_field=args.name_field, accuracy=args.accuracy,
                          source=args.source, licence=args.licence, geodata_dir=geodata_dir)
-    print(report.to_json() if args.json else report.to_text(), end="")
+    return report_and_apply(report, dry_run=args.dry_run, force=args.force, geodata_dir=geodata_dir,
+                            as_json=args.json)
+
+
+def report_and_apply(report: ImportReport, *, dry_run: bool, force: bool, geodata_dir: Path,
+                     as_json: bool = False) -> int:
+    """The command lines' end: print the report, then stop (rejected, dry run) or apply it; the exit code."""
+    print(report.to_json() if as_json else report.to_text(), end="")
     if report.rejected:
         raise TownImportError(f"{report.file_name} was rejected; nothing was written.")
-    if args.dry_run:
+    if dry_run:
         print("Dry run: nothing was written.")
         return 0
-    apply_import(report, geodata_dir=geodata_dir, force=args.force)
-    print(f"Imported {len(report.imported_codes)} unit(s); overlay {overlay_path(geodata_dir)}; layers rebuilt.")
+    apply_import(report, geodata_dir=geodata_dir, force=force)
+    print(f"Imported {len(report.imported_codes)} unit(s) from {report.file_name}; overlay "
+          f"{overlay_path(geodata_dir)}; layers rebuilt.")
     return 0
 
 

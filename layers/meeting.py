@@ -16,13 +16,12 @@ from typing import Any, Callable, Collection, Mapping
 import folium
 import geopandas as gpd
 from branca.element import MacroElement, Template
-from folium.plugins import Fullscreen
 
 from . import present, settings
 from .assets import localize_assets
 from .catalog import Catalog, get_catalog
 from .errors import AssetError, SceneError
-from .render import Legend, add_layer, legend_html, new_map, safe_text, script_json
+from .render import Legend, add_fullscreen, add_layer, legend_html, new_map, safe_text, script_json
 
 #: XML namespace names: identifiers inside Leaflet's and Bootstrap's code that are compared, never fetched.
 NAMESPACE_URIS = ("http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink", "http://www.w3.org/1999/xhtml")
@@ -261,8 +260,7 @@ def build_scene_map(scene_id: str, *, town: str | None = None, lang: str = "zh",
     title, subtitle = present.scene_titles(scene, frame.town, lang) if standalone else ("", "")
     notes = tuple(present.source_lines(scene, frame, catalog, lang)) if standalone else ()
     SceneChrome(lang=lang, labels=_labels(frame, lang), title=title, subtitle=subtitle, note_lines=notes).add_to(fmap)
-    Fullscreen(position="topright", title="Full screen" if lang == "en" else "全屏",
-               title_cancel="Exit full screen" if lang == "en" else "退出全屏").add_to(fmap)
+    add_fullscreen(fmap, lang=lang, position="topright")
     minx, miny, maxx, maxy = gpd.GeoSeries([frame.view], crs=settings.MEASURE_CRS).to_crs(settings.WGS84).total_bounds
     fmap.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=settings.SCENE_PADDING_TOP_LEFT,
                     padding_bottom_right=settings.SCENE_PADDING_BOTTOM_RIGHT)

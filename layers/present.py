@@ -794,7 +794,6 @@ def build_figure(scene_id: str, *, town: str | None = None, lang: str = "zh", pa
                    ha="left", color="#333333", linespacing=1.35, transform=panel.transAxes)
 
         fig.canvas.draw()
-        renderer = fig.canvas.get_renderer()
         reserved = [ax.transData.transform_bbox(reserved_bar.get_bbox()),
                     ax.transAxes.transform_bbox(Rectangle((0.90, 0.80), 0.10, 0.20).get_bbox())]
         points_to_px = fig.dpi / 72.0

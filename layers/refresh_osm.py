@@ -20,8 +20,8 @@ import shapely
 from shapely.geometry import LineString
 
 from . import paths, settings
-from .errors import OsmRefreshError, TownImportError
-from .import_towns import ImportReport, apply_import, plan_import, read_town_file
+from .errors import OsmRefreshError
+from .import_towns import ImportReport, apply_import, plan_import, read_town_file, report_and_apply
 from .geojson import feature, feature_collection_text
 
 OSM_LICENCE = "ODbL-1.0, © OpenStreetMap contributors"
@@ -132,15 +132,7 @@ def refresh_osm(*, dry_run: bool = False, force: bool = False, geodata_dir: Path
 def _cmd_refresh_osm(args: argparse.Namespace) -> int:
     geodata_dir = Path(args.geodata_dir) if args.geodata_dir else paths.GEODATA_DIR
     report = refresh_osm(dry_run=True, geodata_dir=geodata_dir)
-    print(report.to_text(), end="")
-    if report.rejected:
-        raise TownImportError("The OpenStreetMap boundaries were rejected; nothing was written.")
-    if args.dry_run:
-        print("Dry run: nothing was written.")
-        return 0
-    apply_import(report, geodata_dir=geodata_dir, force=args.force)
-    print(f"Imported {len(report.imported_codes)} unit(s) from OpenStreetMap; layers rebuilt.")
-    return 0
+    return report_and_apply(report, dry_run=args.dry_run, force=args.force, geodata_dir=geodata_dir)
 
 
 def add_command(sub: argparse._SubParsersAction) -> None:

@@ -22,6 +22,7 @@ from shapely.geometry import Point
 from . import settings
 from .catalog import Catalog, LayerSpec, get_catalog
 from .coords import geometry_wgs84_to_gcj02
+from .i18n import t
 from .style import LegendEntry, accuracy_legend, legend_entries, style_function
 
 MISSING = {"zh": "缺失（未找到来源）", "en": "missing (no source found)"}
@@ -408,7 +409,7 @@ def legend_html(sections: list[tuple[str, list[LegendEntry]]]) -> str:
 class Legend(MacroElement):
     """A fixed, collapsible legend box on the map (written verbatim: its labels come from the data)."""
 
-    def __init__(self, body: str, title: str = "图例 Legend", *, open_: bool = True):
+    def __init__(self, body: str, title: str, *, open_: bool = True):
         super().__init__()
         self._name = "Legend"
         self.body = body
@@ -470,14 +471,18 @@ def legend_records(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> list[dict[str, Any
     return [dict(zip(cols, row)) for row in zip(*(gdf[c].tolist() for c in cols))]
 
 
+def add_fullscreen(fmap: folium.Map, *, lang: str = "zh", position: str = "topleft") -> None:
+    """The full-screen button, titled in ``lang``."""
+    Fullscreen(position=position, title=t("map_fullscreen", lang),
+               title_cancel=t("map_fullscreen_exit", lang)).add_to(fmap)
+
+
 def add_tools(fmap: folium.Map, *, lang: str = "zh") -> None:
     """Full-screen button and measure tool (the scale bar comes with ``control_scale``); assets are vendored."""
-    en = lang == "en"
-    Fullscreen(position="topleft", title="Full screen" if en else "全屏",
-               title_cancel="Exit full screen" if en else "退出全屏").add_to(fmap)
+    add_fullscreen(fmap, lang=lang)
     MeasureControl(position="topleft", primary_length_unit="kilometers", secondary_length_unit="meters",
                    primary_area_unit="hectares", secondary_area_unit="sqmeters",
-                   localization="en" if en else "cn").add_to(fmap)
+                   localization="en" if lang == "en" else "cn").add_to(fmap)
 
 
 def add_layer_control(fmap: folium.Map, groups: Mapping[str, list[folium.FeatureGroup]], *,
@@ -534,8 +539,7 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame], *, lang: str = "zh", basem
         folium.TileLayer(base.tiles, attr=html.escape(base.attribution), name=base.label_en if lang == "en"
                          else base.label_zh, subdomains=base.subdomains, max_zoom=18).add_to(fmap)
         if base.labels:
-            folium.TileLayer(base.labels, attr=html.escape(base.attribution), name="注记" if lang == "zh" else
-                             "Labels", subdomains=base.subdomains, max_zoom=18, overlay=True).add_to(fmap)
+            folium.TileLayer(base.labels, attr=html.escape(base.attribution), name=t("map_labels", lang), subdomains=base.subdomains, max_zoom=18, overlay=True).add_to(fmap)
     sections: list[tuple[str, list[LegendEntry]]] = []
     groups: dict[str, list[folium.FeatureGroup]] = {}
     for spec in catalog.layers:
@@ -549,11 +553,11 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame], *, lang: str = "zh", basem
             sections.append((spec.title(lang), legend_entries(spec, legend_records(spec, gdf), catalog, lang)))
     for name, gdf in (user_layers or {}).items():
         group = add_user_layer(fmap, gdf, name=name, lang=lang, basemap=base)
-        groups.setdefault("我的图层" if lang == "zh" else "My layers", []).append(group)
-        sections.append((name, [LegendEntry(("上传，未经核对" if lang == "zh" else "uploaded, not checked"),
+        groups.setdefault(t("map_my_layers", lang), []).append(group)
+        sections.append((name, [LegendEntry(t("map_uploaded", lang),
                                             USER_LAYER_COLOUR, "fill")]))
-    sections.append(("精度与状态" if lang == "zh" else "Accuracy and status", accuracy_legend(catalog, lang)))
-    Legend(legend_html(sections), title="图例" if lang == "zh" else "Legend", open_=not compact).add_to(fmap)
+    sections.append((t("map_accuracy", lang), accuracy_legend(catalog, lang)))
+    Legend(legend_html(sections), title=t("map_legend", lang), open_=not compact).add_to(fmap)
     add_layer_control(fmap, groups, basemap=base, collapsed=compact)
     if "district" in layers:
         minx, miny, maxx, maxy = layers["district"].total_bounds

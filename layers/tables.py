@@ -107,6 +107,12 @@ def town_statistic_table(table: pd.DataFrame, stat: str, label: str, catalog: Ca
     return shown
 
 
+def town_statistic_bars(table: pd.DataFrame, stat: str, lang: str) -> pd.Series:
+    """The statistic by town name, largest first, missing values left out (the bar chart: missing is not 0)."""
+    name_col = "name_en" if lang == "en" else "name_zh"
+    return table.set_index(name_col)[stat].dropna().sort_values(ascending=False)
+
+
 def choropleth_legend(frame: pd.DataFrame, lang: str) -> Any:
     """The choropleth legend (colour, range, towns) with each colour shown as the cell's background."""
     labelled = frame.rename(columns={"colour": t("legend_colour", lang), "range": t("legend_range", lang),

@@ -56,6 +56,14 @@ def cached_display_layers(layer_ids: tuple[str, ...]):
 
 
 @st.cache_data(show_spinner=False)
+def cached_headline_figures(lang: str) -> list[dict[str, str]]:
+    """The home page's headline figures, read once per language."""
+    from .tables import headline_figures
+
+    return headline_figures(lang)
+
+
+@st.cache_data(show_spinner=False)
 def cached_indicators():
     """The plan's headline indicators, read once per process."""
     from .tables import read_indicators

@@ -12,20 +12,12 @@ from shapely.validation import make_valid
 
 from . import settings
 from .errors import SongjiangMapError, UserLayerError
+from .geojson import geometry_family
+from .i18n import t
 from .import_towns import read_town_file
 
 #: The kinds of geometry a summary can measure, and what it measures for each.
 MEASURES = {"point": "count", "line": "length_km", "polygon": "area_km2"}
-
-
-def _family(geom_type: str) -> str | None:
-    if geom_type in ("Point", "MultiPoint"):
-        return "point"
-    if geom_type in ("LineString", "MultiLineString", "LinearRing"):
-        return "line"
-    if geom_type in ("Polygon", "MultiPolygon"):
-        return "polygon"
-    return None
 
 
 def _finite(geom: Any) -> bool:
@@ -71,7 +63,7 @@ def read_user_layer(source: Any, *, filename: str | None = None, crs: str | int 
         if not geom.is_valid:
             geom = make_valid(geom)
             fixed += 1
-        ok = not geom.is_empty and _family(geom.geom_type) is not None
+        ok = not geom.is_empty and geometry_family(geom.geom_type) is not None
         keep.append(ok)
         geometries.append(geom if ok else None)
     out = gdf.set_geometry(geometries, crs=settings.WGS84)[np.array(keep, dtype=bool)].reset_index(drop=True)
@@ -99,7 +91,7 @@ def user_layer_summary(gdf: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, *, lang: 
     metric = gdf.geometry.to_crs(settings.MEASURE_CRS)
     town_geoms = towns.geometry.to_crs(settings.MEASURE_CRS)
     names = towns["name_en" if lang == "en" else "name_zh"].astype(str).tolist()
-    families = [_family(g.geom_type) for g in metric]
+    families = [geometry_family(g.geom_type) for g in metric]
     present = [f for f in ("point", "line", "polygon") if f in families]
     totals = {f: sum(_measure(g, f) for g, fam in zip(metric, families) if fam == f) for f in present}
     town_union = shapely.union_all(np.asarray(town_geoms.values, dtype=object))
@@ -119,7 +111,7 @@ def user_layer_summary(gdf: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, *, lang: 
             row[f"{MEASURES[fam]}_share"] = (round(100.0 * value / totals[fam], 1) if totals[fam] else math.nan)
         rows.append(row)
     frame = pd.DataFrame(rows)
-    frame.loc[frame["code"].isna(), "name"] = "区外" if lang == "zh" else "outside the towns"
+    frame.loc[frame["code"].isna(), "name"] = t("ul_outside", lang)
     return frame
 
 

@@ -6,7 +6,7 @@ from layers import ui
 from layers.catalog import get_catalog
 from layers.choropleth import choropleth_map, legend_frame
 from layers.i18n import t
-from layers.tables import choropleth_legend, town_facts_table, town_statistic_table
+from layers.tables import choropleth_legend, town_facts_table, town_statistic_bars, town_statistic_table
 from layers.stats import SCHEMES, STATISTICS, compare_towns, town_contents
 
 lang = ui.chrome("page_towns")
@@ -41,7 +41,7 @@ with right:
     st.subheader(t("table", lang))
     st.dataframe(town_statistic_table(table, stat, meta.label(lang), catalog, lang), height=360)
     st.subheader(t("chart", lang))
-    st.bar_chart(table.set_index(name_col)[stat].dropna().sort_values(ascending=False), horizontal=True, sort=False)
+    st.bar_chart(town_statistic_bars(table, stat, lang), horizontal=True, sort=False)
 
 st.header(t("detail", lang))
 codes = list(table.index)

@@ -8,27 +8,25 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
-PROJECT_DIR = Path(__file__).resolve().parents[1]
-ARTIFACTS_DIR = PROJECT_DIR / "tests" / "artifacts"
+from layers import paths
+from layers.appserver import start_app, stop_app
+from layers.errors import AppStartError
+
+ARTIFACTS_DIR = paths.PROJECT_DIR / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
 #: Schemes that never touch the network.
 LOCAL_SCHEMES = ("data", "blob", "about", "chrome-error", "file")
-SERVER_START_TIMEOUT_S = 45.0
 #: Default Playwright timeout for one action or assertion (ms).
 ACTION_TIMEOUT_MS = 20_000
 
@@ -58,51 +56,18 @@ def is_local(url: str) -> bool:
     return parts.hostname in {h.strip("[]") for h in LOCAL_HOSTS}
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until_serving(url: str, proc: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            pytest.fail(f"streamlit exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    pytest.fail(f"streamlit did not serve within {SERVER_START_TIMEOUT_S:.0f} s:\n"
-                f"{log.read_text(errors='replace')[-3000:]}")
-
-
 @pytest.fixture(scope="session")
 def streamlit_url(tmp_path_factory) -> str:
     """Start ``streamlit run app.py`` on a free loopback port; yield its base URL; stop it afterwards."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1",
-             "--browser.gatherUsageStats", "false"],
-            cwd=PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
     try:
-        _wait_until_serving(url, proc, log)
+        proc, url = start_app(log)
+    except AppStartError as exc:
+        pytest.fail(str(exc))
+    try:
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop_app(proc)
 
 
 def _require_chromium() -> None:

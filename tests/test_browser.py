@@ -1,7 +1,6 @@
 """The real app in headless Chromium with the network cut off: it loads cleanly and draws every shape."""
 from __future__ import annotations
 
-import folium.plugins
 import pytest
 from _browser import is_local  # the fixtures (streamlit_url, page, …) come from conftest.py
 

@@ -184,26 +184,11 @@ def test_data_page_checks_an_uploaded_boundary_file_without_writing_anything(pag
 
 def test_a_shared_link_as_a_fresh_servers_first_request_opens_that_page_with_the_apps_navigation(page, tmp_path):
     """Streamlit runs ``pages/`` the old (v1) way until app.py has run once; the app must not depend on that."""
-    import subprocess
-    import sys
+    from layers.appserver import running_app
 
-    from _browser import PROJECT_DIR, _free_port, _wait_until_serving
-
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log = tmp_path / "server.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                                 "--server.port", str(port), "--server.address", "127.0.0.1",
-                                 "--browser.gatherUsageStats", "false"], cwd=PROJECT_DIR, stdout=out,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
-    try:
-        _wait_until_serving(url, proc, log)
+    with running_app(tmp_path / "server.log") as url:
         page.goto(url + "/" + quote("数据_Data") + "?lang=en", wait_until="domcontentloaded")
         page.get_by_role("heading", name="Data sources", exact=True).first.wait_for()
         nav = page.get_by_test_id("stSidebarNav")
         nav.get_by_text("Home", exact=True).wait_for()
         assert nav.get_by_text("app", exact=True).count() == 0
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)

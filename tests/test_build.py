@@ -5,7 +5,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import shapely
 from shapely.geometry import Point, shape
 from shapely.ops import unary_union
 

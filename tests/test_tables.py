@@ -84,3 +84,13 @@ def test_choropleth_legend_paints_each_colour_and_translates_headers():
     styled = choropleth_legend(frame, "en")
     html = styled.to_html()
     assert "background-color: #d6efb3" in html and "Colour" in html and "Towns" in html
+
+
+def test_town_statistic_bars_leave_missing_values_out_and_run_largest_first(layers):
+    from layers.stats import town_statistics
+    from layers.tables import town_statistic_bars
+
+    table = town_statistics(layers)
+    bars = town_statistic_bars(table, "employment_2023", "en")
+    assert list(bars) == sorted(bars, reverse=True) and "Jiuting Town" in bars.index
+    assert town_statistic_bars(table, "population_2020", "zh").empty  # no census figure by town: nothing drawn
