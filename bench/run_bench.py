@@ -134,9 +134,50 @@ def _with_local_files(html: str) -> str:
     return html
 
 
+#: Installed in every page before it loads: the top page watches its same-origin frames on each animation frame
+#: and notes (page clock) when any of them first holds a drawn vector shape, and when Streamlit shows its first
+#: element. The page's own clock starts at navigation (``performance.timeOrigin``), so the figure has no
+#: automation latency in it (Playwright notices a shape in a child frame 0.1-0.3 s after it is there).
+FIRST_DRAW_WATCH = """
+(() => {
+  if (window.top !== window) { return; }
+  const tick = () => {
+    if (!window.__firstElement && document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]')) {
+      window.__firstElement = Date.now();
+    }
+    for (const frame of document.querySelectorAll('iframe')) {
+      let doc = null;
+      try { doc = frame.contentDocument; } catch (err) { doc = null; }
+      if (doc && doc.querySelector('.leaflet-overlay-pane svg path')) { window.__mapDrawn = Date.now(); return; }
+    }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})();
+"""
+FIRST_DRAW_READ = ("() => ({drawn: (window.__mapDrawn - performance.timeOrigin) / 1000, "
+                   "element: (window.__firstElement - performance.timeOrigin) / 1000})")
+
+
+def _map_only_folder(tmp: Path) -> Path:
+    """A folder from which ``bench/map_only_app.py`` runs as the app does: static files and config linked in."""
+    folder = tmp / "map-only"
+    folder.mkdir()
+    for name in ("static", ".streamlit"):
+        (folder / name).symlink_to(PROJECT_DIR / name, target_is_directory=True)
+    (folder / "map_only_app.py").symlink_to(PROJECT_DIR / "bench" / "map_only_app.py")
+    return folder
+
+
 def browser_figures(layers, runs: int) -> dict[str, Any]:
-    """Time from navigation to the first vector shape: the app's Map page (fresh tab each run, server warm),
-    and our map vs the naive one as standalone files (assets inlined so both can draw offline)."""
+    """Time from navigation to the first drawn vector shape.
+
+    - the app's Map page, with a cold browser cache (fresh context each run) and a warm one (a returning user),
+      as Playwright sees it and by the page's own clock; and when Streamlit shows its first element;
+    - a page holding nothing but the same map, drawn by st_folium as the app does and as a plain srcdoc frame:
+      what is left when nothing else on the page competes for the browser;
+    - our map and the naive one as standalone files (assets inlined so both can draw offline).
+    """
     from playwright.sync_api import sync_playwright
 
     catalog = get_catalog()
@@ -150,39 +191,57 @@ def browser_figures(layers, runs: int) -> dict[str, Any]:
     ours_file.write_text(localize_assets(fmap, mode="inline").get_root().render(), encoding="utf-8")
     naive_file = tmp / "naive.html"
     naive_file.write_text(_with_local_files(naive_map(layers).get_root().render()), encoding="utf-8")
+    figures: dict[str, Any] = {}
 
-    with running_app(tmp / "server.log") as base, sync_playwright() as pw:
+    with running_app(tmp / "server.log") as base, \
+            running_app(tmp / "map-only.log", script="map_only_app.py", cwd=_map_only_folder(tmp)) as floor, \
+            sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
 
-        def first_draw(url: str, in_iframe: bool, context=None) -> float:
-            """Seconds from navigation to the first vector shape; a fresh context (cold browser cache)
-            unless one is given (warm: the app's JavaScript already cached, as for a returning user)."""
+        def first_draw(url: str, frame: str | None, context=None) -> dict[str, float]:
+            """Seconds from navigation to the first vector shape (in the iframe ``frame`` selects, if given); a
+            fresh context (cold browser cache) unless one is given (warm: the app's JavaScript already cached,
+            as for a returning user)."""
             own = context is None
             context = context or browser.new_context(viewport={"width": 1400, "height": 1000})
             page = context.new_page()
+            page.add_init_script(FIRST_DRAW_WATCH)
             start = time.perf_counter()
             page.goto(url, wait_until="commit")
-            target = page.frame_locator(MAP_IFRAME).first.locator(SHAPE) if in_iframe else page.locator(SHAPE)
+            target = page.frame_locator(frame).first.locator(SHAPE) if frame else page.locator(SHAPE)
             target.first.wait_for(state="attached", timeout=60_000)
-            elapsed = time.perf_counter() - start
+            seen = {"observed": time.perf_counter() - start}
+            if frame:
+                page.wait_for_function("() => window.__mapDrawn", timeout=10_000)
+                seen.update(page.evaluate(FIRST_DRAW_READ))
             page.close()
             if own:
                 context.close()
-            return elapsed
+            return seen
+
+        def series(url: str, frame: str | None = MAP_IFRAME, warm: bool = False) -> dict[str, float]:
+            """Median of each timing over ``runs`` loads (after one untimed load that warms the server)."""
+            context = browser.new_context(viewport={"width": 1400, "height": 1000}) if warm else None
+            first_draw(url, frame, context)
+            runs_seen = [first_draw(url, frame, context) for _ in range(runs)]
+            if context is not None:
+                context.close()
+            return {key: statistics.median(seen[key] for seen in runs_seen) for key in runs_seen[0]}
 
         map_url = f"{base}/{quote('地图_Map')}"
-        first_draw(map_url, True)  # warm the server's caches, as after the first visitor
-        app = [first_draw(map_url, True) for _ in range(runs)]
-        warm_context = browser.new_context(viewport={"width": 1400, "height": 1000})
-        first_draw(map_url, True, warm_context)
-        app_warm = [first_draw(map_url, True, warm_context) for _ in range(runs)]
-        warm_context.close()
-        ours = [first_draw(ours_file.as_uri(), False) for _ in range(runs)]
-        naive = [first_draw(naive_file.as_uri(), False) for _ in range(runs)]
+        for warm, suffix in ((False, ""), (True, "_warm_cache")):
+            app = series(map_url, warm=warm)
+            figures[f"first_draw_app{suffix}_s"] = app["observed"]
+            figures[f"first_draw_app_in_page{suffix}_s"] = app["drawn"]
+            figures[f"first_element_app{suffix}_s"] = app["element"]
+            only = series(floor, warm=warm)
+            figures[f"first_draw_map_only_page{suffix}_s"] = only["drawn"]
+            srcdoc = series(f"{floor}/?frame=srcdoc", frame="iframe", warm=warm)
+            figures[f"first_draw_map_only_srcdoc{suffix}_s"] = srcdoc["drawn"]
+        figures["first_draw_file_s"] = series(ours_file.as_uri(), frame=None)["observed"]
+        figures["naive_first_draw_file_s"] = series(naive_file.as_uri(), frame=None)["observed"]
         browser.close()
-    return {"first_draw_app_s": statistics.median(app), "first_draw_app_warm_cache_s": statistics.median(app_warm),
-            "first_draw_file_s": statistics.median(ours),
-            "naive_first_draw_file_s": statistics.median(naive)}
+    return figures
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -214,7 +273,9 @@ def main(argv: list[str] | None = None) -> int:
         "build >= 3x faster than naive": figures["speedup_build_vs_naive"] >= TARGETS["speedup_vs_naive"],
     }
     if "first_draw_app_s" in figures:
-        checks["first_draw_app_s <= 1.5"] = figures["first_draw_app_s"] <= TARGETS["first_draw_s"]
+        for key in ("first_draw_app_s", "first_draw_app_warm_cache_s", "first_draw_app_in_page_s",
+                    "first_draw_app_in_page_warm_cache_s"):
+            checks[f"{key} <= 1.5"] = figures[key] <= TARGETS["first_draw_s"]
     figures["targets_met"] = checks
     for key, value in figures.items():
         if isinstance(value, float):

@@ -28,19 +28,22 @@ def _log_tail(log: Path) -> str:
     return log.read_text(errors="replace")[-3000:] if log.is_file() else ""
 
 
-def start_app(log: Path, *, timeout_s: float = START_TIMEOUT_S) -> tuple[subprocess.Popen, str]:
+def start_app(log: Path, *, timeout_s: float = START_TIMEOUT_S, script: str = "app.py",
+              cwd: Path | None = None) -> tuple[subprocess.Popen, str]:
     """Start the app on a free loopback port, its output to ``log``; return the process and base URL once healthy.
 
-    The file watcher is off: an edit elsewhere in the working tree must not reload modules under live sessions.
+    ``script`` (run from ``cwd``, the project folder by default) lets a bench serve a stripped-down page; Streamlit
+    serves ``static/`` from beside it. The file watcher is off: an edit elsewhere in the working tree must not
+    reload modules under live sessions.
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
              "--server.runOnSave", "false", "--browser.gatherUsageStats", "false"],
-            cwd=paths.PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            cwd=cwd or paths.PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True)
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -68,9 +71,9 @@ def stop_app(proc: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def running_app(log: Path) -> Iterator[str]:
-    """The app's base URL while the ``with`` block runs."""
-    proc, url = start_app(log)
+def running_app(log: Path, **kwargs) -> Iterator[str]:
+    """The app's base URL while the ``with`` block runs (``kwargs`` as for :func:`start_app`)."""
+    proc, url = start_app(log, **kwargs)
     try:
         yield url
     finally:
