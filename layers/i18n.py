@@ -106,6 +106,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "imp_revert": "撤销导入，恢复示意划分", "imp_reverted": "已撤销导入，示意划分已恢复。",
         "imp_current": "当前已导入 {n} 个街镇（{file}，{date}）。", "imp_none": "当前未导入边界：17 个街镇均为示意划分。",
         "imp_failed": "无法导入：{message}", "imp_download": "下载检查报告 (JSON)",
+        "imp_off": "本服务器已关闭页面导入（环境变量 {env}）。管理员可在服务器上运行 python -m layers import-towns。",
     },
     "en": {
         "language": "语言 / Language",
@@ -220,6 +221,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "imp_current": "{n} unit(s) currently imported ({file}, {date}).",
         "imp_none": "No boundaries imported: all 17 units are schematic.",
         "imp_failed": "Cannot import: {message}", "imp_download": "Download the check report (JSON)",
+        "imp_off": "Importing from this page is switched off on this server ({env}). An administrator can run "
+                   "python -m layers import-towns on the server.",
     },
 }
 

@@ -26,6 +26,7 @@ import datetime as dt
 import io
 import json
 import math
+import os
 import re
 import tempfile
 import time
@@ -66,6 +67,16 @@ OVERLAY_FILE = "towns_imported.geojson"
 REPORT_FILE = "import_report.json"
 #: Accuracy levels an import may declare.
 IMPORT_ACCURACY = ("authoritative", "osm")
+_IMPORT_IN_APP_ON = frozenset({"", "1", "on", "true", "yes"})
+
+
+def import_in_app_allowed(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether the Data page may apply or revert an import: yes unless ``settings.IMPORT_IN_APP_ENV`` holds
+    anything but 1/on/true/yes (so a mistyped "of" still switches it off)."""
+    env = os.environ if environ is None else environ
+    return (env.get(settings.IMPORT_IN_APP_ENV) or "").strip().lower() in _IMPORT_IN_APP_ON
+
+
 DEFAULT_LICENCE = {"osm": "ODbL-1.0, © OpenStreetMap contributors",
                    "authoritative": "As supplied by the importer; check the data owner's terms"}
 #: Attribute names tried, in order and case-insensitively, when no --code-field / --name-field is given.

@@ -77,6 +77,12 @@ SCENE_PADDING_BOTTOM_RIGHT = (200, 30)
 #: Height (px) of the scene map on the Present page.
 PRESENT_MAP_HEIGHT = 700
 
+# ---- Town boundary import (layers/import_towns.py) ----------------------------------------------------------------
+#: Environment variable that lets the Data page apply or revert an import ("1", "on", "true", "yes", or unset).
+#: Any other value ("0", "off", …) takes the import panel off the page for a server shared beyond the planning
+#: team; ``python -m layers import-towns`` on the server still works.
+IMPORT_IN_APP_ENV = "SONGJIANG_IMPORT_IN_APP"
+
 # ---- Basemaps (layers/render.py) --------------------------------------------------------------------------------
 #: Environment variable holding a 天地图 key (32 hex digits); the 天地图 basemap is offered only when it is set.
 TIANDITU_KEY_ENV = "TIANDITU_KEY"

@@ -635,10 +635,13 @@ def _finish_import(message: str) -> None:
 
 def town_import_panel(lang: str) -> None:
     """Upload a boundary file, show its dry-run report, then apply it; or revert the current import."""
-    from .import_towns import (IMPORT_ACCURACY, apply_import, plan_import, read_overlay, read_town_file,
-                               revert_import)
+    from .import_towns import (IMPORT_ACCURACY, apply_import, import_in_app_allowed, plan_import, read_overlay,
+                               read_town_file, revert_import)
 
     st.subheader(t("imp_title", lang))
+    if not import_in_app_allowed():
+        st.info(plain(t("imp_off", lang, env=settings.IMPORT_IN_APP_ENV)))
+        return
     st.caption(plain(t("imp_help", lang, mb=settings.IMPORT_MAX_BYTES // 2 ** 20)))
     flash = st.session_state.pop(_IMPORT_FLASH_KEY, None)
     if flash:

@@ -552,3 +552,31 @@ def test_the_units_table_is_labelled_in_both_languages(schematic, inputs):
         assert len(table) == 17 and STRINGS[lang]["imp_col_status"] in table.columns
         assert set(table[STRINGS[lang]["imp_col_status"]]) == {STRINGS[lang]["imp_imported"],
                                                                STRINGS[lang]["imp_schematic"]}
+
+
+@pytest.mark.parametrize("value, allowed", [(None, True), ("", True), ("1", True), ("ON", True), (" yes ", True),
+                                            ("0", False), ("off", False), ("of", False), ("false", False),
+                                            ("<script>", False)])
+def test_the_import_switch_reads_the_environment(value, allowed):
+    env = {} if value is None else {settings.IMPORT_IN_APP_ENV: value}
+    assert it.import_in_app_allowed(env) is allowed
+
+
+def test_the_data_page_hides_the_import_panel_when_switched_off(monkeypatch):
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv(settings.IMPORT_IN_APP_ENV, "off")
+    monkeypatch.setattr(it, "read_overlay", lambda *a, **k: [
+        {"properties": {"import_file": "x.geojson", "import_date": "2026-01-01"}}])  # an import to revert
+    st.cache_data.clear()
+    at = AppTest.from_file(str(paths.PROJECT_DIR / "pages" / "4_数据_Data.py"), default_timeout=60)
+    at.query_params["lang"] = "en"
+    at.run()
+    assert not at.exception, at.exception
+    assert STRINGS["en"]["imp_title"] in [h.value for h in at.subheader]
+    assert any("switched off" in i.value and settings.IMPORT_IN_APP_ENV in i.value.replace("\\", "")
+               for i in at.info)  # the message names the variable (markdown escapes its underscores)
+    assert not [b for b in at.button if b.key in ("imp_revert", "imp_apply")]
+    assert not [r for r in at.radio if r.key == "imp_accuracy"]
+    st.cache_data.clear()
