@@ -8,7 +8,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 from . import paths
 from .errors import AppStartError
@@ -71,7 +71,7 @@ def stop_app(proc: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def running_app(log: Path, **kwargs) -> Iterator[str]:
+def running_app(log: Path, **kwargs: Any) -> Iterator[str]:
     """The app's base URL while the ``with`` block runs (``kwargs`` as for :func:`start_app`)."""
     proc, url = start_app(log, **kwargs)
     try:

@@ -161,6 +161,16 @@ def _gdal_read(path: Path, name: str, **kwargs: Any) -> gpd.GeoDataFrame:
                               f"its extension says.") from exc
 
 
+def _saved_layers(data: bytes, work: Path, suffix: str, name: str, kind: str) -> tuple[Path, list]:
+    """Write an upload into ``work`` (a temporary folder) and list its layers with GDAL."""
+    path = work / f"upload{suffix}"
+    path.write_bytes(data)
+    try:
+        return path, list(pyogrio.list_layers(path))
+    except (pyogrio.errors.DataSourceError, OSError) as exc:
+        raise TownImportError(f"GDAL cannot read {name} as {kind}: {exc}. Check that the file is complete.") from exc
+
+
 def _infinite(name: str, token: str) -> float:
     """JSON's NaN passes (such features are rejected or left out later, one by one); Infinity is refused."""
     if token == "NaN":
@@ -208,12 +218,7 @@ def _read_geojson(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFr
 def _read_gpkg(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFrame:
     if not data.startswith(b"SQLite format 3\x00"):
         raise TownImportError(f"{name} is not a GeoPackage (no SQLite header; truncated or another format?).")
-    path = work / "upload.gpkg"
-    path.write_bytes(data)
-    try:
-        listed = pyogrio.list_layers(path)
-    except (pyogrio.errors.DataSourceError, OSError) as exc:
-        raise TownImportError(f"GDAL cannot open {name}: {exc}.") from exc
+    path, listed = _saved_layers(data, work, ".gpkg", name, "a GeoPackage")
     if len(listed) == 0:
         raise TownImportError(f"{name} holds no layers.")
     polygon_layers = [str(n) for n, g in listed if g and "Polygon" in str(g)]
@@ -235,12 +240,7 @@ def _read_kml(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFrame:
         raise TownImportError(f"{name} declares a DTD or XML entities (<!DOCTYPE …> / <!ENTITY …>), which KML does "
                               f"not use and which can make a parser expand text without end or read local files; "
                               f"it was not parsed. Export the KML again without them.")
-    path = work / "upload.kml"
-    path.write_bytes(data)
-    try:
-        listed = pyogrio.list_layers(path)
-    except (pyogrio.errors.DataSourceError, OSError) as exc:
-        raise TownImportError(f"GDAL cannot read {name} as KML: {exc}. Check that the file is complete.") from exc
+    path, listed = _saved_layers(data, work, ".kml", name, "KML")
     frames = [_gdal_read(path, name, layer=str(n)) for n, _g in listed]
     frames = [f for f in frames if len(f)]
     if not frames:

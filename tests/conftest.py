@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import geopandas as gpd
@@ -48,6 +49,16 @@ def shared_sources_dir() -> Path:
     if not paths.SHARED_SOURCES_DIR.is_dir():
         pytest.skip(f"shared source data not present at {paths.SHARED_SOURCES_DIR}")
     return paths.SHARED_SOURCES_DIR
+
+
+@pytest.fixture
+def geo(tmp_path) -> Path:
+    """A private copy of geodata/ without any import overlay: tests that write geodata write here, never to the
+    real one."""
+    out = tmp_path / "geodata"
+    shutil.copytree(paths.GEODATA_DIR, out, ignore=shutil.ignore_patterns("imports"))
+    return out
+
 
 # Browser fixtures live here, once for the whole run: one app server and one Chromium (a module importing them
 # itself would start a second Playwright inside the first's event loop). Screenshot hook included.

@@ -49,13 +49,11 @@ def _clear_process_caches() -> None:
 
 
 @pytest.fixture
-def geo(tmp_path, monkeypatch) -> Path:
-    """A private copy of geodata/ that the app and the loaders read instead of the real one."""
-    out = tmp_path / "geodata"
-    shutil.copytree(paths.GEODATA_DIR, out, ignore=shutil.ignore_patterns("imports"))
-    monkeypatch.setattr(paths, "GEODATA_DIR", out)
+def geo(geo, monkeypatch) -> Path:
+    """The private copy of geodata/ (conftest), read by the app and the loaders instead of the real one."""
+    monkeypatch.setattr(paths, "GEODATA_DIR", geo)
     _clear_process_caches()
-    yield out
+    yield geo
     _clear_process_caches()
 
 
@@ -313,13 +311,6 @@ def test_after_an_interrupted_build_the_next_one_completes(built, monkeypatch):
 SOUTH = ("泖港镇", "叶榭镇", "新浜镇")
 
 
-@pytest.fixture
-def import_geo(tmp_path) -> Path:
-    out = tmp_path / "geodata"
-    shutil.copytree(paths.GEODATA_DIR, out, ignore=shutil.ignore_patterns("imports"))
-    return out
-
-
 @pytest.fixture(scope="module")
 def south_report():
     """A ready import of three schematic towns (re-fitted once for the module)."""
@@ -331,33 +322,33 @@ def south_report():
     return report
 
 
-def test_an_import_whose_rebuild_fails_half_way_leaves_geodata_unchanged(import_geo, south_report, monkeypatch):
-    before = snapshot(import_geo)
+def test_an_import_whose_rebuild_fails_half_way_leaves_geodata_unchanged(geo, south_report, monkeypatch):
+    before = snapshot(geo)
     monkeypatch.setattr(build, "_stage_text", _fail_on_call(4, build._stage_text, OSError("disk full")))
     with pytest.raises(OSError, match="disk full"):
-        it.apply_import(south_report, geodata_dir=import_geo)
-    assert snapshot(import_geo) == before and not (import_geo / "imports").exists()
+        it.apply_import(south_report, geodata_dir=geo)
+    assert snapshot(geo) == before and not (geo / "imports").exists()
 
 
-def test_an_import_failing_on_its_report_keeps_the_previous_import(import_geo, south_report, monkeypatch):
-    it.apply_import(south_report, geodata_dir=import_geo)  # the previous import, applied and built
-    before = snapshot(import_geo)
+def test_an_import_failing_on_its_report_keeps_the_previous_import(geo, south_report, monkeypatch):
+    it.apply_import(south_report, geodata_dir=geo)  # the previous import, applied and built
+    before = snapshot(geo)
     report = it.plan_import(it.read_town_file(
         gpd.read_file(paths.GEODATA_DIR / "towns.geojson").query("name_zh == '泖港镇'")[["code", "geometry"]]
-        .to_json().encode(), filename="one.geojson"), geodata_dir=import_geo)
+        .to_json().encode(), filename="one.geojson"), geodata_dir=geo)
     monkeypatch.setattr(it, "write_text_atomic", _fail_on_call(2, it.write_text_atomic, OSError("quota")))
     with pytest.raises(OSError, match="quota"):
-        it.apply_import(report, geodata_dir=import_geo)
-    assert snapshot(import_geo) == before
+        it.apply_import(report, geodata_dir=geo)
+    assert snapshot(geo) == before
 
 
-def test_a_revert_whose_rebuild_fails_keeps_the_import_and_the_layers(import_geo, south_report, monkeypatch):
-    it.apply_import(south_report, geodata_dir=import_geo)
-    before = snapshot(import_geo)
+def test_a_revert_whose_rebuild_fails_keeps_the_import_and_the_layers(geo, south_report, monkeypatch):
+    it.apply_import(south_report, geodata_dir=geo)
+    before = snapshot(geo)
     monkeypatch.setattr(os, "replace", _fail_on_call(3, os.replace, OSError("read-only file system")))
     with pytest.raises(OSError, match="read-only"):
-        it.revert_import(geodata_dir=import_geo)
-    assert snapshot(import_geo) == before
+        it.revert_import(geodata_dir=geo)
+    assert snapshot(geo) == before
 
 
 @pytest.mark.filterwarnings("ignore:GPKG. bad application_id")

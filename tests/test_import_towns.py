@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import zipfile
 from pathlib import Path
 
@@ -36,14 +35,6 @@ REF_CODES = {"310117102", "310117106", "310117105", "310117103", "310117121", "3
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-@pytest.fixture
-def geo(tmp_path) -> Path:
-    """A private copy of geodata/ (the real one is never written by these tests)."""
-    out = tmp_path / "geodata"
-    shutil.copytree(paths.GEODATA_DIR, out, ignore=shutil.ignore_patterns("imports"))
-    return out
 
 
 @pytest.fixture(scope="module")
@@ -507,31 +498,33 @@ def test_import_strings_exist_in_both_languages():
     assert keys["zh"] and keys["zh"] == keys["en"]
 
 
-def test_the_data_page_shows_the_import_panel():
+@pytest.fixture
+def data_page_en():
+    """The Data page in English, not yet run, with Streamlit's data caches empty before and after."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     st.cache_data.clear()
     at = AppTest.from_file(str(paths.PROJECT_DIR / "pages" / "4_数据_Data.py"), default_timeout=60)
     at.query_params["lang"] = "en"
+    yield at
+    st.cache_data.clear()
+
+
+def test_the_data_page_shows_the_import_panel(data_page_en):
+    at = data_page_en
     at.run()
     assert not at.exception, at.exception
     assert STRINGS["en"]["imp_title"] in [h.value for h in at.subheader]
     assert not [b for b in at.button if b.key == "imp_revert"]  # nothing to revert in the committed geodata
-    st.cache_data.clear()
 
 
-def test_the_revert_button_reverts_and_clears_the_caches(monkeypatch):
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
+def test_the_revert_button_reverts_and_clears_the_caches(data_page_en, monkeypatch):
+    at = data_page_en
     calls = []
     monkeypatch.setattr(it, "read_overlay", lambda *a, **k: [] if calls else [
         {"properties": {"import_file": "<b>x</b>.geojson", "import_date": "2026-01-01"}}])
     monkeypatch.setattr(it, "revert_import", lambda *a, **k: calls.append("revert") or {})
-    st.cache_data.clear()
-    at = AppTest.from_file(str(paths.PROJECT_DIR / "pages" / "4_数据_Data.py"), default_timeout=60)
-    at.query_params["lang"] = "en"
     at.run()
     assert any("currently imported" in i.value and "&lt;b&gt;" not in i.value and "\\<b\\>" in i.value
                for i in at.info)  # the file name from the import shows as escaped text
@@ -539,7 +532,6 @@ def test_the_revert_button_reverts_and_clears_the_caches(monkeypatch):
     assert not at.exception, at.exception
     assert calls == ["revert"]
     assert any(STRINGS["en"]["imp_reverted"].split(":")[0] in s.value for s in at.success)
-    st.cache_data.clear()
 
 
 def test_the_units_table_is_labelled_in_both_languages(schematic, inputs):
@@ -562,16 +554,11 @@ def test_the_import_switch_reads_the_environment(value, allowed):
     assert it.import_in_app_allowed(env) is allowed
 
 
-def test_the_data_page_hides_the_import_panel_when_switched_off(monkeypatch):
-    import streamlit as st
-    from streamlit.testing.v1 import AppTest
-
+def test_the_data_page_hides_the_import_panel_when_switched_off(data_page_en, monkeypatch):
+    at = data_page_en
     monkeypatch.setenv(settings.IMPORT_IN_APP_ENV, "off")
     monkeypatch.setattr(it, "read_overlay", lambda *a, **k: [
         {"properties": {"import_file": "x.geojson", "import_date": "2026-01-01"}}])  # an import to revert
-    st.cache_data.clear()
-    at = AppTest.from_file(str(paths.PROJECT_DIR / "pages" / "4_数据_Data.py"), default_timeout=60)
-    at.query_params["lang"] = "en"
     at.run()
     assert not at.exception, at.exception
     assert STRINGS["en"]["imp_title"] in [h.value for h in at.subheader]
@@ -579,4 +566,3 @@ def test_the_data_page_hides_the_import_panel_when_switched_off(monkeypatch):
                for i in at.info)  # the message names the variable (markdown escapes its underscores)
     assert not [b for b in at.button if b.key in ("imp_revert", "imp_apply")]
     assert not [r for r in at.radio if r.key == "imp_accuracy"]
-    st.cache_data.clear()

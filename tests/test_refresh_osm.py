@@ -4,7 +4,6 @@ network: sockets are blocked for the whole module."""
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import urllib.error
 import urllib.request
@@ -15,7 +14,6 @@ import shapely
 from shapely.geometry import Polygon, shape
 
 from layers import import_towns as it
-from layers import paths
 from layers import refresh_osm as ro
 from layers.__main__ import main as cli_main
 from layers.build import to_measure
@@ -31,13 +29,6 @@ def no_network(monkeypatch):
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
-
-
-@pytest.fixture
-def geo(tmp_path) -> Path:
-    out = tmp_path / "geodata"
-    shutil.copytree(paths.GEODATA_DIR, out, ignore=shutil.ignore_patterns("imports"))
-    return out
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
