@@ -28,15 +28,14 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import pyogrio  # noqa: E402
 from run_bench import CHROMIUM, CHROMIUM_ARGS, MAP_IFRAME  # noqa: E402
 
-import pyogrio  # noqa: E402
-
-from layers.appserver import start_app, stop_app  # noqa: E402
-from layers.catalog import get_catalog  # noqa: E402
-from layers.filters import LayerFilter, filter_layers  # noqa: E402
-from layers.i18n import t  # noqa: E402
-from layers.load import load_layers  # noqa: E402
+from layers.app.server import start_app, stop_app  # noqa: E402
+from layers.core.catalog import get_catalog  # noqa: E402
+from layers.core.i18n import t  # noqa: E402
+from layers.map.filters import LayerFilter, filter_layers  # noqa: E402
+from layers.map.load import load_layers  # noqa: E402
 
 #: Concurrent sessions, and the bound on the whole run (s) and on one step (ms).
 SESSIONS = 20

@@ -1,6 +1,6 @@
 """A page with the Map page's map and nothing else: the floor for the first-draw figure (``bench/run_bench.py``).
 
-``?frame=st_folium`` (default) draws it as the app does (``ui.draw``); ``?frame=srcdoc`` draws the same document in
+``?frame=st_folium`` (default) draws it as the app does (``draw``); ``?frame=srcdoc`` draws the same document in
 a plain ``st.iframe``, to measure what st_folium itself costs. Run from a folder where ``static/`` is the project's
 (the bench makes one), so Leaflet is served as in the app.
 """
@@ -12,16 +12,19 @@ import streamlit as st
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from layers import ui  # noqa: E402
-from layers.assets import localize_assets  # noqa: E402
-from layers.catalog import get_catalog  # noqa: E402
-from layers.state import state_from_params  # noqa: E402
+
+from layers.app.cache import all_layers, cached_display_layers
+from layers.app.chrome import draw
+from layers.app.map_page import map_view
+from layers.core.catalog import get_catalog  # noqa: E402
+from layers.map.assets import localize_assets  # noqa: E402
+from layers.map.state import state_from_params  # noqa: E402
 
 st.set_page_config(layout="wide")
 layer_ids = get_catalog().layer_ids
-layers, _ = ui.all_layers()
+layers, _ = all_layers()
 state, _ = state_from_params({})
-fmap, _ = ui.map_view(layers, state, display=ui.cached_display_layers(layer_ids))
+fmap, _ = map_view(layers, state, display=cached_display_layers(layer_ids))
 if st.query_params.get("frame") == "srcdoc":
     html = localize_assets(fmap).get_root().render()
     # folium's random element ids, numbered: the same map gives the same document, so reruns keep the frame.
@@ -30,4 +33,4 @@ if st.query_params.get("frame") == "srcdoc":
                   html)
     st.iframe(html, height=620)
 else:
-    ui.draw(fmap, key="explorer-map", height=620)
+    draw(fmap, key="explorer-map", height=620)

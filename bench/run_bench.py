@@ -23,12 +23,12 @@ sys.path.insert(0, str(PROJECT_DIR))
 
 import folium  # noqa: E402
 
-from layers.appserver import running_app  # noqa: E402
-from layers.assets import localize_assets  # noqa: E402
-from layers.catalog import get_catalog  # noqa: E402
-from layers.filters import LayerFilter  # noqa: E402
-from layers.load import load_layers  # noqa: E402
-from layers.state import MapState  # noqa: E402
+from layers.app.server import running_app  # noqa: E402
+from layers.core.catalog import get_catalog  # noqa: E402
+from layers.map.assets import localize_assets  # noqa: E402
+from layers.map.filters import LayerFilter  # noqa: E402
+from layers.map.load import load_layers  # noqa: E402
+from layers.map.state import MapState  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 #: Every host name but 127.0.0.1 resolves to nothing: the browser cannot leave the machine, and no request waits
@@ -58,7 +58,7 @@ def _median_time(fn: Callable[[], Any], runs: int, warmup: int = 1) -> float:
 def ours_html(layers, state: MapState, display) -> str:
     """Our pipeline as the Map page reruns it: layers and display copies come from the process cache; filter,
     build, localise and render the HTML st_folium ships."""
-    from layers.ui import map_view  # importing ui imports streamlit, as the page does
+    from layers.app.map_page import map_view  # importing ui imports streamlit, as the page does
 
     fmap, _ = map_view(layers, state, display=display)
     return localize_assets(fmap).get_root().render()
@@ -74,7 +74,7 @@ def read_files() -> dict:
 def naive_map(layers=None, flt: LayerFilter | None = None) -> folium.Map:
     """A first folium map: layers read from disk (no cache), every layer as ``folium.GeoJson`` with all
     attributes in tooltip and popup, full unsimplified geometry, default CDN assets."""
-    from layers.filters import filter_layers
+    from layers.map.filters import filter_layers
 
     layers = read_files() if layers is None else layers
     shown = filter_layers(layers, flt) if flt else layers
@@ -96,7 +96,7 @@ def server_figures(layers, runs: int) -> dict[str, Any]:
     catalog = get_catalog()
     state = MapState(layers=catalog.layer_ids)
     filtered = MapState(layers=catalog.layer_ids, filters=LayerFilter(rail_status=("open",), park_industry=()))
-    from layers.simplify import display_copies
+    from layers.map.simplify import display_copies
 
     display = display_copies(layers)
     html = ours_html(layers, state, display)
@@ -127,7 +127,7 @@ _NAIVE_FILES = {
 
 def _with_local_files(html: str) -> str:
     """The naive page with its CDN links pointed at local copies (other CDN links are blocked by the browser)."""
-    from layers.assets import VENDOR_DIR
+    from layers.map.assets import VENDOR_DIR
 
     for url, rel in _NAIVE_FILES.items():
         html = html.replace(url, (VENDOR_DIR / rel).as_uri())
@@ -183,9 +183,8 @@ def browser_figures(layers, runs: int) -> dict[str, Any]:
     catalog = get_catalog()
     tmp = Path(tempfile.mkdtemp(prefix="songjiang-bench-"))
     ours_file = tmp / "ours.html"
-    from layers.ui import map_view
-
-    from layers.simplify import display_copies
+    from layers.app.map_page import map_view
+    from layers.map.simplify import display_copies
 
     fmap, _ = map_view(layers, MapState(layers=catalog.layer_ids), display=display_copies(layers))
     ours_file.write_text(localize_assets(fmap, mode="inline").get_root().render(), encoding="utf-8")

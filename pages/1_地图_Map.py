@@ -5,42 +5,59 @@ browser starts drawing while the sidebar loads.
 """
 import streamlit as st
 
-from layers import ui
-from layers.catalog import get_catalog
-from layers.i18n import t
-from layers.load import unlocated_parks
-from layers.tables import undrawn_lines_table
+from layers.app.cache import all_layers, cached_display_layers
+from layers.app.chrome import chrome, draw, plain, show_load_errors
+from layers.app.map_page import (
+    MAP_SUMMARY_KEY,
+    download_panel,
+    held_user_layers,
+    initial_state,
+    map_controls,
+    map_view,
+    search_box,
+    search_focus,
+    session_map_state,
+    share_text,
+    sync_url,
+    user_layer_summary_table,
+    user_layer_upload,
+    view_kwargs,
+)
+from layers.core.catalog import get_catalog
+from layers.core.i18n import t
+from layers.map.load import unlocated_parks
+from layers.map.tables import undrawn_lines_table
 
-lang = ui.chrome("page_map")
+lang = chrome("page_map")
 catalog = get_catalog()
 st.title(t("page_map", lang))
-layers, errors = ui.all_layers()
-ui.show_load_errors(errors, lang)
-state = ui.session_map_state(ui.initial_state(), layers, lang)
-params = ui.sync_url(state)
-mine = ui.held_user_layers(lang)
-focus = ui.search_focus(catalog.layer_ids)
+layers, errors = all_layers()
+show_load_errors(errors, lang)
+state = session_map_state(initial_state(), layers, lang)
+params = sync_url(state)
+mine = held_user_layers(lang)
+focus = search_focus(catalog.layer_ids)
 
 search_slot, caption_slot = st.container(), st.container()
-fmap, summary = ui.map_view(layers, state, focus=focus, display=ui.cached_display_layers(catalog.layer_ids),
+fmap, summary = map_view(layers, state, focus=focus, display=cached_display_layers(catalog.layer_ids),
                             user_layers=mine)
-st.session_state[ui.MAP_SUMMARY_KEY] = summary
-ui.draw(fmap, key="explorer-map", height=620, **ui.view_kwargs(state, summary))
+st.session_state[MAP_SUMMARY_KEY] = summary
+draw(fmap, key="explorer-map", height=620, **view_kwargs(state, summary))
 
 with search_slot:
-    ui.search_box(catalog.layer_ids, lang)
+    search_box(catalog.layer_ids, lang)
 with caption_slot:
     if focus is not None:
-        st.caption(ui.plain(t("search_found", lang, name=focus.name(lang))))
+        st.caption(plain(t("search_found", lang, name=focus.name(lang))))
     st.caption(t("features_shown", lang, n=summary["total"]))
-ui.map_controls(layers, lang)
-ui.user_layer_upload(lang)
+map_controls(layers, lang)
+user_layer_upload(lang)
 
-ui.user_layer_summary_table(mine, lang)
-ui.download_panel(state.layers, lang, key="map-download", flt=state.filters)
+user_layer_summary_table(mine, lang)
+download_panel(state.layers, lang, key="map-download", flt=state.filters)
 
 st.caption(t("share", lang))
-st.code(ui.share_text(params), language=None)
+st.code(share_text(params), language=None)
 
 st.subheader(t("undrawn", lang))
 undrawn = undrawn_lines_table(catalog, lang)

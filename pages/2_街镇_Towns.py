@@ -2,19 +2,20 @@
 import pandas as pd
 import streamlit as st
 
-from layers import ui
-from layers.catalog import get_catalog
-from layers.choropleth import choropleth_map, legend_frame
-from layers.i18n import t
-from layers.tables import choropleth_legend, town_facts_table, town_statistic_bars, town_statistic_table
-from layers.stats import SCHEMES, STATISTICS, compare_towns, town_contents
+from layers.app.cache import all_layers, cached_town_statistics
+from layers.app.chrome import chrome, draw, show_load_errors
+from layers.core.catalog import get_catalog
+from layers.core.i18n import t
+from layers.map.choropleth import choropleth_map, legend_frame
+from layers.map.stats import SCHEMES, STATISTICS, compare_towns, town_contents
+from layers.map.tables import choropleth_legend, town_facts_table, town_statistic_bars, town_statistic_table
 
-lang = ui.chrome("page_towns")
+lang = chrome("page_towns")
 catalog = get_catalog()
 st.title(t("page_towns", lang))
-layers, errors = ui.all_layers()
-ui.show_load_errors(errors, lang)
-table = ui.cached_town_statistics(catalog.layer_ids)
+layers, errors = all_layers()
+show_load_errors(errors, lang)
+table = cached_town_statistics(catalog.layer_ids)
 if table is None:
     st.error(t("no_stats", lang))
     st.stop()
@@ -34,7 +35,7 @@ left, right = st.columns([3, 2])
 with left:
     fmap, rows, class_of = choropleth_map(layers["towns"], table[stat], scheme=scheme, k=k,
                                           missing_label=t("missing", lang), lang=lang)
-    ui.draw(fmap, key="towns-choropleth", height=480)
+    draw(fmap, key="towns-choropleth", height=480)
     st.dataframe(choropleth_legend(legend_frame(rows, class_of, missing_label=t("missing", lang)), lang),
                  hide_index=True)
 with right:

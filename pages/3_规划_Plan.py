@@ -1,19 +1,20 @@
 """Plan page: the structure elements and zones explained, and the 21 headline indicators (layout only)."""
 import streamlit as st
 
-from layers import ui
-from layers.catalog import get_catalog
-from layers.i18n import t
-from layers.tables import indicators_table
+from layers.app.cache import all_layers, cached_indicators
+from layers.app.chrome import chrome, show_load_errors, show_map
+from layers.core.catalog import get_catalog
+from layers.core.i18n import t
+from layers.map.tables import indicators_table
 
-lang = ui.chrome("page_plan")
+lang = chrome("page_plan")
 catalog = get_catalog()
 st.title(t("page_plan", lang))
-layers, errors = ui.all_layers()
-ui.show_load_errors(errors, lang)
+layers, errors = all_layers()
+show_load_errors(errors, lang)
 left, right = st.columns([2, 3])
 with left:
-    ui.show_map(lang=lang, key="plan-map", height=520, only=("district", "zones", "structure"))
+    show_map(lang=lang, key="plan-map", height=520, only=("district", "zones", "structure"))
 with right:
     for layer_id, heading in (("structure", "structure"), ("zones", "zones")):
         st.subheader(t(heading, lang))
@@ -28,5 +29,5 @@ with right:
                 st.caption(f"{t('plan_ref', lang)}: {rec.get('plan_ref', '')}")
 
 st.header(t("indicators", lang))
-st.dataframe(indicators_table(ui.cached_indicators(), lang), hide_index=True)
+st.dataframe(indicators_table(cached_indicators(), lang), hide_index=True)
 st.caption(t("ind_note", lang))

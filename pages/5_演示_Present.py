@@ -1,8 +1,9 @@
 """Present page (meeting mode): one scene at a time, full width, sidebar collapsed; the scene is in the URL."""
-from layers import ui
+from layers.app.chrome import chrome
+from layers.app.present_page import present_choice, present_nav, present_scene, present_style
 
-lang = ui.chrome("pres_page", sidebar="collapsed")
-ui.present_style()
-choice = ui.present_choice(lang)
-ui.present_nav(choice, lang)
-ui.present_scene(choice, lang)
+lang = chrome("pres_page", sidebar="collapsed")
+present_style()
+choice = present_choice(lang)
+present_nav(choice, lang)
+present_scene(choice, lang)

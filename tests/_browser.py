@@ -16,9 +16,9 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from layers import paths
-from layers.appserver import start_app, stop_app
-from layers.errors import AppStartError
+from layers.app.server import start_app, stop_app
+from layers.core import paths
+from layers.core.errors import AppStartError
 
 ARTIFACTS_DIR = paths.PROJECT_DIR / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"

@@ -8,10 +8,10 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
-from layers import paths
-from layers.build import to_measure
-from layers.catalog import get_catalog
-from layers.load import read_layer
+from layers.core import paths
+from layers.core.catalog import get_catalog
+from layers.core.crs import to_measure
+from layers.map.load import read_layer
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 

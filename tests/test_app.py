@@ -24,7 +24,7 @@ def test_home_page_runs_and_draws_the_map():
 
 
 def test_a_broken_layer_file_is_reported_and_the_rest_still_show(tmp_path, monkeypatch):
-    from layers import paths
+    from layers.core import paths
 
     for f in paths.GEODATA_DIR.glob("*.geojson"):
         (tmp_path / f.name).write_bytes(f.read_bytes())

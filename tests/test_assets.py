@@ -10,9 +10,10 @@ import folium.plugins
 import pytest
 from folium.elements import JSCSSMixin
 
-from layers.assets import SERVED_PREFIX, VENDOR_DIR, VENDORED, inline_css, localize_assets, vendored_file
-from layers.errors import AssetError
-from layers.render import BASEMAPS, build_map
+from layers.core.errors import AssetError
+from layers.map.assets import SERVED_PREFIX, VENDOR_DIR, VENDORED, inline_css, localize_assets, vendored_file
+from layers.map.basemaps import BASEMAPS
+from layers.map.render import build_map
 
 ASSET_ATTR_RE = re.compile(r"""(?:src|href)\s*=\s*["']?(?:https?:)?//""", re.I)
 CSS_REMOTE_URL_RE = re.compile(r"""url\(\s*["']?(?:https?:)?//""", re.I)
@@ -166,7 +167,7 @@ def test_inline_mode_embeds_each_library_once_and_css_images_as_data_uris(inline
 
 
 def test_inline_css_refuses_a_reference_outside_the_vendor_folder(tmp_path, monkeypatch):
-    import layers.assets as assets
+    from layers.map import assets as assets
 
     (tmp_path / "pkg").mkdir()
     (tmp_path / "pkg" / "evil.css").write_text("a{background:url(../../etc/passwd)}", encoding="utf-8")

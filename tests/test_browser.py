@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from _browser import is_local  # the fixtures (streamlit_url, page, …) come from conftest.py
 
-from layers.assets import localize_assets
-from layers.render import build_map
+from layers.map.assets import localize_assets
+from layers.map.render import build_map
 
 #: The streamlit-folium component iframe (its title is the component's registered name).
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'

@@ -7,7 +7,7 @@ import pytest
 from _browser import is_local  # the fixtures (streamlit_url, page, …) come from conftest.py
 from test_browser import MAP_IFRAME, SHAPES, _expected_shapes
 
-from layers.filters import LayerFilter, filter_layers
+from layers.map.filters import LayerFilter, filter_layers
 
 MAP_ROUTE = "/" + quote("地图_Map")
 #: JS run in the map frame: the Leaflet map streamlit-folium draws is ``window.map_div``.
@@ -184,7 +184,7 @@ def test_data_page_checks_an_uploaded_boundary_file_without_writing_anything(pag
 
 def test_a_shared_link_as_a_fresh_servers_first_request_opens_that_page_with_the_apps_navigation(page, tmp_path):
     """Streamlit runs ``pages/`` the old (v1) way until app.py has run once; the app must not depend on that."""
-    from layers.appserver import running_app
+    from layers.app.server import running_app
 
     with running_app(tmp_path / "server.log") as url:
         page.goto(url + "/" + quote("数据_Data") + "?lang=en", wait_until="domcontentloaded")

@@ -8,7 +8,10 @@ import pytest
 from _browser import is_local  # the fixtures (streamlit_url, browser_context, page) come from conftest.py
 from test_browser import MAP_IFRAME, SHAPES, _expected_shapes
 
-from layers import meeting, present
+from layers.scenes.frame import prepare_frame, scene_titles
+from layers.scenes.legend import legend_sections
+from layers.scenes.model import get_scene
+from layers.scenes.web import write_scene_html
 
 JIUTING = "310117107"
 PRESENT_ROUTE = "/" + quote("演示_Present")
@@ -27,8 +30,8 @@ def offline(browser_context):
 
 def _scene_shapes(scene_id: str, catalog) -> dict[str, int]:
     """Shapes the scene must draw: its layers after their filters (features, and uncertainty rings)."""
-    scene = present.get_scene(scene_id)
-    frame = present.prepare_frame(scene, JIUTING if scene.needs_town else None, catalog)
+    scene = get_scene(scene_id)
+    frame = prepare_frame(scene, JIUTING if scene.needs_town else None, catalog)
     return _expected_shapes({f"{i}_{layer.id}": gdf for i, (layer, _, gdf) in enumerate(frame.layers)})
 
 
@@ -37,19 +40,19 @@ def test_offline_html_scene_draws_its_layers_and_legend_with_the_network_off(pag
                                                                              scene_id):
     from playwright.sync_api import expect
 
-    town = JIUTING if present.get_scene(scene_id).needs_town else None
-    out = meeting.write_scene_html(scene_id, town=town, out=tmp_path / f"{scene_id}.html")
+    town = JIUTING if get_scene(scene_id).needs_town else None
+    out = write_scene_html(scene_id, town=town, out=tmp_path / f"{scene_id}.html")
     page.goto(out.as_uri(), wait_until="load")
     expected = _scene_shapes(scene_id, catalog)
     assert expected["features"] > 0
     expect(page.locator("path.leaflet-interactive")).to_have_count(expected["features"])
     expect(page.locator(SHAPES)).to_have_count(expected["features"] + expected["rings"])
-    title, _ = present.scene_titles(present.get_scene(scene_id),
-                                    present.prepare_frame(present.get_scene(scene_id), town, catalog).town, "zh")
+    title, _ = scene_titles(get_scene(scene_id),
+                                    prepare_frame(get_scene(scene_id), town, catalog).town, "zh")
     expect(page.locator(".sj-title h1")).to_have_text(title)
     legend = page.locator(".sj-legend")
     expect(legend).to_be_visible()
-    for section in present.legend_sections(present.prepare_frame(present.get_scene(scene_id), town, catalog),
+    for section in legend_sections(prepare_frame(get_scene(scene_id), town, catalog),
                                            catalog, "zh"):
         for entry in section.entries:
             expect(legend).to_contain_text(entry.label)
@@ -75,7 +78,7 @@ def test_present_page_walks_through_the_scenes_with_previous_and_next(page, stre
     from playwright.sync_api import expect
 
     page.goto(f"{streamlit_url}{PRESENT_ROUTE}?scene=structure&lang=zh", wait_until="domcontentloaded")
-    titles = [present.get_scene(s).text("title", "zh") for s in SCENES]
+    titles = [get_scene(s).text("title", "zh") for s in SCENES]
     titles[-1] = f"九亭镇 · {titles[-1]}"
     _wait_for_scene(page, titles[0])
     expect(page.get_by_test_id("stSidebar")).to_have_attribute("data-collapsed", "true")   # full width
@@ -88,7 +91,7 @@ def test_present_page_walks_through_the_scenes_with_previous_and_next(page, stre
         page.wait_for_url(lambda url, s=scene_id: _params(url).get("scene") == s)
         # The map shows this scene: its legend names the scene's layers.
         legend = page.frame_locator(MAP_IFRAME).first.locator(".sj-legend")
-        expect(legend).to_contain_text(catalog.layer(present.get_scene(scene_id).layers[-1].id).title("zh")
+        expect(legend).to_contain_text(catalog.layer(get_scene(scene_id).layers[-1].id).title("zh")
                                        if scene_id != "town" else "所选街镇")
     assert _params(page.url) == {"lang": "zh", "scene": "town", "town": JIUTING}
     expect(following).to_be_disabled()
@@ -104,7 +107,7 @@ def test_present_page_ignores_a_hostile_scene_with_a_notice(page, streamlit_url)
 
     page.goto(f"{streamlit_url}{PRESENT_ROUTE}?scene=%3Cimg%20src%3Dx%20onerror%3Dalert(1)%3E&lang=en",
               wait_until="domcontentloaded")
-    _wait_for_scene(page, present.get_scene("structure").text("title", "en"))
+    _wait_for_scene(page, get_scene("structure").text("title", "en"))
     expect(page.get_by_test_id("stAlert").first).to_contain_text("scene parameter is not a known scene")
     assert page.locator("img[src=x]").count() == 0
     page.wait_for_url(lambda url: _params(url).get("scene") == "structure")

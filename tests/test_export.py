@@ -16,11 +16,14 @@ import pyogrio
 import pytest
 import shapely
 
-from layers import export as export_mod
 from layers.__main__ import main as cli_main
-from layers.errors import ExportError
-from layers.export import CRS_CHOICES, FORMATS, export_layers, shapefile_field_map
-from layers.filters import LayerFilter, filter_layers
+from layers.core.errors import ExportError
+from layers.core.geojson import feature_collection_text
+from layers.export import formats as export_formats
+from layers.export.download import export_layers
+from layers.export.formats import FORMATS, _csv_text, shapefile_field_map
+from layers.export.job import CRS_CHOICES
+from layers.map.filters import LayerFilter, filter_layers
 
 VALID = [(fmt, crs) for fmt in FORMATS for crs in CRS_CHOICES if crs in FORMATS[fmt].crs]
 REFUSED = [(fmt, crs) for fmt in FORMATS for crs in CRS_CHOICES if crs not in FORMATS[fmt].crs]
@@ -346,7 +349,7 @@ def test_failed_gpkg_write_leaves_no_file(tmp_path, layers, monkeypatch):
             raise OSError("disk full")
         return real(df, path, **kwargs)
 
-    monkeypatch.setattr(export_mod.pyogrio, "write_dataframe", flaky)
+    monkeypatch.setattr(pyogrio, "write_dataframe", flaky)
     with pytest.raises(ExportError, match="nothing was written"):
         export_layers("all", fmt="gpkg", crs=4326, out_dir=tmp_path, layers=layers)
     assert len(calls) == 3 and list(tmp_path.iterdir()) == []
@@ -354,7 +357,7 @@ def test_failed_gpkg_write_leaves_no_file(tmp_path, layers, monkeypatch):
 
 @pytest.mark.parametrize("fmt", ["geojson", "shp", "csv"])
 def test_failure_on_a_later_layer_removes_the_earlier_files_too(tmp_path, layers, monkeypatch, fmt):
-    real = export_mod._csv_text if fmt in ("shp", "csv") else export_mod.feature_collection_text
+    real = _csv_text if fmt in ("shp", "csv") else feature_collection_text
     name = "_csv_text" if fmt in ("shp", "csv") else "feature_collection_text"
     calls = []
 
@@ -364,7 +367,7 @@ def test_failure_on_a_later_layer_removes_the_earlier_files_too(tmp_path, layers
             raise RuntimeError("boom")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(export_mod, name, flaky)
+    monkeypatch.setattr(export_formats, name, flaky)
     with pytest.raises(ExportError, match="boom"):
         export_layers("all", fmt=fmt, crs=4326, out_dir=tmp_path, layers=layers)
     assert list(tmp_path.iterdir()) == []
@@ -373,7 +376,7 @@ def test_failure_on_a_later_layer_removes_the_earlier_files_too(tmp_path, layers
 def test_existing_file_survives_a_failed_rewrite(tmp_path, layers, monkeypatch):
     (path,) = export_layers("district", fmt="geojson", crs=4326, out_dir=tmp_path, layers=layers)
     before = path.read_bytes()
-    monkeypatch.setattr(export_mod, "feature_collection_text", lambda *a, **k: (_ for _ in ()).throw(ValueError("x")))
+    monkeypatch.setattr(export_formats, "feature_collection_text", lambda *a, **k: (_ for _ in ()).throw(ValueError("x")))
     with pytest.raises(ExportError):
         export_layers("district", fmt="geojson", crs=4326, out_dir=tmp_path, layers=layers)
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [path.name]

@@ -19,13 +19,18 @@ import pytest
 from shapely.geometry import LineString, mapping, shape
 from streamlit.testing.v1 import AppTest
 
-from layers import build, paths
-from layers import export as export_mod
-from layers import import_towns as it
-from layers.build import to_measure
-from layers.errors import ExportError, TownImportError
-from layers.export import export_download, export_layers
-from layers.load import load_layers
+from layers.build.pipeline import build_all
+from layers.core import files as core_files
+from layers.core import paths
+from layers.core.crs import to_measure
+from layers.core.errors import ExportError, TownImportError
+from layers.core.files import _stage_text, write_text_atomic
+from layers.core.upload import read_town_file
+from layers.export.download import export_download, export_layers
+from layers.imports import apply as imports_apply
+from layers.imports.apply import apply_import, revert_import
+from layers.imports.plan import plan_import
+from layers.map.load import load_layers
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = str(ROOT / "app.py")
@@ -41,7 +46,7 @@ def snapshot(folder: Path) -> dict[str, bytes]:
 def _clear_process_caches() -> None:
     import streamlit as st
 
-    from layers import filters, state
+    from layers.map import filters, state
 
     st.cache_data.clear()
     state.town_codes.cache_clear()
@@ -114,7 +119,7 @@ MATRIX = [(layer, fault) for layer in LAYER_IDS for fault in FAULTS
 
 def _break(geo: Path, layer_id: str, fault: str) -> str:
     """Apply ``fault`` to the layer's file; return the text the message must contain."""
-    from layers.catalog import get_catalog
+    from layers.core.catalog import get_catalog
 
     breaker, message = FAULTS[fault]
     breaker(geo / get_catalog().layer(layer_id).file)
@@ -238,7 +243,7 @@ def test_an_export_failing_while_renaming_its_files_into_place_leaves_the_folder
 
 def test_an_interrupted_gpkg_export_leaves_nothing(tmp_path, loaded, monkeypatch):
     write = _fail_on_call(4, pyogrio.write_dataframe, KeyboardInterrupt())
-    monkeypatch.setattr(export_mod.pyogrio, "write_dataframe", write)
+    monkeypatch.setattr(pyogrio, "write_dataframe", write)
     with pytest.raises(KeyboardInterrupt):
         export_layers("all", fmt="gpkg", crs=4549, out_dir=tmp_path, layers=loaded)
     assert list(tmp_path.iterdir()) == []
@@ -246,7 +251,7 @@ def test_an_interrupted_gpkg_export_leaves_nothing(tmp_path, loaded, monkeypatch
 
 def test_a_kml_export_failing_on_a_later_layer_leaves_nothing(tmp_path, loaded, monkeypatch):
     write = _fail_on_call(5, pyogrio.write_dataframe, RuntimeError("GDAL: write error"))
-    monkeypatch.setattr(export_mod.pyogrio, "write_dataframe", write)
+    monkeypatch.setattr(pyogrio, "write_dataframe", write)
     with pytest.raises(ExportError, match="GDAL: write error"):
         export_layers("all", fmt="kml", crs=4326, out_dir=tmp_path, layers=loaded)
     assert list(tmp_path.iterdir()) == []
@@ -257,7 +262,7 @@ def test_a_failed_download_in_the_app_leaves_no_temporary_files(tmp_path, loaded
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     write = _fail_on_call(2, pyogrio.write_dataframe, OSError("disk full"))
-    monkeypatch.setattr(export_mod.pyogrio, "write_dataframe", write)
+    monkeypatch.setattr(pyogrio, "write_dataframe", write)
     with pytest.raises(ExportError, match="disk full"):
         export_download(("rail_lines", "stations"), fmt="gpkg", crs=4326, layers=loaded)
     assert list(scratch.iterdir()) == []
@@ -279,10 +284,10 @@ def built(tmp_path) -> Path:
 @pytest.mark.parametrize("after", [1, 4, 7])
 def test_a_build_interrupted_while_writing_leaves_the_previous_layers(built, monkeypatch, after):
     before = snapshot(built)
-    stage = _fail_on_call(after + 1, build._stage_text, KeyboardInterrupt())
-    monkeypatch.setattr(build, "_stage_text", stage)
+    stage = _fail_on_call(after + 1, _stage_text, KeyboardInterrupt())
+    monkeypatch.setattr(core_files, "_stage_text", stage)
     with pytest.raises(KeyboardInterrupt):
-        build.build_all(out_dir=built, copy=False)
+        build_all(out_dir=built, copy=False)
     assert snapshot(built) == before  # byte for byte, and no temporary file left behind
 
 
@@ -292,16 +297,16 @@ def test_a_build_failing_while_renaming_puts_every_previous_layer_back(built, mo
     replace = _fail_on_call(after + 1, os.replace, OSError(5, "Input/output error"))
     monkeypatch.setattr(os, "replace", replace)
     with pytest.raises(OSError, match="Input/output error"):
-        build.build_all(out_dir=built, copy=False)
+        build_all(out_dir=built, copy=False)
     assert snapshot(built) == before
 
 
 def test_after_an_interrupted_build_the_next_one_completes(built, monkeypatch):
-    monkeypatch.setattr(build, "_stage_text", _fail_on_call(3, build._stage_text, KeyboardInterrupt()))
+    monkeypatch.setattr(core_files, "_stage_text", _fail_on_call(3, _stage_text, KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
-        build.build_all(out_dir=built, copy=False)
+        build_all(out_dir=built, copy=False)
     monkeypatch.undo()
-    build.build_all(out_dir=built, copy=False)
+    build_all(out_dir=built, copy=False)
     for f in built.iterdir():
         assert f.read_bytes() == (paths.GEODATA_DIR / f.name).read_bytes(), f.name
 
@@ -317,37 +322,37 @@ def south_report():
     towns = gpd.read_file(paths.GEODATA_DIR / "towns.geojson")
     picked = towns[towns["name_zh"].isin(SOUTH)][["code", "name_zh", "geometry"]]
     data = picked.to_json().encode("utf-8")
-    report = it.plan_import(it.read_town_file(data, filename="south.geojson"), geodata_dir=paths.GEODATA_DIR)
+    report = plan_import(read_town_file(data, filename="south.geojson"), geodata_dir=paths.GEODATA_DIR)
     assert report.status == "ready", report.to_text()
     return report
 
 
 def test_an_import_whose_rebuild_fails_half_way_leaves_geodata_unchanged(geo, south_report, monkeypatch):
     before = snapshot(geo)
-    monkeypatch.setattr(build, "_stage_text", _fail_on_call(4, build._stage_text, OSError("disk full")))
+    monkeypatch.setattr(core_files, "_stage_text", _fail_on_call(4, _stage_text, OSError("disk full")))
     with pytest.raises(OSError, match="disk full"):
-        it.apply_import(south_report, geodata_dir=geo)
+        apply_import(south_report, geodata_dir=geo)
     assert snapshot(geo) == before and not (geo / "imports").exists()
 
 
 def test_an_import_failing_on_its_report_keeps_the_previous_import(geo, south_report, monkeypatch):
-    it.apply_import(south_report, geodata_dir=geo)  # the previous import, applied and built
+    apply_import(south_report, geodata_dir=geo)  # the previous import, applied and built
     before = snapshot(geo)
-    report = it.plan_import(it.read_town_file(
+    report = plan_import(read_town_file(
         gpd.read_file(paths.GEODATA_DIR / "towns.geojson").query("name_zh == '泖港镇'")[["code", "geometry"]]
         .to_json().encode(), filename="one.geojson"), geodata_dir=geo)
-    monkeypatch.setattr(it, "write_text_atomic", _fail_on_call(2, it.write_text_atomic, OSError("quota")))
+    monkeypatch.setattr(imports_apply, "write_text_atomic", _fail_on_call(2, write_text_atomic, OSError("quota")))
     with pytest.raises(OSError, match="quota"):
-        it.apply_import(report, geodata_dir=geo)
+        apply_import(report, geodata_dir=geo)
     assert snapshot(geo) == before
 
 
 def test_a_revert_whose_rebuild_fails_keeps_the_import_and_the_layers(geo, south_report, monkeypatch):
-    it.apply_import(south_report, geodata_dir=geo)
+    apply_import(south_report, geodata_dir=geo)
     before = snapshot(geo)
     monkeypatch.setattr(os, "replace", _fail_on_call(3, os.replace, OSError("read-only file system")))
     with pytest.raises(OSError, match="read-only"):
-        it.revert_import(geodata_dir=geo)
+        revert_import(geodata_dir=geo)
     assert snapshot(geo) == before
 
 
@@ -357,7 +362,7 @@ def test_a_refused_file_leaves_no_temporary_files(tmp_path, monkeypatch):
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     with pytest.raises(TownImportError, match="GDAL cannot"):
-        it.read_town_file(b"SQLite format 3\x00" + b"\x00" * 4000, filename="broken.gpkg")
+        read_town_file(b"SQLite format 3\x00" + b"\x00" * 4000, filename="broken.gpkg")
     with pytest.raises(TownImportError, match="not valid JSON"):
-        it.read_town_file(b'{"type": "FeatureCollection", "features": [', filename="cut.geojson")
+        read_town_file(b'{"type": "FeatureCollection", "features": [', filename="cut.geojson")
     assert list(scratch.iterdir()) == []

@@ -7,8 +7,7 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point, box
 
-from layers.filters import FILTER_KEYS, LayerFilter, filter_layers, filter_options, known_options
-
+from layers.map.filters import FILTER_KEYS, LayerFilter, filter_layers, filter_options, known_options
 
 # ----------------------------------------------------------------------------- helpers computed independently
 

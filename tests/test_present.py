@@ -9,9 +9,14 @@ import pytest
 from PIL import Image
 from pyproj import Transformer
 
-from layers import present
 from layers.__main__ import main as cli_main
-from layers.errors import FontMissingError, SceneError
+from layers.core.errors import FontMissingError, SceneError
+from layers.scenes import fonts as scenes_fonts
+from layers.scenes.figure import _nice_length_km, _true_north_degrees, build_figure
+from layers.scenes.fonts import find_cjk_font, missing_glyphs
+from layers.scenes.frame import MIN_PNG_WIDTH_PX, prepare_frame
+from layers.scenes.model import SCENES_FILE, get_scene, load_scenes
+from layers.scenes.output import _save, render_scene
 
 A4_PT = (297 / 25.4 * 72, 210 / 25.4 * 72)
 A3_PT = (420 / 25.4 * 72, 297 / 25.4 * 72)
@@ -27,21 +32,21 @@ def _pdf_pages(path: Path) -> list[tuple[float, float]]:
 
 @pytest.fixture
 def figure_jiuting():
-    fig = present.build_figure("town", town=JIUTING, lang="zh")
+    fig = build_figure("town", town=JIUTING, lang="zh")
     yield fig
     plt.close(fig)
 
 
 @pytest.fixture
 def scene_file_with_unknown_layer(tmp_path) -> Path:
-    text = present.SCENES_FILE.read_text(encoding="utf-8").replace('id = "parks"', 'id = "parkz"', 1)
+    text = SCENES_FILE.read_text(encoding="utf-8").replace('id = "parks"', 'id = "parkz"', 1)
     path = tmp_path / "scenes.toml"
     path.write_text(text, encoding="utf-8")
     return path
 
 
 def test_every_scene_layer_is_in_the_catalogue(catalog):
-    scenes = present.load_scenes(catalog=catalog)
+    scenes = load_scenes(catalog=catalog)
     assert set(scenes) == {"structure", "zones", "transport", "industry", "town"}
     for scene in scenes.values():
         assert re.search(r"FYP \d+–\d+", scene.plan_ref), scene.id
@@ -52,15 +57,15 @@ def test_every_scene_layer_is_in_the_catalogue(catalog):
 
 def test_scene_naming_an_unknown_layer_is_refused_with_its_name(scene_file_with_unknown_layer, catalog):
     with pytest.raises(SceneError, match=r"Scene 'industry'.*'parkz'"):
-        present.load_scenes(scene_file_with_unknown_layer, catalog=catalog)
+        load_scenes(scene_file_with_unknown_layer, catalog=catalog)
 
 
 def test_png_is_print_quality_with_dpi_metadata(tmp_path):
-    out = present.render_scene("structure", fmt="png", out=tmp_path / "structure.png", paper="A4", dpi=200)
+    out = render_scene("structure", fmt="png", out=tmp_path / "structure.png", paper="A4", dpi=200)
     with Image.open(out) as im:
         width, height = im.size
         dpi = im.info["dpi"]
-    assert width >= present.MIN_PNG_WIDTH_PX
+    assert width >= MIN_PNG_WIDTH_PX
     assert dpi[0] >= 199.5 and dpi[1] >= 199.5
     # Landscape A4 proportions, and the pixel width agrees with the dpi written into the file.
     assert width / height == pytest.approx(297 / 210, rel=0.01)
@@ -70,7 +75,7 @@ def test_png_is_print_quality_with_dpi_metadata(tmp_path):
 
 @pytest.mark.parametrize("paper, expected, lang", [("A4", A4_PT, "zh"), ("A3", A3_PT, "en")])
 def test_pdf_is_one_landscape_page_of_the_paper(tmp_path, paper, expected, lang):
-    out = present.render_scene("zones", fmt="pdf", out=tmp_path / f"zones_{paper}.pdf", paper=paper, lang=lang)
+    out = render_scene("zones", fmt="pdf", out=tmp_path / f"zones_{paper}.pdf", paper=paper, lang=lang)
     pages = _pdf_pages(out)
     assert len(pages) == 1
     assert pages[0] == pytest.approx(expected, abs=1.0)
@@ -95,9 +100,9 @@ def test_town_scene_centres_on_the_town_and_names_it(figure_jiuting, layers):
 
 def test_unknown_town_is_a_clear_error(tmp_path):
     with pytest.raises(SceneError, match=r"Unknown town '310117999'.*310117107 九亭镇"):
-        present.render_scene("town", town="310117999", fmt="png", out=tmp_path / "x.png")
+        render_scene("town", town="310117999", fmt="png", out=tmp_path / "x.png")
     with pytest.raises(SceneError, match="needs a town"):
-        present.render_scene("town", fmt="png", out=tmp_path / "x.png")
+        render_scene("town", fmt="png", out=tmp_path / "x.png")
     assert not (tmp_path / "x.png").exists()
 
 
@@ -131,8 +136,8 @@ def test_cli_help_documents_the_pack_and_its_town(capsys):
 
 @pytest.mark.parametrize("scene_id", ["structure", "zones", "transport", "industry", "town"])
 def test_every_scene_layer_keeps_features_after_its_filters(scene_id, catalog):
-    scene = present.get_scene(scene_id)
-    frame = present.prepare_frame(scene, JIUTING if scene.needs_town else None, catalog)
+    scene = get_scene(scene_id)
+    frame = prepare_frame(scene, JIUTING if scene.needs_town else None, catalog)
     for scene_layer, _, gdf in frame.layers:
         assert len(gdf) > 0, (scene_id, scene_layer.id, scene_layer.where)
 
@@ -140,18 +145,18 @@ def test_every_scene_layer_keeps_features_after_its_filters(scene_id, catalog):
 @pytest.mark.parametrize("scene_id, lang", [("structure", "zh"), ("zones", "en"), ("transport", "zh"),
                                             ("industry", "zh")])
 def test_every_drawn_character_exists_in_the_cjk_font(scene_id, lang):
-    fig = present.build_figure(scene_id, lang=lang)
+    fig = build_figure(scene_id, lang=lang)
     try:
         texts = [t.get_text() for t in fig.findobj(plt.Text) if t.get_visible() and t.get_text()]
         assert any(re.search(r"[\u4e00-\u9fff]", t) for t in texts)   # Chinese is really drawn
-        assert present.missing_glyphs(fig) == {}
+        assert missing_glyphs(fig) == {}
     finally:
         plt.close(fig)
 
 
 @pytest.fixture
 def figure_with_an_emoji():
-    font = present.find_cjk_font()
+    font = find_cjk_font()
     with plt.rc_context({"font.family": font.family}):
         fig = plt.figure(figsize=(3, 2))
         fig.text(0.1, 0.5, "九亭 \U0001F600")
@@ -160,32 +165,32 @@ def figure_with_an_emoji():
 
 
 def test_text_outside_the_font_is_refused_and_the_old_file_kept(tmp_path, figure_with_an_emoji):
-    font = present.find_cjk_font()
+    font = find_cjk_font()
     assert font.family == "Noto Sans CJK SC" and font.path.name == "NotoSansCJK-Regular.ttc"
     assert ord("\U0001F600") not in font.cmap and ord("亭") in font.cmap
-    assert set(present.missing_glyphs(figure_with_an_emoji)) == {"\U0001F600"}
+    assert set(missing_glyphs(figure_with_an_emoji)) == {"\U0001F600"}
     out = tmp_path / "town.png"
     out.write_bytes(b"previous")
     with pytest.raises(FontMissingError, match="U\\+1F600"):
-        present._save(figure_with_an_emoji, out, fmt="png", dpi=72, metadata={})
+        _save(figure_with_an_emoji, out, fmt="png", dpi=72, metadata={})
     assert out.read_bytes() == b"previous"
     assert [p.name for p in tmp_path.iterdir()] == ["town.png"]
 
 
 def test_missing_font_names_the_package_to_install(monkeypatch, tmp_path):
-    monkeypatch.setattr(present, "CJK_FONT_FILE", tmp_path / "absent.ttc")
-    present.find_cjk_font.cache_clear()
+    monkeypatch.setattr(scenes_fonts, "CJK_FONT_FILE", tmp_path / "absent.ttc")
+    find_cjk_font.cache_clear()
     try:
         with pytest.raises(FontMissingError, match="apt-get install fonts-noto-cjk"):
-            present.find_cjk_font()
+            find_cjk_font()
     finally:
         monkeypatch.undo()
-        present.find_cjk_font.cache_clear()
+        find_cjk_font.cache_clear()
 
 
 def test_scale_bar_length_is_a_round_quarter_of_the_map():
-    assert present._nice_length_km(48_000) == 10.0
-    assert present._nice_length_km(9_000) == 2.0
+    assert _nice_length_km(48_000) == 10.0
+    assert _nice_length_km(9_000) == 2.0
     # True north in EPSG:4549 leans a little west of grid north east of 120°E (grid convergence ~0.6°).
     x, y = Transformer.from_crs("EPSG:4326", "EPSG:4549", always_xy=True).transform(121.22, 31.03)
-    assert -1.0 < present._true_north_degrees(x, y) < -0.4
+    assert -1.0 < _true_north_degrees(x, y) < -0.4

@@ -4,9 +4,10 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from layers import present, settings
-from layers.i18n import t
-from layers.ui import PAGES
+from layers.app.chrome import PAGES
+from layers.core import settings
+from layers.core.i18n import t
+from layers.scenes.model import get_scene
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/5_演示_Present.py"
@@ -43,7 +44,7 @@ def test_the_page_is_listed_with_the_others():
 def test_each_scene_shows_its_title_and_subtitle_in_both_languages(scene_id, lang):
     at = run_page(scene=scene_id, lang=lang)
     assert not at.exception, at.exception
-    scene = present.get_scene(scene_id)
+    scene = get_scene(scene_id)
     assert at.title[0].value == scene.text("title", lang)
     assert any(scene.plan_ref in m.value for m in at.markdown)           # the subtitle with its plan lines
     assert not at.info and not at.error
@@ -69,7 +70,7 @@ def test_a_close_up_without_a_town_shows_the_default_town():
 def test_hostile_values_are_ignored_with_a_notice_and_never_echoed(lang):
     at = run_page(scene="<script>alert(1)</script>", town='"><img src=x onerror=alert(1)>', lang=lang)
     assert not at.exception, at.exception
-    assert at.title[0].value == present.get_scene("structure").text("title", lang)
+    assert at.title[0].value == get_scene("structure").text("title", lang)
     notices = [n.value for n in at.info]
     assert len(notices) == 2
     assert all("<script" not in n and "<img" not in n and "alert" not in n for n in notices)
@@ -84,13 +85,13 @@ def test_previous_and_next_walk_the_scenes_and_update_the_url():
         at.button(key="pres_next").click().run()
         assert not at.exception, at.exception
         walked.append(at.title[0].value)
-    assert walked[:4] == [present.get_scene(s).text("title", "en")
+    assert walked[:4] == [get_scene(s).text("title", "en")
                           for s in ("structure", "zones", "transport", "industry")]
     assert walked[4].endswith("Town close-up") and _param(at, "scene") == "town"
     assert _param(at, "town") == settings.PACK_TOWN
     assert at.button(key="pres_next").disabled
     at.button(key="pres_prev").click().run()
-    assert at.title[0].value == present.get_scene("industry").text("title", "en")
+    assert at.title[0].value == get_scene("industry").text("title", "en")
     assert _param(at, "scene") == "industry" and _param(at, "town") is None
 
 

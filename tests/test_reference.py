@@ -4,8 +4,8 @@ import csv
 import geopandas as gpd
 from shapely.geometry import Point
 
-from layers import paths
-from layers.build import to_measure
+from layers.core import paths
+from layers.core.crs import to_measure
 
 
 def test_reference_points_fall_inside_their_real_osm_town(reference_dir, layers):

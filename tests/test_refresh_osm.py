@@ -13,11 +13,13 @@ import pytest
 import shapely
 from shapely.geometry import Polygon, shape
 
-from layers import import_towns as it
-from layers import refresh_osm as ro
 from layers.__main__ import main as cli_main
-from layers.build import to_measure
-from layers.errors import OsmRefreshError
+from layers.build.overlay import overlay_path
+from layers.core import settings
+from layers.core.crs import to_measure
+from layers.core.errors import OsmRefreshError
+from layers.imports import osm as imports_osm
+from layers.imports.osm import boundaries_from_overpass, fetch_overpass, overpass_query, refresh_osm
 
 REFERENCE = "osm_towns_10_wgs84.geojson"
 
@@ -68,8 +70,8 @@ def recorded(reference_dir) -> dict:
 
 def test_refresh_replays_a_recorded_answer_through_the_import_path(recorded, reference_dir, geo, monkeypatch):
     queries = []
-    monkeypatch.setattr(ro, "fetch_overpass", lambda q, **k: queries.append(q) or recorded)
-    report = ro.refresh_osm(geodata_dir=geo)
+    monkeypatch.setattr(imports_osm, "fetch_overpass", lambda q, **k: queries.append(q) or recorded)
+    report = refresh_osm(geodata_dir=geo)
     assert "松江区" in queries[0] and "admin_level" in queries[0]
     assert report.status == "ready", report.to_text()
     assert len(report.imported_codes) == 10 and report.accuracy == "osm"
@@ -88,7 +90,7 @@ def test_refresh_replays_a_recorded_answer_through_the_import_path(recorded, ref
 def test_relations_are_assembled_from_their_ways_with_holes():
     outer = Polygon([(121.1, 31.0), (121.2, 31.0), (121.2, 31.1), (121.1, 31.1)],
                     holes=[[(121.14, 31.04), (121.16, 31.04), (121.16, 31.06), (121.14, 31.06)]])
-    frame = ro.boundaries_from_overpass({"elements": [_relation(7, "测试镇", outer)]}, fetched="2026-01-01")
+    frame = boundaries_from_overpass({"elements": [_relation(7, "测试镇", outer)]}, fetched="2026-01-01")
     got = frame.geometry.iloc[0]
     assert got.geom_type == "Polygon" and len(got.interiors) == 1
     assert got.symmetric_difference(outer).area < 1e-12
@@ -96,7 +98,7 @@ def test_relations_are_assembled_from_their_ways_with_holes():
 
 
 def test_refresh_dry_run_writes_nothing(recorded, geo, monkeypatch, capsys):
-    monkeypatch.setattr(ro, "fetch_overpass", lambda q, **k: recorded)
+    monkeypatch.setattr(imports_osm, "fetch_overpass", lambda q, **k: recorded)
     before = snapshot(geo)
     assert cli_main(["refresh-osm", "--dry-run", "--geodata-dir", str(geo)]) == 0
     out = capsys.readouterr().out
@@ -120,16 +122,16 @@ def test_offline_stops_with_a_clear_message_and_exit_code_2(geo, monkeypatch, ca
 def test_the_network_guard_itself_becomes_the_offline_message(geo):
     # With sockets blocked, the real fetch function fails the way an offline machine does.
     with pytest.raises(OsmRefreshError, match="Cannot reach the Overpass API"):
-        ro.fetch_overpass(ro.overpass_query(), timeout=1)
+        fetch_overpass(overpass_query(), timeout=1)
 
 
 def test_a_busy_server_and_a_garbled_answer_are_explained(monkeypatch):
     def busy(*_a, **_k):
-        raise urllib.error.HTTPError(ro.settings.OVERPASS_URL, 429, "Too Many Requests", {}, None)
+        raise urllib.error.HTTPError(settings.OVERPASS_URL, 429, "Too Many Requests", {}, None)
 
     monkeypatch.setattr(urllib.request, "urlopen", busy)
     with pytest.raises(OsmRefreshError, match="HTTP 429"):
-        ro.fetch_overpass("q")
+        fetch_overpass("q")
 
     class Answer:
         def __enter__(self):
@@ -143,12 +145,12 @@ def test_a_busy_server_and_a_garbled_answer_are_explained(monkeypatch):
 
     monkeypatch.setattr(urllib.request, "urlopen", lambda *a, **k: Answer())
     with pytest.raises(OsmRefreshError, match="not JSON"):
-        ro.fetch_overpass("q")
+        fetch_overpass("q")
 
 
 def test_an_answer_without_boundaries_changes_nothing(geo, monkeypatch):
-    monkeypatch.setattr(ro, "fetch_overpass", lambda q, **k: {"elements": []})
+    monkeypatch.setattr(imports_osm, "fetch_overpass", lambda q, **k: {"elements": []})
     before = snapshot(geo)
     with pytest.raises(OsmRefreshError, match="no admin boundary"):
-        ro.refresh_osm(geodata_dir=geo)
-    assert snapshot(geo) == before and not it.overlay_path(geo).exists()
+        refresh_osm(geodata_dir=geo)
+    assert snapshot(geo) == before and not overlay_path(geo).exists()

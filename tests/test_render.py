@@ -5,8 +5,10 @@ import folium
 import folium.plugins
 import pytest
 
-from layers.coords import wgs84_to_gcj02
-from layers.render import BASEMAPS, VectorLayer, build_map, display_frame
+from layers.core.crs import wgs84_to_gcj02
+from layers.map.basemaps import BASEMAPS
+from layers.map.elements import VectorLayer
+from layers.map.render import build_map, display_frame
 
 ID_RE = re.compile(r"_[0-9a-f]{32}")
 
@@ -72,7 +74,7 @@ def test_no_basemap_means_no_tile_layer_and_no_tile_host(zh_map):
 
 
 def test_schematic_geometry_is_dashed_and_osm_lines_are_not(layers, catalog):
-    from layers.style import DASH_SCHEMATIC, leaflet_style
+    from layers.map.style import DASH_SCHEMATIC, leaflet_style
 
     spec = catalog.layer("rail_lines")
     for _, row in layers["rail_lines"].iterrows():
@@ -168,7 +170,7 @@ def test_on_amap_a_station_lands_on_the_tile_pixel_of_its_gcj02_coordinate(layer
 
 
 def test_tianditu_is_offered_only_with_a_well_formed_key(layers):
-    from layers.render import basemaps
+    from layers.map.basemaps import basemaps
 
     assert "tianditu" not in basemaps({})
     assert "tianditu" not in basemaps({"TIANDITU_KEY": "<script>alert(1)</script>"})
@@ -199,8 +201,8 @@ TEMPLATE_INJECTIONS = [("{{ 'sj' ~ 'inj' ~ 12345*2 }}", "sjinj24690"),
 @pytest.mark.parametrize("name,evaluated", TEMPLATE_INJECTIONS)
 def test_template_syntax_in_attributes_is_never_evaluated(layers, name, evaluated):
     """branca re-reads rendered scripts as Jinja templates: data must reach the page as inert text."""
-    from layers.choropleth import choropleth_map
-    from layers.render import safe_text
+    from layers.map.choropleth import choropleth_map
+    from layers.map.elements import safe_text
 
     towns = layers["towns"].copy()
     towns.loc[towns.index[0], ["name_zh", "name_en"]] = name

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from layers.search import GazetteerEntry, build_gazetteer, fold, search_places
+from layers.map.search import GazetteerEntry, build_gazetteer, fold, search_places
 
 
 @pytest.fixture(scope="module")

@@ -1,9 +1,9 @@
 """Display copies: simplified towns still tile the district; zones and outline agree with them."""
 import shapely
 
-from layers import settings
-from layers.filters import LayerFilter, filter_layers
-from layers.simplify import display_copies, with_display_geometry
+from layers.core import settings
+from layers.map.filters import LayerFilter, filter_layers
+from layers.map.simplify import display_copies, with_display_geometry
 
 
 def _metric(frame):

@@ -5,9 +5,9 @@ from urllib.parse import parse_qs, urlencode
 
 import pytest
 
-from layers.filters import LayerFilter
-from layers.render import BASEMAPS
-from layers.state import MapState, state_from_params, state_to_params, town_codes
+from layers.map.basemaps import BASEMAPS
+from layers.map.filters import LayerFilter
+from layers.map.state import MapState, state_from_params, state_to_params, town_codes
 
 JIUTING = "310117107"
 DEFAULT = MapState()

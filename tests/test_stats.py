@@ -9,9 +9,9 @@ import pandas as pd
 import pytest
 from shapely.geometry import LineString, Point, box
 
-from layers.build import to_measure
-from layers.errors import ClassificationError, SongjiangMapError, UnknownTownError
-from layers.stats import SCHEMES, STATISTICS, classify, compare_towns, town_contents, town_statistics
+from layers.core.crs import to_measure
+from layers.core.errors import ClassificationError, SongjiangMapError, UnknownTownError
+from layers.map.stats import SCHEMES, STATISTICS, classify, compare_towns, town_contents, town_statistics
 
 JIUTING = "310117107"
 MAOGANG = "310117109"

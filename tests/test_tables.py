@@ -1,8 +1,15 @@
 """Page tables built below Streamlit: real data, missing values said to be missing."""
 import pytest
-from layers.i18n import t
-from layers.tables import (accuracy_table, catalogue_table, indicators_table, read_indicators,
-                           town_facts_table, undrawn_lines_table)
+
+from layers.core.i18n import t
+from layers.map.tables import (
+    accuracy_table,
+    catalogue_table,
+    indicators_table,
+    read_indicators,
+    town_facts_table,
+    undrawn_lines_table,
+)
 
 
 def test_undrawn_lines_table_lists_every_undrawn_line(catalog):
@@ -42,8 +49,8 @@ def test_indicators_table_has_21_rows_and_marks_missing_2020_values():
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_headline_figures_come_from_curation_with_plan_lines_that_hold_the_value(lang):
-    from layers import paths
-    from layers.tables import headline_figures
+    from layers.core import paths
+    from layers.map.tables import headline_figures
 
     figures = headline_figures(lang)
     assert len(figures) == 6
@@ -65,8 +72,8 @@ def test_headline_figures_come_from_curation_with_plan_lines_that_hold_the_value
 
 @pytest.mark.parametrize("lang,name_header", [("zh", "名称"), ("en", "Name (en)")])
 def test_town_statistic_table_names_its_columns_in_the_page_language(layers, catalog, lang, name_header):
-    from layers.stats import town_statistics
-    from layers.tables import town_statistic_table
+    from layers.map.stats import town_statistics
+    from layers.map.tables import town_statistic_table
 
     table = town_statistics(layers)
     shown = town_statistic_table(table, "employment_2023", "X", catalog, lang)
@@ -78,7 +85,7 @@ def test_town_statistic_table_names_its_columns_in_the_page_language(layers, cat
 def test_choropleth_legend_paints_each_colour_and_translates_headers():
     import pandas as pd
 
-    from layers.tables import choropleth_legend
+    from layers.map.tables import choropleth_legend
 
     frame = pd.DataFrame([{"colour": "#d6efb3", "range": "≤ 1", "towns": 3}])
     styled = choropleth_legend(frame, "en")
@@ -87,8 +94,8 @@ def test_choropleth_legend_paints_each_colour_and_translates_headers():
 
 
 def test_town_statistic_bars_leave_missing_values_out_and_run_largest_first(layers):
-    from layers.stats import town_statistics
-    from layers.tables import town_statistic_bars
+    from layers.map.stats import town_statistics
+    from layers.map.tables import town_statistic_bars
 
     table = town_statistics(layers)
     bars = town_statistic_bars(table, "employment_2023", "en")

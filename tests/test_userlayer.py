@@ -3,10 +3,11 @@ import json
 
 import pytest
 
-from layers import settings
-from layers.errors import UserLayerError
-from layers.render import build_map, safe_text
-from layers.userlayer import read_user_layer, user_layer_summary
+from layers.core import settings
+from layers.core.errors import UserLayerError
+from layers.map.elements import safe_text
+from layers.map.render import build_map
+from layers.map.userlayer import read_user_layer, user_layer_summary
 
 
 def _bytes(layer) -> bytes:

@@ -1,0 +1,113 @@
+"""Cached loaders for the pages (keyed by simple values) and one function that clears every cache."""
+from __future__ import annotations
+
+import geopandas as gpd
+import streamlit as st
+
+from layers.core import settings
+from layers.core.catalog import get_catalog
+from layers.export.download import export_download
+from layers.map.filters import LayerFilter
+from layers.map.load import load_layers
+from layers.map.search import GazetteerEntry, build_gazetteer, search_places
+from layers.map.simplify import display_copies
+from layers.map.stats import town_statistics
+from layers.map.tables import headline_figures, read_indicators
+from layers.scenes.output import scene_bytes
+from layers.scenes.web import SceneText, scene_text
+
+
+@st.cache_data(show_spinner=False)
+def cached_layers(layer_ids: tuple[str, ...]):
+    """Load layers once per process, keyed by the tuple of ids (never by a GeoDataFrame)."""
+    return load_layers(layer_ids)
+
+
+@st.cache_data(show_spinner=False)
+def cached_display_layers(layer_ids: tuple[str, ...]):
+    """Drawing copies of the layers (towns simplified as a coverage; zones and district re-dissolved)."""
+    layers, _ = cached_layers(layer_ids)
+    return display_copies(layers)
+
+
+@st.cache_data(show_spinner=False)
+def cached_headline_figures(lang: str) -> list[dict[str, str]]:
+    """The home page's headline figures, read once per language."""
+
+    return headline_figures(lang)
+
+
+@st.cache_data(show_spinner=False)
+def cached_indicators():
+    """The plan's headline indicators, read once per process."""
+
+    return read_indicators()
+
+
+def all_layers() -> tuple[dict[str, gpd.GeoDataFrame], dict[str, str]]:
+    """Every catalogue layer (cached) and the load errors."""
+    return cached_layers(get_catalog().layer_ids)
+
+
+@st.cache_data(show_spinner=False)
+def cached_gazetteer(layer_ids: tuple[str, ...]) -> list[GazetteerEntry]:
+    """The place index of the loaded layers."""
+    layers, _ = cached_layers(layer_ids)
+    return build_gazetteer(layers)
+
+
+@st.cache_data(show_spinner=False)
+def cached_town_statistics(layer_ids: tuple[str, ...]):
+    """Per-town statistics table (None when the towns layer did not load)."""
+    layers, _ = cached_layers(layer_ids)
+    if "towns" not in layers:
+        return None
+    return town_statistics(layers)
+
+
+@st.cache_data(show_spinner=False)
+def cached_option_names(layer_ids: tuple[str, ...], lang: str) -> dict[str, dict[str, str]]:
+    """Filter key → {id: name} for the options named after features (zones, towns, lines), built once."""
+    layers, _ = cached_layers(layer_ids)
+    names: dict[str, dict[str, str]] = {}
+    for key, layer_id in (("zone", "zones"), ("town", "towns"), ("rail_line", "rail_lines")):
+        frame = layers.get(layer_id)
+        if frame is not None:
+            names[key] = dict(zip(frame["id"].astype(str), frame["name_en" if lang == "en" else "name_zh"].astype(str)))
+    return names
+
+
+@st.cache_data(show_spinner=False, max_entries=settings.DOWNLOAD_CACHE_ENTRIES)
+def cached_download(layer_ids: tuple[str, ...], fmt: str, crs: int, filter_params: tuple[tuple[str, str], ...]
+                    ) -> tuple[str, bytes, str]:
+    """A download, made once per (layers, format, CRS, filter) and kept in a bounded cache."""
+    layers, _ = all_layers()
+    flt, _ = LayerFilter.from_params(dict(filter_params))
+    return export_download(layer_ids, fmt=fmt, crs=crs, flt=flt, layers=layers)
+
+
+def _search_hits(layer_ids: tuple[str, ...], query: str) -> list[GazetteerEntry]:
+    return search_places(cached_gazetteer(layer_ids), query) if query.strip() else []
+
+
+@st.cache_data(show_spinner=False)
+def cached_town_names(lang: str) -> dict[str, str]:
+    """Town code → name in ``lang``, in code order (empty when the towns layer does not load)."""
+    layers, _ = cached_layers(("towns",))
+    towns = layers.get("towns")
+    if towns is None:
+        return {}
+    column = "name_en" if lang == "en" else "name_zh"
+    return {str(code): str(name) for code, name in sorted(zip(towns["code"], towns[column]))}
+
+
+@st.cache_data(show_spinner=False)
+def cached_scene_text(scene_id: str, town: str | None, lang: str) -> SceneText:
+    """Title, subtitle and note of a scene, keyed by simple values."""
+    return scene_text(scene_id, town=town, lang=lang)
+
+
+@st.cache_data(show_spinner=False, max_entries=60)
+def cached_scene_file(scene_id: str, town: str | None, lang: str, fmt: str) -> bytes:
+    """A scene as PNG, PDF or HTML bytes, made on the first download and kept for the next."""
+    return scene_bytes(scene_id, town=town, lang=lang, fmt=fmt)

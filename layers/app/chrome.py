@@ -1,0 +1,134 @@
+"""Shared page chrome: language, navigation, page links, the map drawn in a page, load errors."""
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import folium
+import streamlit as st
+from streamlit_folium import st_folium
+
+from layers.app.cache import all_layers
+from layers.core.catalog import get_catalog
+from layers.core.i18n import LANGS, t
+from layers.map.assets import localize_assets
+from layers.map.render import build_map
+
+#: Session key holding the language chosen on any page (shared by all pages).
+LANG_KEY = "lang"
+
+
+_MD_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+
+
+PAGES = (("app.py", "page_home"), ("pages/1_地图_Map.py", "page_map"), ("pages/2_街镇_Towns.py", "page_towns"),
+         ("pages/3_规划_Plan.py", "page_plan"), ("pages/4_数据_Data.py", "page_data"),
+         ("pages/5_演示_Present.py", "pres_page"))
+
+
+def plain(text: Any) -> str:
+    """Text made inert for Streamlit markdown (every markdown/HTML special character escaped)."""
+    return _MD_SPECIALS.sub(r"\\\1", str(text))
+
+
+def current_lang() -> str:
+    """The page language: the session's choice, else ``?lang=`` from the URL, else zh."""
+    if st.session_state.get(LANG_KEY) in LANGS:
+        return st.session_state[LANG_KEY]
+    raw = st.query_params.get("lang")
+    lang = raw if raw in LANGS else "zh"
+    st.session_state[LANG_KEY] = lang
+    return lang
+
+
+def _on_lang_change() -> None:
+    st.session_state[LANG_KEY] = st.session_state["_lang_widget"]
+    st.query_params["lang"] = st.session_state[LANG_KEY]
+
+
+def _leave_pages_directory_mode() -> None:
+    """Rerun once under ``st.navigation`` when Streamlit ran a page the old way.
+
+    While no session has run app.py yet, Streamlit treats ``pages/`` as a v1 multipage folder and runs a deep
+    link (e.g. a shared ``/地图_Map?…``) directly, so the sidebar would list file names ("app") and app.py's
+    navigation would never be set up. Switching the process-wide flag and rerunning runs app.py, whose
+    :func:`navigation` then opens the same page.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if PagesManager.uses_pages_directory:
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
+def chrome(page_key: str, *, sidebar: str = "auto") -> str:
+    """Page config and the language switch in the sidebar (the page list is Streamlit's own); returns the language.
+
+    ``sidebar`` is the sidebar's initial state ("auto", "expanded" or "collapsed").
+    """
+    _leave_pages_directory_mode()
+    catalog = get_catalog()
+    lang = current_lang()
+    title = catalog.meta["title_en" if lang == "en" else "title_zh"]
+    st.set_page_config(page_title=f"{t(page_key, lang)} · {title}", layout="wide", initial_sidebar_state=sidebar)
+    with st.sidebar:
+        st.session_state["_lang_widget"] = lang
+        st.radio(t("language", lang), LANGS, key="_lang_widget", horizontal=True, on_change=_on_lang_change,
+                 format_func=lambda code: {"zh": "中文", "en": "English"}[code])
+    if st.query_params.get("lang") != lang:
+        st.query_params["lang"] = lang
+    return lang
+
+
+def page_links(lang: str) -> None:
+    """Links to every page but the home page (valid under :func:`navigation`, as under ``streamlit run app.py``)."""
+    for path, key in PAGES:
+        if path != "app.py":
+            st.page_link(path, label=t(key, lang))
+
+
+def page_route(path: str) -> str:
+    """URL path of a page file: its name without the number prefix (``pages/1_地图_Map.py`` → ``地图_Map``)."""
+    stem = path.rsplit("/", 1)[-1].removesuffix(".py")
+    return stem.split("_", 1)[1] if stem.split("_", 1)[0].isdigit() else stem
+
+
+def navigation(home: Any) -> None:
+    """Run the multipage app: ``home`` (a callable in app.py) and the page files of :data:`PAGES`, labelled in
+    the session's language (so the sidebar reads 首页 / Home rather than the entry file's name)."""
+    lang = current_lang()
+    pages = [st.Page(home, title=t("page_home", lang), default=True)]
+    pages += [st.Page(path, title=t(key, lang), url_path=page_route(path)) for path, key in PAGES if path != "app.py"]
+    st.navigation(pages).run()
+
+
+def show_load_errors(errors: Mapping[str, str], lang: str = "zh") -> None:
+    """Say which layers failed and why; the page goes on with the others."""
+    for layer_id, message in errors.items():
+        st.warning(plain(t("load_failed", lang, layer=layer_id, message=message)))
+
+
+def show_notices(notices: list[str]) -> None:
+    """URL notices as plain, escaped text."""
+    for notice in notices:
+        st.info(plain(notice))
+
+
+def draw(fmap: folium.Map, *, key: str, height: int = 600, **kwargs: Any) -> None:
+    """Show a folium map with a stable key, sending nothing back to the server.
+
+    Every map passes here, so every map's Leaflet and plugin assets are served by the app itself
+    (anything added after ``build_map``, such as a search highlight or a choropleth, included).
+    """
+    localize_assets(fmap)
+    st_folium(fmap, key=key, height=height, use_container_width=True, returned_objects=[], **kwargs)
+
+
+def show_map(*, lang: str = "zh", basemap: str = "none", key: str = "map", height: int = 640,
+             only: tuple[str, ...] | None = None) -> None:
+    """Draw the catalogue layers (``only`` these when given); load errors of any layer are reported."""
+    layers, errors = all_layers()
+    show_load_errors(errors, lang)
+    shown = {k: v for k, v in layers.items() if only is None or k in only}
+    draw(build_map(shown, lang=lang, basemap=basemap, compact=True), key=key, height=height)

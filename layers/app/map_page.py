@@ -1,0 +1,272 @@
+"""The Map page's logic: view state ↔ widgets ↔ URL, the map, search, own layer, downloads."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlencode
+
+import folium
+import geopandas as gpd
+import streamlit as st
+
+from layers.app.cache import _search_hits, all_layers, cached_download, cached_option_names
+from layers.app.chrome import plain, show_notices
+from layers.core.catalog import get_catalog
+from layers.core.errors import SongjiangMapError
+from layers.core.i18n import t
+from layers.export.formats import FORMATS
+from layers.export.job import CRS_NAMES
+from layers.map.basemaps import basemaps
+from layers.map.elements import ViewToUrl, safe_text
+from layers.map.filters import FILTER_KEYS, LayerFilter, filter_layers, filter_options
+from layers.map.render import build_map
+from layers.map.search import GazetteerEntry
+from layers.map.simplify import with_display_geometry
+from layers.map.state import CENTRE_DECIMALS, MapState, state_from_params, state_to_params, view_from_params
+from layers.map.userlayer import read_user_layer, user_layer_summary
+
+#: Session key where the map page records what it drew (features shown, bounds zoomed to), for tests and captions.
+MAP_SUMMARY_KEY = "map_summary"
+
+
+def initial_state() -> MapState:
+    """The state from the URL on the first run of the session (notices shown once), later from the session."""
+    if "_map_state0" not in st.session_state:
+        state, notices = state_from_params(st.query_params.to_dict())
+        st.session_state["_map_state0"] = state
+        st.session_state["_map_notices"] = notices
+        st.session_state["w_basemap"] = state.basemap
+        st.session_state["w_layers"] = list(state.layers)
+        for key in FILTER_KEYS:
+            st.session_state[f"w_{key}"] = list(getattr(state.filters, key))
+        st.session_state["w_focus"] = state.town or ""
+    show_notices(st.session_state.get("_map_notices", []))
+    return st.session_state["_map_state0"]
+
+
+def option_label(key: str, value: str, lang: str) -> str:
+    """Human label of a filter option (coded values through the catalogue; zones, towns and lines by name)."""
+    catalog = get_catalog()
+    if key in ("zone", "town", "rail_line"):
+        return cached_option_names(catalog.layer_ids, lang).get(key, {}).get(value, value)
+    field = {"rail_status": "status", "rail_mode": "mode", "park_kind": "kind", "park_industry": "industries"}.get(key)
+    return catalog.value_label(field, value, lang) if field else value
+
+
+def session_map_state(state0: MapState, layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> MapState:
+    """The MapState the sidebar widgets hold, read from the session *before* they are drawn.
+
+    The Map page sends its map first (the browser starts loading Leaflet while the sidebar's widgets load):
+    widget values are in ``st.session_state`` at the start of every run (set from the URL on the first one by
+    :func:`initial_state`), so the state is known early. Values no longer offered are dropped here, so the widgets
+    drawn later by :func:`map_controls` show exactly this state.
+    """
+    catalog = get_catalog()
+    options = filter_options(layers)
+    if st.session_state.get("w_basemap") not in basemaps():
+        st.session_state["w_basemap"] = "none"
+    shown = [i for i in st.session_state.get("w_layers", []) if i in catalog.layer_ids]
+    st.session_state["w_layers"] = shown
+    chosen: dict[str, list[str]] = {}
+    for key in FILTER_KEYS:
+        chosen[key] = [v for v in st.session_state.get(f"w_{key}", []) if v in options[key]]
+        st.session_state[f"w_{key}"] = chosen[key]
+    if st.session_state.get("w_focus") not in [""] + options["town"]:
+        st.session_state["w_focus"] = ""
+    # The map writes c/z into the address when the user pans (render.ViewToUrl); keep what it last wrote.
+    center, zoom = view_from_params(st.query_params.to_dict())
+    return MapState(lang=lang, layers=tuple(i for i in catalog.layer_ids if i in shown),
+                    basemap=st.session_state["w_basemap"], filters=LayerFilter(**chosen),
+                    town=st.session_state["w_focus"] or None, center=center or state0.center,
+                    zoom=zoom or state0.zoom)
+
+
+def map_controls(layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
+    """The sidebar widgets (basemap, layers, filters, focus town), bound to the session keys that
+    :func:`session_map_state` read; a change reruns the page with the new value."""
+    catalog = get_catalog()
+    options = filter_options(layers)
+    offered = basemaps()
+    with st.sidebar:
+        st.header(t("controls", lang))
+        st.selectbox(t("basemap", lang), list(offered), key="w_basemap",
+                     format_func=lambda b: offered[b].label_en if lang == "en" else offered[b].label_zh)
+        st.multiselect(t("layers", lang), list(catalog.layer_ids), key="w_layers",
+                       format_func=lambda i: catalog.layer(i).title(lang))
+        st.subheader(t("filters", lang))
+        for key in FILTER_KEYS:
+            st.multiselect(t(f"f_{key}", lang), options[key], key=f"w_{key}",
+                           format_func=lambda v, k=key: option_label(k, v, lang))
+        st.selectbox(t("town_focus", lang), [""] + options["town"], key="w_focus",
+                     format_func=lambda v: t("no_town", lang) if not v else option_label("town", v, lang))
+
+
+def sync_url(state: MapState) -> dict[str, str]:
+    """Write the state to the URL (only when it changed); returns the parameters."""
+    params = state_to_params(state)
+    if st.query_params.to_dict() != params:
+        st.query_params.from_dict(params)
+    return params
+
+
+def share_text(params: Mapping[str, str]) -> str:
+    """The relative link that restores this view."""
+    return "?" + urlencode(params)
+
+
+def map_view(layers: Mapping[str, gpd.GeoDataFrame], state: MapState, *, focus: GazetteerEntry | None = None,
+             display: Mapping[str, gpd.GeoDataFrame] | None = None,
+             user_layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> tuple[folium.Map, dict[str, Any]]:
+    """Filter the layers, build the map and zoom to ``focus`` (or the state's town); pure of Streamlit.
+
+    ``display`` (from :func:`layers.simplify.display_copies`) supplies simplified geometry to draw; filters
+    always run on the full geometry. Returns the map and a summary: ``features`` (per visible layer),
+    ``total`` and ``bounds`` zoomed to (or None).
+    """
+    filtered = filter_layers(layers, state.filters)
+    drawn = with_display_geometry(filtered, display) if display is not None else filtered
+    fmap = build_map(drawn, lang=state.lang, basemap=state.basemap, visible=state.layers, user_layers=user_layers)
+    ViewToUrl(decimals=CENTRE_DECIMALS).add_to(fmap)
+    bounds = None
+    if focus is not None:
+        bounds = focus.folium_bounds
+        south, west = bounds[0]
+        north, east = bounds[1]
+        if north - south < 1e-6 and east - west < 1e-6:  # a point: a small box around it
+            bounds = [[south - 0.005, west - 0.005], [north + 0.005, east + 0.005]]
+        folium.Rectangle(bounds, color="#e31a1c", weight=3, fill=False, dash_array="6 4",
+                         tooltip=safe_text(focus.name(state.lang))).add_to(fmap)
+        fmap.fit_bounds(bounds)
+    elif state.town is not None and "towns" in layers:
+        towns = layers["towns"]
+        hit = towns[towns["id"].astype(str) == state.town]
+        if len(hit):
+            minx, miny, maxx, maxy = hit.total_bounds
+            bounds = [[miny, minx], [maxy, maxx]]
+            folium.GeoJson(hit[["geometry"]].to_json(), style_function=lambda f: {
+                "color": "#e31a1c", "weight": 3, "fillOpacity": 0}).add_to(fmap)
+            fmap.fit_bounds(bounds)
+    features = {k: len(v) for k, v in filtered.items() if k in state.layers}
+    return fmap, {"features": features, "total": sum(features.values()), "bounds": bounds}
+
+
+def view_kwargs(state: MapState, summary: Mapping[str, Any]) -> dict[str, Any]:
+    """Centre and zoom for ``st_folium`` from a shared link, unless the map already zooms to a search or town."""
+    if state.center and not summary["bounds"]:
+        return {"center": list(state.center), "zoom": state.zoom or 13}
+    return {}
+
+
+USER_LAYER_KEY = "_user_layer"
+
+
+def held_user_layers(lang: str) -> dict[str, gpd.GeoDataFrame]:
+    """The planner's own layer from the session's upload widget (drawn later by :func:`user_layer_upload`):
+    {file name: layer}, empty when none or unreadable. Parsed once per file and kept in this session only
+    (never written to disk, never shared between sessions)."""
+    upload = st.session_state.get("w_user_layer")
+    if upload is None:
+        st.session_state.pop(USER_LAYER_KEY, None)
+        return {}
+    crs = str(st.session_state.get("w_user_crs") or "").strip() or None
+    signature = (upload.file_id, crs)
+    held = st.session_state.get(USER_LAYER_KEY)
+    if held is None or held[0] != signature:
+        try:
+            held = (signature, read_user_layer(upload, filename=upload.name, crs=crs), None)
+        except SongjiangMapError as exc:
+            held = (signature, None, str(exc))
+        st.session_state[USER_LAYER_KEY] = held
+    return {} if held[1] is None else {upload.name: held[1]}
+
+
+def user_layer_upload(lang: str) -> None:
+    """Sidebar upload of the planner's own layer, and what became of it (shown, or why not)."""
+    with st.sidebar.expander(t("ul_title", lang)):
+        st.caption(t("ul_help", lang))
+        upload = st.file_uploader(t("ul_upload", lang), type=["geojson", "json", "gpkg", "zip", "kml"],
+                                  key="w_user_layer")
+        st.text_input(t("ul_crs", lang), key="w_user_crs", max_chars=12)
+    held = st.session_state.get(USER_LAYER_KEY)
+    if upload is None or held is None:
+        return
+    _, gdf, error = held
+    if error:
+        st.sidebar.error(plain(t("ul_failed", lang, message=error)))
+        return
+    st.sidebar.caption(plain(t("ul_loaded", lang, name=upload.name, n=len(gdf))))
+    if gdf.attrs.get("dropped") or gdf.attrs.get("repaired"):
+        st.sidebar.caption(t("ul_dropped", lang, n=gdf.attrs.get("dropped", 0), r=gdf.attrs.get("repaired", 0)))
+
+
+def user_layer_summary_table(user_layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
+    """Per-town summary of each uploaded layer, with the schematic caveat."""
+    layers, _ = all_layers()
+    if not user_layers or "towns" not in layers:
+        return
+    for name, gdf in user_layers.items():
+        st.subheader(f"{t('ul_summary', lang)} · {plain(name)}")
+        table = user_layer_summary(gdf, layers["towns"], lang=lang).drop(columns="code")
+        st.dataframe(table.rename(columns=lambda c: t(f"ul_{c}", lang)), hide_index=True)
+        st.caption(t("ul_schematic", lang))
+
+
+def download_panel(layer_ids: tuple[str, ...], lang: str, *, key: str, flt: LayerFilter | None = None,
+                   choose_layers: bool = False) -> None:
+    """Format and CRS choice, a button that makes the file, and the download button for it.
+
+    On the Map page ``layer_ids``/``flt`` are what the map shows; on the Data page (``choose_layers``) the user
+    picks layers and nothing is filtered.
+    """
+    catalog = get_catalog()
+    flt = flt or LayerFilter()
+    with st.expander(t("dl_title", lang)):
+        st.caption(t("dl_help_data" if choose_layers else "dl_help_map", lang))
+        if choose_layers:
+            layer_ids = tuple(st.multiselect(t("dl_layers", lang), list(catalog.layer_ids),
+                                             default=list(catalog.layer_ids), key=f"{key}_layers",
+                                             format_func=lambda i: catalog.layer(i).title(lang)))
+        fmt = st.selectbox(t("dl_format", lang), list(FORMATS), key=f"{key}_fmt",
+                           format_func=lambda f: FORMATS[f].label)
+        crs = st.selectbox(t("dl_crs", lang), list(FORMATS[fmt].crs), key=f"{key}_crs",
+                           format_func=lambda c: f"EPSG:{c} · {CRS_NAMES[c]}")
+        if len(FORMATS[fmt].crs) == 1:
+            st.caption(t("dl_crs_only", lang))
+        if not layer_ids:
+            st.info(t("dl_nothing", lang))
+            return
+        signature = (layer_ids, fmt, int(crs), tuple(sorted(flt.to_params().items())))
+        if st.button(t("dl_prepare", lang), key=f"{key}_go"):
+            st.session_state[f"{key}_ready"] = signature
+        if st.session_state.get(f"{key}_ready") != signature:
+            return
+        try:
+            name, data, mime = cached_download(*signature)
+        except SongjiangMapError as exc:
+            st.error(plain(t("dl_failed", lang, message=exc)))
+            return
+        st.download_button(t("dl_save", lang, name=name), data=data, file_name=name, mime=mime,
+                           key=f"{key}_save")
+
+
+def search_focus(layer_ids: tuple[str, ...]) -> GazetteerEntry | None:
+    """The place the search box (drawn later by :func:`search_box`) currently points at, from the session."""
+    hits = _search_hits(layer_ids, str(st.session_state.get("w_search") or ""))
+    if not hits:
+        return None
+    pick = st.session_state.get("w_search_pick") or 0
+    return hits[pick if isinstance(pick, int) and 0 <= pick < len(hits) else 0]
+
+
+def search_box(layer_ids: tuple[str, ...], lang: str) -> None:
+    """The search text input (and a choice when several places match), bound to the keys :func:`search_focus`
+    reads; says when nothing matched."""
+    query = st.text_input(t("search", lang), key="w_search", help=t("search_help", lang), max_chars=80)
+    hits = _search_hits(layer_ids, query)
+    if query.strip() and not hits:
+        st.caption(t("search_none", lang))
+    if len(hits) > 1:
+        if not isinstance(st.session_state.get("w_search_pick"), int) or st.session_state["w_search_pick"] >= len(hits):
+            st.session_state["w_search_pick"] = 0
+        st.selectbox(t("search_pick", lang), range(len(hits)), key="w_search_pick",
+                     format_func=lambda i: hits[i].name(lang))

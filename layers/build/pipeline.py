@@ -1,0 +1,91 @@
+"""Build every layer of ``geodata/`` from the copied sources, deterministically (``python -m layers build``)."""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+from layers.build.builders import (
+    build_district,
+    build_parks,
+    build_rail_lines,
+    build_stations,
+    build_structure,
+    build_towns,
+    build_zones,
+    town_cells,
+)
+from layers.build.overlay import overlay_path, overlay_towns, read_overlay
+from layers.build.sources import SOURCE_FILES, Inputs, copy_sources, read_inputs
+from layers.core import paths
+from layers.core.catalog import Catalog, get_catalog
+from layers.core.errors import BuildError
+from layers.core.files import write_texts_together
+from layers.core.geojson import feature_collection_text
+
+
+def build_layers(inputs: Inputs, *, overlay: list[dict[str, Any]] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Build every catalogue layer in memory; returns layer id → features.
+
+    ``overlay``: imported town boundaries (``geodata/imports``); they replace their schematic cells per feature
+    and the other cells are re-fitted around them (see ``layers/import_towns.py``).
+    """
+    if overlay:
+
+        towns = overlay_towns(inputs, overlay)
+    else:
+        towns = build_towns(inputs, town_cells(inputs))
+    parks, _ = build_parks(inputs, towns)
+    return {
+        "district": build_district(inputs),
+        "towns": towns,
+        "zones": build_zones(inputs, towns),
+        "structure": build_structure(inputs),
+        "rail_lines": build_rail_lines(inputs),
+        "stations": build_stations(inputs),
+        "parks": parks,
+    }
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build_all(*, out_dir: Path = paths.GEODATA_DIR, catalog: Catalog | None = None,
+              copy: bool = True) -> dict[str, Path]:
+    """Copy sources, build every layer and write them; returns layer id → written path.
+
+    Everything is built in memory first, then every file (and ``build_info.json``) is replaced as one change
+    (:func:`write_texts_together`), so a build interrupted at any point leaves the previous layers intact.
+    Imported town boundaries in ``out_dir/imports`` (``python -m layers import-towns``) are applied when present;
+    without them the output is the schematic build.
+    """
+    catalog = catalog or get_catalog()
+    if copy:
+        copy_sources()
+    inputs = read_inputs()
+
+    overlay = read_overlay(out_dir)
+    layers = build_layers(inputs, overlay=overlay)
+    _, unlocated = build_parks(inputs, layers["towns"])
+    missing = [s.id for s in catalog.layers if s.id not in layers]
+    if missing:
+        raise BuildError(f"The build has no builder for catalogue layers {missing}.")
+    texts = {spec.id: feature_collection_text(layers[spec.id], name=spec.id) for spec in catalog.layers}
+    written = {spec.id: out_dir / spec.file for spec in catalog.layers}
+    info = {
+        "release_date": catalog.meta.get("release_date"),
+        "layers": {spec.id: {"file": spec.file, "features": len(layers[spec.id]),
+                             "sha256": hashlib.sha256(texts[spec.id].encode()).hexdigest()}
+                   for spec in catalog.layers},
+        "sources": {name: _sha256(paths.SOURCES_DIR / name) for name in SOURCE_FILES},
+        "parks_unlocated": unlocated,
+    }
+    if overlay:  # only with an import, so the schematic build stays byte-identical
+        info["towns_overlay"] = {"file": overlay_path(out_dir).relative_to(out_dir).as_posix(),
+                                 "features": len(overlay), "sha256": _sha256(overlay_path(out_dir))}
+    files = {written[spec.id]: texts[spec.id] for spec in catalog.layers}
+    files[out_dir / "build_info.json"] = json.dumps(info, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    write_texts_together(files)
+    return written

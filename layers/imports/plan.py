@@ -1,0 +1,317 @@
+"""Plan an import without writing anything: pick fields, match units, clip, check, report."""
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import shapely
+from shapely.geometry import shape
+from shapely.geometry.base import BaseGeometry
+
+from layers.build.overlay import IMPORT_ACCURACY, NOT_FINITE, _anchor, _as_polygons, read_overlay, refit_towns
+from layers.build.sources import Inputs, read_inputs
+from layers.core import paths, settings
+from layers.core.crs import geometry_gcj02_to_wgs84, to_measure
+from layers.core.errors import PartitionError, TownImportError
+from layers.core.geojson import feature
+from layers.core.names import normalise_name
+from layers.imports.report import ImportReport, UnitResult
+
+DEFAULT_LICENCE = {"osm": "ODbL-1.0, © OpenStreetMap contributors",
+                   "authoritative": "As supplied by the importer; check the data owner's terms"}
+
+
+#: Attribute names tried, in order and case-insensitively, when no --code-field / --name-field is given.
+CODE_FIELDS = ("code", "adcode", "xzqdm", "towncode", "town_code", "dm", "统计代码", "区划代码", "代码")
+
+
+NAME_FIELDS = ("name_zh", "name", "name:zh", "xzqmc", "townname", "town_name", "名称", "name_en", "name:en")
+
+
+_MARKUP = re.compile(r"<\s*/?\s*[a-z!?]|javascript\s*:|\bon[a-z]+\s*=", re.IGNORECASE)
+
+
+def _pick_field(columns: Sequence[str], given: str | None, candidates: Sequence[str], what: str,
+                report: ImportReport) -> list[str]:
+    if given:
+        if given not in columns:
+            report.add("field", "error", f"The file has no field {given!r} for the {what}; its fields are: "
+                       f"{', '.join(map(str, columns)) or '(none)'}.")
+            return []
+        return [given]
+    lower = {str(c).lower(): c for c in columns}
+    return [lower[c] for c in candidates if c in lower]
+
+
+def _code_of(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and (math.isnan(value) or not value.is_integer())):
+        return None
+    if isinstance(value, float):
+        value = int(value)
+    text = re.sub(r"\s", "", str(value))
+    if re.fullmatch(r"\d{12}", text) and text.endswith("000"):
+        text = text[:9]  # 12-digit NBS form of a township code
+    return text if re.fullmatch(r"\d{9}", text) else None
+
+
+def _text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value).strip()
+
+
+def _relation_of(row: Mapping[str, Any]) -> str:
+    for key in ("osm_relation", "osm_id", "@id"):
+        value = _text(row.get(key))
+        if value:
+            return value
+    return ""
+
+
+def _gcj02_check(geoms: Sequence[BaseGeometry], outline_m: BaseGeometry) -> tuple[float, float, float]:
+    """(area outside the outline as given, after a GCJ-02 → WGS84 shift, shift in m), in m²/m."""
+    given = shapely.union_all([to_measure(g) for g in geoms])
+    shifted = shapely.union_all([to_measure(geometry_gcj02_to_wgs84(g)) for g in geoms])
+    return (given.difference(outline_m).area, shifted.difference(outline_m).area,
+            given.centroid.distance(shifted.centroid))
+
+
+def plan_import(gdf: gpd.GeoDataFrame, *, code_field: str | None = None, name_field: str | None = None,
+                accuracy: str = "authoritative", source: str | None = None, licence: str | None = None,
+                date: str | None = None, geodata_dir: Path = paths.GEODATA_DIR,
+                inputs: Inputs | None = None) -> ImportReport:
+    """Match, validate and re-fit without writing anything.
+
+    Parameters
+    ----------
+    gdf : GeoDataFrame
+        From :func:`read_town_file` (EPSG:4326).
+    code_field, name_field : str, optional
+        Attribute holding the 9-digit code / the name; found among common names when not given.
+    accuracy : {"authoritative", "osm"}
+        Accuracy written on every imported unit.
+    source, licence : str, optional
+        Provenance for units whose feature has no ``source`` / ``licence`` attribute of its own.
+    date : str, optional
+        Import date (ISO); today when not given.
+    geodata_dir : Path
+        Where a previous import would be (only read, to say what this one replaces).
+
+    Returns
+    -------
+    ImportReport
+        ``rejected`` when the file cannot be imported; its ``features`` are the overlay to write otherwise.
+    """
+    started = time.perf_counter()
+    if accuracy not in IMPORT_ACCURACY:
+        raise TownImportError(f"accuracy must be one of {', '.join(IMPORT_ACCURACY)}, not {accuracy!r}.")
+    inputs = inputs or read_inputs()
+    date = date or dt.date.today().isoformat()
+    file_name = str(gdf.attrs.get("file_name", "")) or "(unnamed)"
+    report = ImportReport(file_name=file_name, accuracy=accuracy, source_crs=str(gdf.attrs.get("source_crs", "")),
+                          import_date=date, features_read=len(gdf))
+    if gdf.attrs.get("note"):
+        report.add("read", "info", str(gdf.attrs["note"]))
+    previous = read_overlay(geodata_dir)
+    if previous:
+        report.replaces = sorted(f["properties"]["code"] for f in previous)
+        report.add("replaces", "info", f"Applying this import replaces the current one ({len(previous)} units).")
+    if gdf.empty:
+        report.add("empty", "error", f"{file_name} holds no features.")
+        return report
+    columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    code_fields = _pick_field(columns, code_field, CODE_FIELDS, "9-digit code", report)[:1]
+    name_fields = _pick_field(columns, name_field, NAME_FIELDS, "name", report)
+    report.code_field = code_fields[0] if code_fields else None
+    report.name_fields = name_fields
+    if report.rejected:
+        return report
+    if not code_fields and not name_fields:
+        report.add("field", "error", f"No field holds a code or a name (fields: {', '.join(columns) or '(none)'}): "
+                   f"name them with --code-field / --name-field.")
+        return report
+
+    marked = sorted({c for c in columns for v in gdf[c] if isinstance(v, str) and _MARKUP.search(v)})
+    if marked:
+        report.add("markup", "warning", f"Attribute strings contain HTML/script markup (fields: {', '.join(marked)}); "
+                   f"they are kept as plain text and never rendered as HTML.")
+
+    rows = {r["code"]: r for r in inputs.towns}
+    by_name: dict[str, str] = {}
+    for r in inputs.towns:
+        by_name.setdefault(normalise_name(r["name_zh"]), r["code"])
+        by_name.setdefault(normalise_name(r["name_en"]), r["code"])
+    outline_m = inputs.outline_m
+    near = outline_m.buffer(settings.IMPORT_NEAR_M)
+
+    records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
+    polygons: list[tuple[int, BaseGeometry]] = []
+    wrong: list[str] = []
+    for k, (geom, row) in enumerate(zip(gdf.geometry.values, records)):
+        label = next((_text(row[f]) for f in [*name_fields, *code_fields] if _text(row[f])), f"#{k + 1}")
+        poly, problem, reason = _as_polygons(geom)
+        if problem:
+            report.rejected_features.append({"feature": label, "reason": problem})
+            if problem.startswith("wrong geometry type"):
+                wrong.append(problem[len("wrong geometry type ("):-1])
+            continue
+        if reason:
+            report.repaired.append({"feature": label, "reason": reason})
+        polygons.append((k, poly))
+    broken = [r["feature"] for r in report.rejected_features if r["reason"] == NOT_FINITE]
+    if broken:
+        report.add("coordinates", "warning" if polygons else "error",
+                   f"{len(broken)} feature(s) have {NOT_FINITE} and were rejected: "
+                   f"{'; '.join(broken[:10])}{'; …' if len(broken) > 10 else ''}. Fix their coordinates and import "
+                   f"again.")
+    if not polygons and broken and not wrong:
+        return report
+    if not polygons:
+        kinds = ", ".join(sorted(set(wrong))) or "none"
+        report.add("geometry_type", "error", f"Wrong geometry type: {file_name} holds no polygons (found: {kinds}); "
+                   f"town boundaries must be Polygon or MultiPolygon features.")
+        return report
+    if wrong:
+        report.add("geometry_type", "warning", f"{len(wrong)} feature(s) of the wrong geometry type "
+                   f"({', '.join(sorted(set(wrong)))}) were rejected; boundaries must be polygons.")
+    if report.repaired:
+        report.add("repaired", "warning", "Invalid geometry repaired with make_valid: " + "; ".join(
+            f"{r['feature']} ({r['reason']})" for r in report.repaired))
+    nearest = min(to_measure(p).distance(outline_m) for _k, p in polygons)
+    if not nearest <= settings.IMPORT_FAR_M:
+        report.add("far", "error", f"The features lie {nearest / 1000:.0f} km from Songjiang District at the nearest: "
+                   f"the file is somewhere else, or its CRS is wrong (give the right one with --crs EPSG).")
+        return report
+
+    accepted: dict[str, list[tuple[int, BaseGeometry, str, str]]] = {}
+    outside_names: list[str] = []
+    for k, poly in polygons:
+        row = records[k]
+        label = next((_text(row[f]) for f in [*name_fields, *code_fields] if _text(row[f])), f"#{k + 1}")
+        code, how = None, ""
+        raw_code = _code_of(row[code_fields[0]]) if code_fields else None
+        if raw_code in rows:
+            code, how = raw_code, "code"
+        else:
+            for f in name_fields:
+                hit = by_name.get(normalise_name(_text(row[f])))
+                if hit:
+                    code, how = hit, "name"
+                    break
+        if code is None:
+            note = f" (code {raw_code} is not in Songjiang)" if raw_code else ""
+            report.unmatched.append(label + note)
+            continue
+        poly_m = to_measure(poly)
+        share = poly_m.intersection(near).area / poly_m.area if poly_m.area > 0 else 0.0
+        if share < settings.IMPORT_MIN_INSIDE_SHARE:
+            reason = (f"far outside the district ({share:.0%} inside, {poly_m.distance(outline_m) / 1000:.1f} km "
+                      f"from the outline)")
+            report.rejected_features.append({"feature": label, "reason": reason})
+            outside_names.append(f"{label}: {reason}")
+            continue
+        accepted.setdefault(code, []).append((k, poly, how, label))
+
+    if report.unmatched:
+        sev = "warning" if accepted else "error"
+        report.add("names", sev, f"{len(report.unmatched)} feature(s) name no unit of Songjiang (matched by the "
+                   f"9-digit code in {report.code_field or '(no code field)'} or the name in "
+                   f"{', '.join(name_fields) or '(no name field)'}): {'; '.join(report.unmatched[:10])}"
+                   + ("; …" if len(report.unmatched) > 10 else "") + ". "
+                   + ("They are skipped." if accepted else "Nothing can be imported: check the file is of "
+                      "Songjiang's towns and subdistricts, or name the fields with --code-field/--name-field."))
+    if outside_names:
+        sev = "warning" if accepted else "error"
+        report.add("outside", sev, "Rejected as lying outside the district: " + "; ".join(outside_names) + ".")
+    duplicates = {c: v for c, v in accepted.items() if len(v) > 1}
+    if duplicates:
+        report.add("duplicates", "error", "Duplicate units: " + "; ".join(
+            f"{rows[c]['name_zh']} ({c}) appears {len(v)} times ({', '.join(x[3] for x in v)})"
+            for c, v in sorted(duplicates.items())) + ". Keep one feature per unit (dissolve the parts) and import "
+            "again.")
+    if report.rejected or not accepted:
+        if not report.rejected:
+            report.add("nothing", "error", "No feature can be imported.")
+        return report
+
+    geoms = {c: v[0][1] for c, v in accepted.items()}
+    given, shifted, shift = _gcj02_check(list(geoms.values()), outline_m)
+    gain = given - shifted
+    if gain >= settings.IMPORT_GCJ02_MIN_GAIN_KM2 * 1e6 and shifted <= settings.IMPORT_GCJ02_RATIO * given:
+        report.add("gcj02", "confirm",
+                   f"The boundaries look like GCJ-02 coordinates declared as WGS 84: they sit about {shift:.0f} m off "
+                   f"the district outline along the GCJ-02 shift ({given / 1e6:.2f} km² outside the outline as "
+                   f"given, {shifted / 1e6:.2f} km² after converting GCJ-02 → WGS 84). Re-import with --crs gcj02 "
+                   f"to convert them, or with --force to keep them as they are.")
+    elif given < settings.IMPORT_REPORT_MIN_M2 and shifted < settings.IMPORT_REPORT_MIN_M2:
+        report.add("gcj02", "info", "The GCJ-02 check was inconclusive: no imported unit reaches the district "
+                   "outline.")
+    for code, poly in geoms.items():
+        row = rows[code]
+        away = to_measure(poly).distance(_anchor(row))
+        if away > max(float(row["ref_accuracy_m"] or 0), 200.0):
+            report.add("ref_point", "warning", f"The imported {row['name_zh']} lies {away:.0f} m from its reference "
+                       f"point ({row['ref_kind']}): is it the right unit?")
+
+    for code in sorted(geoms):
+        k, poly, how, label = accepted[code][0]
+        row, rec = rows[code], records[k]
+        relation = _relation_of(rec)
+        default_source = (f"OpenStreetMap relation {relation} via {file_name}, imported {date}"
+                          if relation and accuracy == "osm" else f"{file_name} (feature {label}), imported {date}")
+        props = {
+            "id": code, "code": code, "name_zh": row["name_zh"], "name_en": row["name_en"],
+            "source": _text(rec.get("source")) or source or default_source,
+            "licence": _text(rec.get("licence")) or _text(rec.get("license")) or licence or DEFAULT_LICENCE[accuracy],
+            "accuracy": accuracy, "import_date": date, "import_file": file_name, "import_label": label,
+            "matched_by": how,
+        }
+        report.features.append(feature(poly, props))
+
+    snapped = {f["id"]: shape(f["geometry"]) for f in report.features}
+    try:
+        fit = refit_towns(inputs, snapped)
+    except (PartitionError, TownImportError) as exc:
+        report.add("refit", "error", f"The units not supplied could not be re-fitted around the imported ones: {exc}")
+        return report
+    report.overlaps = fit.overlaps
+    if fit.overlaps:
+        report.add("overlaps", "warning", "Imported units overlap (the lower code keeps the overlap): " + "; ".join(
+            f"{rows[o['a']]['name_zh']} / {rows[o['b']]['name_zh']} {o['area_m2'] / 1e6:.4f} km²"
+            for o in fit.overlaps) + ".")
+    report.gaps = [{**g, "to_name": rows[g["to"]]["name_zh"]} for g in fit.gaps]
+    if report.gaps:
+        report.add("gaps", "warning", f"{len(report.gaps)} gap(s) between imported units or along the outline, "
+                   f"{sum(g['area_m2'] for g in report.gaps) / 1e6:.3f} km² in all (largest "
+                   f"{report.gaps[0]['area_m2'] / 1e6:.3f} km², given to {report.gaps[0]['to_name']}), were handed to "
+                   f"the neighbour sharing the longest boundary.")
+    for m in fit.moved:
+        where = f"inside the imported {rows[m['inside']]['name_zh']}" if m["inside"] else "in a sliver"
+        report.add("ref_point", "warning", f"The reference point of {m['name_zh']} (not supplied) lies {where}; its "
+                   f"schematic cell was grown from the nearest free point, {m['moved_m']:.0f} m away.")
+    report.outside_km2 = round(sum(fit.clipped_m2.values()) / 1e6, 4)
+    report.slivers_km2 = round(fit.slivers_m2 / 1e6, 4)
+    report.result_overlap_m2 = round(fit.overlap_m2, 2)
+    report.result_symdiff_m2 = round(fit.symdiff_m2, 2)
+    for row, cell in zip(inputs.towns, fit.cells):
+        code = row["code"]
+        item = accepted.get(code)
+        report.units.append(UnitResult(
+            code=code, name_zh=row["name_zh"], name_en=row["name_en"],
+            status="imported" if code in geoms else "schematic",
+            matched_by=item[0][2] if item else "", input_label=item[0][3] if item else "",
+            supplied_km2=round(to_measure(snapped[code]).area / 1e6, 3) if code in geoms else None,
+            clipped_km2=round(fit.clipped_m2[code] / 1e6, 3) if code in geoms else None,
+            added_km2=round(fit.added_m2[code] / 1e6, 3), area_km2=round(to_measure(cell).area / 1e6, 3),
+            official_km2=float(row["area_official_km2"])))
+    n_imp = len(geoms)
+    report.add("summary", "info", f"{n_imp} unit(s) imported as {accuracy}; {len(rows) - n_imp} stay schematic and "
+               f"are re-fitted around them.")
+    report.elapsed_s = round(time.perf_counter() - started, 2)
+    return report

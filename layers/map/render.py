@@ -1,0 +1,277 @@
+"""Turn loaded layers into a folium map: display copies, tooltips, popups, accuracy rings, legend."""
+from __future__ import annotations
+
+import html
+import json
+import math
+from collections.abc import Callable, Mapping
+from functools import lru_cache
+from typing import Any
+
+import folium
+import geopandas as gpd
+import numpy as np
+import shapely
+from folium.plugins import Fullscreen, GroupedLayerControl, MeasureControl
+from pyproj import Transformer
+from shapely.geometry import Point
+
+from layers.core import settings
+from layers.core.catalog import Catalog, LayerSpec, get_catalog
+from layers.core.crs import TO_MEASURE, geometry_wgs84_to_gcj02
+from layers.core.i18n import t
+from layers.map.basemaps import BASEMAPS, Basemap, basemaps
+from layers.map.elements import APPROX_RING_STYLE, Legend, VectorLayer, legend_html, safe_text
+from layers.map.style import LegendEntry, accuracy_legend, legend_entries, style_function
+
+MISSING = {"zh": "缺失（未找到来源）", "en": "missing (no source found)"}
+
+
+#: Decimal places of drawn coordinates (1e-6 degree is about 0.1 m here).
+DISPLAY_DECIMALS = 6
+
+
+#: Fields whose values are codes with labels in the catalogue's [values] tables.
+CODED_FIELDS = ("accuracy", "mode", "status", "kind", "industries", "element", "type")
+
+
+def _display_value(catalog: Catalog, field: str, value: Any, lang: str) -> str:
+    if value is None or (isinstance(value, float) and value != value):
+        return MISSING[lang]
+    if field in CODED_FIELDS and isinstance(value, str):
+        value = ", ".join(catalog.value_label(field, v.strip(), lang) for v in value.split(",")) if value else ""
+    return safe_text(value)
+
+
+def _rounded(geoms: np.ndarray) -> np.ndarray:
+    """Geometries with coordinates rounded to :data:`DISPLAY_DECIMALS` (~0.1 m): smaller pages, same drawing."""
+    return shapely.transform(geoms, lambda xy: np.round(xy, DISPLAY_DECIMALS))
+
+
+def display_features(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, lang: str = "zh", gcj02: bool = False,
+                     catalog: Catalog | None = None, geometry_text: bool = False) -> list[dict[str, Any]]:
+    """GeoJSON features for drawing: ``id``, the fields shown (labelled, HTML-escaped, missing values said to be
+    missing), the raw values the style needs as ``_raw_<field>``; geometry shifted to GCJ-02 when asked.
+    With ``geometry_text`` each geometry stays the JSON text shapely wrote (for :class:`VectorLayer`).
+
+    Escaping here means an attribute such as ``<img src=x onerror=…>`` shows as text in tooltips and popups.
+    Plain Python over columns (no per-cell pandas) keeps a rerun of the Map page cheap.
+    """
+    catalog = catalog or get_catalog()
+    shown = [f for f in dict.fromkeys([*spec.tooltip, *spec.popup]) if f != "id" and f in gdf.columns]
+    raw = [f for f in dict.fromkeys(("accuracy", "status", spec.style.color_field)) if f and f in gdf.columns]
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    keep = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
+    if gcj02:
+        geoms = np.array([geometry_wgs84_to_gcj02(g) if k else None for g, k in zip(geoms, keep)], dtype=object)
+    geo_json = shapely.to_geojson(_rounded(geoms))
+    ids = [safe_text(v) for v in gdf["id"].tolist()]
+    values = {f: gdf[f].tolist() for f in shown}
+    raws = {f: gdf[f].tolist() for f in raw}
+    features = []
+    for i in np.flatnonzero(keep):
+        props: dict[str, Any] = {"id": ids[i]}
+        props.update((f, _display_value(catalog, f, values[f][i], lang)) for f in shown)
+        props.update((f"_raw_{f}", str(raws[f][i])) for f in raw)
+        features.append({"type": "Feature", "id": ids[i], "properties": props,
+                         "geometry": geo_json[i] if geometry_text else json.loads(geo_json[i])})
+    return features
+
+
+def display_frame(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, lang: str = "zh", gcj02: bool = False,
+                  catalog: Catalog | None = None) -> gpd.GeoDataFrame:
+    """:func:`display_features` as a GeoDataFrame (for inspection and tests)."""
+    features = display_features(spec, gdf, lang=lang, gcj02=gcj02, catalog=catalog)
+    if not features:
+        return gpd.GeoDataFrame({"id": []}, geometry=[], crs=gdf.crs)
+    return gpd.GeoDataFrame.from_features(features, crs=gdf.crs)
+
+
+def _raw_props(props: dict[str, Any]) -> dict[str, Any]:
+    return {k[5:]: v for k, v in props.items() if k.startswith("_raw_")}
+
+
+TO_WGS84 = Transformer.from_crs(settings.MEASURE_CRS, settings.WGS84, always_xy=True)
+
+
+@lru_cache(maxsize=64)
+def _rings(points: tuple[tuple[float, float, float], ...], gcj02: bool) -> tuple[tuple[float, str], ...]:
+    """(radius, geometry JSON text) of each uncertainty circle, drawn true to scale in EPSG:4549."""
+    out = []
+    for lon, lat, radius in points:
+        x, y = TO_MEASURE.transform(lon, lat)
+        ring = shapely.transform(Point(x, y).buffer(radius, quad_segs=12),
+                                 lambda xy: np.column_stack(TO_WGS84.transform(xy[:, 0], xy[:, 1])))
+        if gcj02:
+            ring = geometry_wgs84_to_gcj02(ring)
+        out.append((radius, str(shapely.to_geojson(_rounded(np.array([ring]))[0]))))
+    return tuple(out)
+
+
+def uncertainty_rings(gdf: gpd.GeoDataFrame, *, gcj02: bool = False, geometry_text: bool = False
+                      ) -> list[dict[str, Any]]:
+    """Features of the circles around the layer's approximate points (empty when there are none)."""
+    if "accuracy_m" not in gdf.columns:
+        return []
+    approx = gdf[(gdf["accuracy"] == "approximate") & gdf["accuracy_m"].notna() & gdf.geometry.notna()]
+    points = tuple((round(g.x, 7), round(g.y, 7), float(r)) for g, r in zip(approx.geometry, approx["accuracy_m"])
+                   if g.geom_type == "Point")
+    return [{"type": "Feature", "id": None, "properties": {"accuracy_m": radius},
+             "geometry": text if geometry_text else json.loads(text)} for radius, text in _rings(points, gcj02)]
+
+
+def _field_labels(catalog: Catalog, fields: tuple[str, ...], lang: str) -> list[list[str]]:
+    return [[f, safe_text(catalog.label(f, lang))] for f in fields]
+
+
+def add_layer(fmap: folium.Map, spec: LayerSpec, gdf: gpd.GeoDataFrame, *, lang: str = "zh",
+              basemap: Basemap = BASEMAPS["none"], show: bool = True, catalog: Catalog | None = None,
+              restyle: Callable[[dict[str, Any]], dict[str, Any]] | None = None) -> folium.FeatureGroup:
+    """Add one layer (with its accuracy rings) to ``fmap`` as a toggleable feature group.
+
+    ``restyle`` turns each feature's Leaflet style (and the rings') into another, e.g. to fade a layer.
+    """
+    catalog = catalog or get_catalog()
+    tweak = restyle or (lambda style: style)
+    features = display_features(spec, gdf, lang=lang, gcj02=basemap.gcj02, catalog=catalog, geometry_text=True)
+    group = folium.FeatureGroup(name=safe_text(spec.title(lang)), show=show)
+    if spec.geometry == "point":
+        rings = uncertainty_rings(gdf, gcj02=basemap.gcj02, geometry_text=True)
+        if rings:
+            VectorLayer(rings, style=lambda _f: tweak(dict(APPROX_RING_STYLE)),
+                        name=f"{spec.id}-uncertainty", interactive=False).add_to(group)
+    base_style = style_function(spec)
+    VectorLayer(features, style=lambda f: tweak(base_style({"properties": _raw_props(f["properties"])})),
+                name=spec.id, tip=_field_labels(catalog, spec.tooltip, lang),
+                pop=_field_labels(catalog, spec.popup, lang), radius=spec.style.radius).add_to(group)
+    group.add_to(fmap)
+    return group
+
+
+USER_LAYER_COLOUR = "#6a3d9a"
+
+
+def add_user_layer(fmap: folium.Map, gdf: gpd.GeoDataFrame, *, name: str, lang: str = "zh",
+                   basemap: Basemap = BASEMAPS["none"]) -> folium.FeatureGroup:
+    """Draw an uploaded layer (purple; its first attribute columns in tooltip and popup, escaped)."""
+    columns = [c for c in gdf.columns if c != gdf.geometry.name][:settings.USER_LAYER_MAX_FIELDS]
+    geoms = np.asarray(gdf.geometry.values, dtype=object)
+    if basemap.gcj02:
+        geoms = np.array([geometry_wgs84_to_gcj02(g) for g in geoms], dtype=object)
+    texts = shapely.to_geojson(_rounded(geoms))
+    values = {c: gdf[c].tolist() for c in columns}
+    features = []
+    for i, text in enumerate(texts):
+        props = {f"f{j}": (MISSING[lang] if values[c][i] is None or (isinstance(values[c][i], float)
+                                                                   and math.isnan(values[c][i]))
+                           else safe_text(str(values[c][i])[:500])) for j, c in enumerate(columns)}
+        features.append({"type": "Feature", "id": str(i), "properties": props, "geometry": text})
+    fields = [[f"f{j}", safe_text(str(c)[:80])] for j, c in enumerate(columns)]
+    style = {"color": USER_LAYER_COLOUR, "weight": 2.5, "opacity": 0.95, "fillColor": USER_LAYER_COLOUR,
+             "fillOpacity": 0.25}
+    group = folium.FeatureGroup(name=safe_text(name), show=True)
+    VectorLayer(features, style=lambda _f: dict(style), name="user-layer", tip=fields[:4], pop=fields,
+                radius=5.0).add_to(group)
+    group.add_to(fmap)
+    return group
+
+
+def legend_records(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """The few attributes the legend reads, per feature (plain lists: far cheaper than ``to_dict`` per rerun)."""
+    cols = [c for c in dict.fromkeys((spec.style.color_field, "name_zh", "name_en", "status", "accuracy", "colour"))
+            if c and c in gdf.columns]
+    return [dict(zip(cols, row)) for row in zip(*(gdf[c].tolist() for c in cols))]
+
+
+def add_fullscreen(fmap: folium.Map, *, lang: str = "zh", position: str = "topleft") -> None:
+    """The full-screen button, titled in ``lang``."""
+    Fullscreen(position=position, title=t("map_fullscreen", lang),
+               title_cancel=t("map_fullscreen_exit", lang)).add_to(fmap)
+
+
+def add_tools(fmap: folium.Map, *, lang: str = "zh") -> None:
+    """Full-screen button and measure tool (the scale bar comes with ``control_scale``); assets are vendored."""
+    add_fullscreen(fmap, lang=lang)
+    MeasureControl(position="topleft", primary_length_unit="kilometers", secondary_length_unit="meters",
+                   primary_area_unit="hectares", secondary_area_unit="sqmeters",
+                   localization="en" if lang == "en" else "cn").add_to(fmap)
+
+
+def add_layer_control(fmap: folium.Map, groups: Mapping[str, list[folium.FeatureGroup]], *,
+                      basemap: Basemap, collapsed: bool = False) -> None:
+    """The layer control with the catalogue's groups (规划结构 / 片区 / 行政区划 / 交通 / 产业).
+
+    Basemap tiles, when any, get Leaflet's own control as well (the grouped one lists overlays only).
+    """
+    if groups:
+        GroupedLayerControl({safe_text(k): v for k, v in groups.items()}, exclusive_groups=False,
+                            collapsed=collapsed, position="topright").add_to(fmap)
+    if basemap.tiles:
+        folium.LayerControl(collapsed=True, position="topright").add_to(fmap)
+
+
+def new_map(*, location: tuple[float, float] = (31.03, 121.22), zoom: int = 11, tools: bool = True,
+            lang: str = "zh") -> folium.Map:
+    """The one place a folium map is made: no tiles, SVG rendering, scale bar, and (``tools``) the
+    full-screen button and measure tool. Assets are localised at the output boundary (``ui.draw``, HTML export)."""
+    fmap = folium.Map(location=list(location), zoom_start=zoom, tiles=None, control_scale=True, prefer_canvas=False)
+    if tools:
+        add_tools(fmap, lang=lang)
+    return fmap
+
+
+def build_map(layers: Mapping[str, gpd.GeoDataFrame], *, lang: str = "zh", basemap: str = "none",
+              visible: tuple[str, ...] | None = None, catalog: Catalog | None = None,
+              tools: bool = True, user_layers: Mapping[str, gpd.GeoDataFrame] | None = None,
+              compact: bool = False) -> folium.Map:
+    """Build the folium map of the given layers, in catalogue (draw) order.
+
+    Parameters
+    ----------
+    layers
+        Layer id → GeoDataFrame (WGS84), e.g. from :func:`layers.load.load_layers`.
+    lang
+        "zh" or "en" for titles, labels and legend.
+    basemap
+        A key of :func:`basemaps`; "none" needs no network. On a GCJ-02 basemap the vectors are shifted.
+    visible
+        Layer ids switched on at start; all when None.
+    tools
+        Add the full-screen button and the measure tool.
+    user_layers
+        Name → an uploaded layer (:func:`layers.userlayer.read_user_layer`) drawn on top, in its own group.
+    compact
+        For small maps: the legend and the layer control start folded.
+    """
+    catalog = catalog or get_catalog()
+    offered = basemaps()
+    base = offered.get(basemap, offered["none"])
+    fmap = new_map(tools=tools, lang=lang)
+    if base.tiles:
+        folium.TileLayer(base.tiles, attr=html.escape(base.attribution), name=base.label_en if lang == "en"
+                         else base.label_zh, subdomains=base.subdomains, max_zoom=18).add_to(fmap)
+        if base.labels:
+            folium.TileLayer(base.labels, attr=html.escape(base.attribution), name=t("map_labels", lang), subdomains=base.subdomains, max_zoom=18, overlay=True).add_to(fmap)
+    sections: list[tuple[str, list[LegendEntry]]] = []
+    groups: dict[str, list[folium.FeatureGroup]] = {}
+    for spec in catalog.layers:
+        if spec.id not in layers:
+            continue
+        gdf = layers[spec.id]
+        show = visible is None or spec.id in visible
+        group = add_layer(fmap, spec, gdf, lang=lang, basemap=base, show=show, catalog=catalog)
+        groups.setdefault(catalog.groups[spec.group][lang], []).append(group)
+        if show:
+            sections.append((spec.title(lang), legend_entries(spec, legend_records(spec, gdf), catalog, lang)))
+    for name, gdf in (user_layers or {}).items():
+        group = add_user_layer(fmap, gdf, name=name, lang=lang, basemap=base)
+        groups.setdefault(t("map_my_layers", lang), []).append(group)
+        sections.append((name, [LegendEntry(t("map_uploaded", lang),
+                                            USER_LAYER_COLOUR, "fill")]))
+    sections.append((t("map_accuracy", lang), accuracy_legend(catalog, lang)))
+    Legend(legend_html(sections), title=t("map_legend", lang), open_=not compact).add_to(fmap)
+    add_layer_control(fmap, groups, basemap=base, collapsed=compact)
+    if "district" in layers:
+        minx, miny, maxx, maxy = layers["district"].total_bounds
+        fmap.fit_bounds([[miny, minx], [maxy, maxx]])
+    return fmap

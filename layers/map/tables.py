@@ -1,0 +1,125 @@
+"""Tables shown on the pages (catalogue, undrawn lines, town facts, indicators), built as plain DataFrames."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from layers.core import paths, settings
+from layers.core.catalog import Catalog, get_catalog
+from layers.core.i18n import t
+
+#: Official facts shown in a town's detail view, in order.
+TOWN_FACT_FIELDS = ("type", "employment_2023", "residents_committees_2022", "village_committees_2022",
+                    "villages_2022", "population_2020", "area_official_km2", "area_year", "area_grade",
+                    "area_note", "facts_source", "accuracy")
+
+
+def headline_figures(lang: str) -> list[dict[str, str]]:
+    """The home page's headline figures (``geodata/curation/headlines.csv``): label with year, value with unit,
+    and the source line (plan title and line references)."""
+    import csv
+
+
+    plan = get_catalog().meta["plan_en" if lang == "en" else "plan_zh"]
+    with open(paths.CURATION_DIR / "headlines.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    out = []
+    for row in rows:
+        label = row[f"label_{lang}"]
+        year = t("fig_target", lang, year=row["year"]) if row["kind"] == "target" else f"{row['year']} "
+        out.append({"key": row["key"], "label": year + label, "value": f"{row['value']} {row[f'unit_{lang}']}",
+                    "source": t("fig_source", lang, plan=plan, ref=row["plan_ref"])})
+    return out
+
+
+def undrawn_lines_table(catalog: Catalog, lang: str) -> pd.DataFrame:
+    """Lines the plan names but the map does not draw, with status, reference and reason (labelled columns)."""
+    rows = [dict(u) for spec in catalog.layers for u in spec.undrawn]
+    if not rows:
+        return pd.DataFrame()
+    frame = pd.DataFrame(rows)
+    cols = [c for c in ("line_id", f"name_{lang}", "mode", "status", "plan_ref", f"reason_{lang}") if c in frame]
+    return frame[cols].rename(columns=lambda c: catalog.label(c, lang))
+
+
+def catalogue_table(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> pd.DataFrame:
+    """One row per layer: title, provenance, accuracy, feature count (empty when the layer failed), CRS, dates."""
+    rows = []
+    for spec in catalog.layers:
+        p = spec.provenance
+        frame = layers.get(spec.id)
+        rows.append({t("col_layer", lang): spec.title(lang), t("col_source", lang): p.source,
+                     t("col_licence", lang): p.licence,
+                     t("col_accuracy", lang): catalog.value_label("accuracy", p.accuracy, lang),
+                     t("col_features", lang): None if frame is None else len(frame),
+                     t("col_crs", lang): settings.WGS84, t("col_date", lang): p.date,
+                     t("col_release", lang): catalog.meta.get("release_date", ""),
+                     t("col_plan_ref", lang): p.plan_ref, t("col_attribution", lang): p.attribution})
+    return pd.DataFrame(rows)
+
+
+def accuracy_table(catalog: Catalog, lang: str) -> pd.DataFrame:
+    """The accuracy vocabulary, each level explained."""
+    levels = settings.ACCURACY_LEVELS
+    return pd.DataFrame({t("col_accuracy", lang): [catalog.value_label("accuracy", a, lang) for a in levels],
+                         "": [t(f"acc_{a}", lang) for a in levels]})
+
+
+def _fact_value(catalog: Catalog, field: str, value: Any, lang: str) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)) or str(value) == "":
+        return t("missing", lang)
+    return catalog.value_label(field, str(value), lang)
+
+
+def town_facts_table(catalog: Catalog, towns: gpd.GeoDataFrame, code: str, lang: str) -> pd.DataFrame:
+    """The official facts of one town (missing ones said to be missing), its zone and plan reference."""
+    row = towns[towns["code"].astype(str) == code].iloc[0]
+    rows = [{"": catalog.label(f, lang), "value": _fact_value(catalog, f, row.get(f), lang)}
+            for f in TOWN_FACT_FIELDS]
+    rows.append({"": t("zone", lang), "value": str(row.get("zone_name_en" if lang == "en" else "zone_name_zh"))})
+    rows.append({"": t("plan_ref", lang), "value": str(row.get("fyp_zone_ref"))})
+    return pd.DataFrame(rows)
+
+
+def read_indicators() -> pd.DataFrame:
+    """The plan's 21 headline indicators (geodata/curation/indicators.csv), as text; empty cells stay empty."""
+    return pd.read_csv(paths.CURATION_DIR / "indicators.csv", dtype=str, keep_default_na=False)
+
+
+def indicators_table(indicators: pd.DataFrame, lang: str) -> pd.DataFrame:
+    """Indicators with labelled columns; a 2020 value the plan does not state is shown as missing."""
+    shown = indicators.copy()
+    shown["value_2020"] = shown["value_2020"].replace("", t("missing", lang))
+    return shown.rename(columns={
+        "no": t("ind_no", lang), "name_zh": t("ind_name", lang), "unit": t("ind_unit", lang),
+        "kind": t("ind_kind", lang), "target_2025": t("ind_target", lang), "plan_ref": t("ind_ref", lang),
+        "value_2020": t("ind_2020", lang), "value_2020_ref": t("ind_2020_ref", lang)})
+
+
+def town_statistic_table(table: pd.DataFrame, stat: str, label: str, catalog: Catalog, lang: str) -> pd.DataFrame:
+    """One statistic per town for the sortable table: the town's name and the value, indexed by its code."""
+    name_col = "name_en" if lang == "en" else "name_zh"
+    shown = table[[name_col, stat]].rename(columns={name_col: catalog.label(name_col, lang), stat: label})
+    shown.index.name = catalog.label("code", lang)
+    return shown
+
+
+def town_statistic_bars(table: pd.DataFrame, stat: str, lang: str) -> pd.Series:
+    """The statistic by town name, largest first, missing values left out (the bar chart: missing is not 0)."""
+    name_col = "name_en" if lang == "en" else "name_zh"
+    return table.set_index(name_col)[stat].dropna().sort_values(ascending=False)
+
+
+def choropleth_legend(frame: pd.DataFrame, lang: str) -> Any:
+    """The choropleth legend (colour, range, towns) with each colour shown as the cell's background."""
+    labelled = frame.rename(columns={"colour": t("legend_colour", lang), "range": t("legend_range", lang),
+                                     "towns": t("legend_towns", lang)})
+    colour_col = t("legend_colour", lang)
+
+    def swatch(column: pd.Series) -> list[str]:
+        return [f"background-color: {c}; color: {c}" for c in column]
+
+    return labelled.style.apply(swatch, subset=[colour_col])

@@ -1,0 +1,116 @@
+"""A scene written to a file (PNG, PDF or HTML) atomically, with metadata."""
+from __future__ import annotations
+
+import math
+import tempfile
+import warnings
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+from layers.core.catalog import Catalog, get_catalog
+from layers.core.errors import FontMissingError, SceneError
+from layers.core.files import atomic_output
+from layers.core.i18n import LANGS
+from layers.scenes.figure import build_figure
+from layers.scenes.fonts import missing_glyphs
+from layers.scenes.frame import ATTRIBUTIONS, MIN_PNG_WIDTH_PX, PAPER_MM
+from layers.scenes.web import scene_html, write_scene_html
+
+
+def _metadata(scene_id: str, fmt: str, catalog: Catalog) -> dict[str, Any]:
+    title = f"{catalog.meta.get('title_en', '')}: {scene_id}"
+    source = "; ".join(ATTRIBUTIONS)
+    if fmt == "pdf":
+        return {"Title": title, "Subject": source, "Creator": "layers.present", "CreationDate": None}
+    return {"Title": title, "Copyright": source, "Software": "layers.present"}
+
+
+def _save(fig: Figure, out: Path, *, fmt: str, dpi: int, metadata: dict[str, Any]) -> None:
+    """Save through a temporary file in the target folder and a rename; fail on any missing glyph."""
+    missing = missing_glyphs(fig)
+    if missing:
+        shown = ", ".join(f"{c!r} (U+{ord(c):04X}) in {t[:30]!r}" for c, t in missing.items())
+        raise FontMissingError(f"The CJK font cannot draw {shown}; change the text or the font.")
+    with atomic_output(out, suffix=f".{fmt}") as tmp:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fig.savefig(tmp, format=fmt, dpi=dpi, metadata=metadata)
+        glyph = [str(w.message) for w in caught if "missing from font" in str(w.message)]
+        if glyph:
+            raise FontMissingError(f"Text fell back to missing-glyph boxes: {glyph[0]}")
+
+
+def _png_dpi(paper: str, dpi: int) -> int:
+    width_in = PAPER_MM[paper][0] / 25.4
+    return max(dpi, math.ceil(MIN_PNG_WIDTH_PX / width_in))
+
+
+def _write_figure(fmt: str, scene_id: str, *, town: str | None, lang: str, paper: str, dpi: int, out: Path) -> None:
+    """PNG (widened to at least 2400 px) or PDF of the printed page."""
+    catalog = get_catalog()
+    fig = build_figure(scene_id, town=town, lang=lang, paper=paper, catalog=catalog)
+    try:
+        _save(fig, out, fmt=fmt, dpi=_png_dpi(paper, dpi) if fmt == "png" else dpi,
+              metadata=_metadata(scene_id, fmt, catalog))
+    finally:
+        plt.close(fig)
+
+
+def _write_html(scene_id: str, *, town: str | None, lang: str, paper: str, dpi: int, out: Path) -> None:
+    """The self-contained web map (paper and dpi do not apply)."""
+
+    write_scene_html(scene_id, town=town, lang=lang, out=out)
+
+
+#: Output formats: name → writer(scene_id, town=, lang=, paper=, dpi=, out=).
+FORMATS: dict[str, Callable[..., None]] = {
+    "png": partial(_write_figure, "png"),
+    "pdf": partial(_write_figure, "pdf"),
+    "html": _write_html,
+}
+
+
+def render_scene(scene_id: str, *, town: str | None = None, fmt: str = "png", out: Path, lang: str = "zh",
+                 paper: str = "A4", dpi: int = 200) -> Path:
+    """Render a meeting scene to a PNG, PDF or self-contained HTML file, offline (no tiles, no network).
+
+    Parameters
+    ----------
+    scene_id
+        A scene id of ``layers/scenes.toml``.
+    town
+        The town's 9-digit code, for the "town" scene.
+    fmt
+        "png", "pdf" or "html".
+    out
+        The file to write (atomically: a temporary file, then a rename).
+    lang, paper, dpi
+        "zh"/"en"; "A4"/"A3" landscape; PNG resolution (raised so the image is at least 2400 px wide).
+
+    Returns
+    -------
+    Path
+        ``out``.
+    """
+    if fmt not in FORMATS:
+        raise SceneError(f"Unknown format {fmt!r}; use one of {tuple(FORMATS)}.")
+    if lang not in LANGS:
+        raise SceneError(f"Unknown language {lang!r}; use one of {LANGS}.")
+    if not isinstance(dpi, int) or not 72 <= dpi <= 1200:
+        raise SceneError(f"dpi must be an integer between 72 and 1200, got {dpi!r}.")
+    FORMATS[fmt](scene_id, town=town, lang=lang, paper=paper, dpi=dpi, out=Path(out))
+    return Path(out)
+
+
+def scene_bytes(scene_id: str, *, town: str | None = None, lang: str = "zh", fmt: str = "png") -> bytes:
+    """One scene file (png, pdf or html) as bytes, for a download button."""
+    if fmt == "html":
+        return scene_html(scene_id, town=town, lang=lang).encode("utf-8")
+    with tempfile.TemporaryDirectory(prefix="songjiang-scene-") as folder:
+        out = render_scene(scene_id, town=town, fmt=fmt, out=Path(folder) / f"scene.{fmt}", lang=lang)
+        return out.read_bytes()

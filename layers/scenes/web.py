@@ -1,0 +1,368 @@
+"""Meeting scenes on screen: the scene web map and its self-contained offline HTML."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import folium
+import geopandas as gpd
+from branca.element import MacroElement, Template
+
+from layers.core import settings
+from layers.core.catalog import Catalog, get_catalog
+from layers.core.errors import AssetError, SceneError
+from layers.core.files import atomic_output
+from layers.core.i18n import LANGS
+from layers.map.assets import localize_assets
+from layers.map.elements import Legend, legend_html, safe_text, script_json
+from layers.map.render import add_fullscreen, add_layer, new_map
+from layers.scenes.frame import (
+    FAINT,
+    FAINT_WEIGHT,
+    FOCUS_EDGE,
+    FOCUS_FILL_OPACITY,
+    FOCUS_WEIGHT,
+    NO_ZONE_FILL,
+    TEXT,
+    SceneFrame,
+    label_text,
+    prepare_frame,
+    scene_titles,
+    source_lines,
+)
+from layers.scenes.legend import legend_sections
+from layers.scenes.model import get_scene
+
+#: XML namespace names: identifiers inside Leaflet's and Bootstrap's code that are compared, never fetched.
+NAMESPACE_URIS = ("http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink", "http://www.w3.org/1999/xhtml")
+
+
+_NOT_A_NAMESPACE = r"(?!www\.w3\.org/(?:2000/svg|1999/xlink|1999/xhtml)(?![\w/.-]))"
+
+
+_SCHEME = re.compile(r"https?://" + _NOT_A_NAMESPACE, re.I)
+
+
+_FOREIGN_URL = re.compile(r"https?://" + _NOT_A_NAMESPACE + r"[^\s\"'<>()`\\]*", re.I)
+
+
+#: A tag that would load something from another host by a protocol-relative address.
+_REMOTE_TAG = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?//", re.I)
+
+
+#: Pack formats, in the order files are listed.
+PACK_FORMATS = ("png", "pdf", "html")
+
+
+MIME = {"png": "image/png", "pdf": "application/pdf", "html": "text/html", "zip": "application/zip"}
+
+
+NORTH = {"zh": "北", "en": "N"}
+
+
+NOTE_TITLE = {"zh": "来源与精度", "en": "Sources and accuracy"}
+
+
+def _fade(style: dict[str, Any]) -> dict[str, Any]:
+    """A faint layer: the same look with less opacity and thinner outlines, as on the printed page."""
+    out = dict(style)
+    for key in ("opacity", "fillOpacity"):
+        if key in out:
+            out[key] = out[key] * FAINT
+    if "weight" in out:
+        out["weight"] = out["weight"] * FAINT_WEIGHT
+    return out
+
+
+def _focus(fill: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The chosen town of a close-up: filled with its zone's colour, a dark, heavy outline."""
+    def restyle(style: dict[str, Any]) -> dict[str, Any]:
+        return {**style, "fillColor": fill, "fillOpacity": FOCUS_FILL_OPACITY, "color": FOCUS_EDGE,
+                "weight": style.get("weight", 1.0) * FOCUS_WEIGHT, "opacity": 0.95}
+    return restyle
+
+
+@dataclass(frozen=True)
+class _Label:
+    lat: float
+    lon: float
+    text: str
+    rank: int
+    kind: str               # "point" or "area"
+    style: str              # "", "faint" or "focus"
+    radius: float = 0.0     # of the point's marker (px)
+
+
+def _labels(frame: SceneFrame, lang: str) -> list[_Label]:
+    """Names to write on the map, ranked like the printed page: the chosen town, then the top layer first."""
+    labels: list[_Label] = []
+    focus_code = str(frame.town["code"]) if frame.town is not None else None
+    view = gpd.GeoSeries([frame.view], crs=settings.MEASURE_CRS)
+    for priority, (scene_layer, spec, gdf) in enumerate(reversed(frame.layers)):
+        if not scene_layer.labels or gdf.empty:
+            continue
+        anchors = []
+        for geom in gdf.geometry:
+            if geom is None or geom.is_empty:
+                anchors.append(None)
+            elif spec.geometry == "point":
+                anchors.append(geom.representative_point())
+            else:
+                # Name the part inside the view, so a neighbour cut by the frame is still named.
+                inside = geom.intersection(view.iloc[0])
+                anchors.append((inside if not inside.is_empty else geom).representative_point())
+        points = gpd.GeoSeries(anchors, crs=settings.MEASURE_CRS).to_crs(settings.WGS84)
+        for props, point in zip(gdf.drop(columns="geometry").to_dict("records"), points):
+            text = label_text(spec.id, props, lang)
+            if not text or point is None or point.is_empty:
+                continue
+            focus = focus_code is not None and str(props.get("code")) == focus_code
+            faint = scene_layer.emphasis == "faint" or (scene_layer.emphasis == "focus" and not focus)
+            labels.append(_Label(lat=point.y, lon=point.x, text=text, rank=-1 if focus else priority,
+                                 kind="point" if spec.geometry == "point" else "area",
+                                 style="focus" if focus else "faint" if faint else "",
+                                 radius=spec.style.radius if spec.geometry == "point" else 0.0))
+    return labels
+
+
+def _label_data(label: _Label) -> dict[str, Any]:
+    """One label for the page script: where, and its escaped HTML."""
+    classes = " ".join(c for c in ("sj-label", f"sj-label-{label.kind}", label.style and f"sj-label-{label.style}") if c)
+    span = (f'<span class="{classes}" data-rank="{label.rank}" data-r="{label.radius:g}">'
+            f"{safe_text(label.text)}</span>")
+    return {"lat": round(label.lat, settings.COORD_DECIMALS), "lon": round(label.lon, settings.COORD_DECIMALS),
+            "html": span}
+
+
+_NORTH_ARROW = """<svg width="40" height="58" viewBox="0 0 40 58" aria-hidden="true">
+<polygon points="20,4 31,38 20,31 9,38" fill="#222"/><polygon points="20,4 20,31 9,38" fill="#fff" stroke="#222" stroke-width="1.2"/>
+</svg>"""
+
+
+_CHROME_TEMPLATE = """
+{% macro header(this, kwargs) %}
+<style>
+  .sj-panel { position:absolute; z-index:1000; background:rgba(255,255,255,.93); border:1px solid #999;
+    border-radius:4px; font-family:'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC',sans-serif;
+    color:#222; }
+  .sj-title { top:10px; left:10px; max-width:min(62%, 980px); padding:8px 14px; }
+  .sj-title h1 { font-size:26px; line-height:1.25; margin:0 0 4px; font-weight:700; }
+  .sj-title p { font-size:14px; line-height:1.4; margin:0; color:#333; }
+  .sj-note { bottom:10px; right:10px; max-width:400px; padding:6px 10px; font-size:11px; line-height:1.4; }
+  .sj-note p { margin:0 0 2px; }
+  .sj-note summary { cursor:pointer; font-weight:600; }
+  .sj-north { top:10px; right:10px; width:52px; padding:2px 0 4px; text-align:center; font-weight:700;
+    font-size:15px; line-height:1; }
+  .leaflet-top.leaflet-right { top:84px; }
+  .leaflet-container { background:#fff; }
+  .sj-anchor { background:none; border:none; }
+  .leaflet-control-scale-line + .leaflet-control-scale-line { display:none; }  /* metric only */
+  .sj-label { position:absolute; left:0; top:0; white-space:nowrap; pointer-events:none; color:#202020;
+    font:12px/1.2 'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC',sans-serif;
+    text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff,1px 1px 0 #fff,-1px -1px 0 #fff; }
+  .sj-label-area { transform:translate(-50%,-50%); }
+  .sj-label-faint { color:#6a6a6a; }
+  .sj-label-focus { font-size:18px; font-weight:700; }
+</style>
+{% endmacro %}
+
+{% macro html(this, kwargs) %}
+{% if this.title %}<div class="sj-panel sj-title"><h1>{{ this.title }}</h1><p>{{ this.subtitle }}</p></div>{% endif %}
+{% if this.note %}<details class="sj-panel sj-note" open><summary>{{ this.note_title }}</summary>{{ this.note }}</details>{% endif %}
+<div class="sj-panel sj-north" title="{{ this.north }}">{{ this.arrow }}<div>{{ this.north }}</div></div>
+{% endmacro %}
+
+{% macro script(this, kwargs) %}
+(function () {
+  var map = {{ this._parent.get_name() }};
+  /* Names as plain divIcons (a folium Marker would first fetch Leaflet's default marker image). */
+  {{ this.labels_json }}.forEach(function (l) {
+    L.marker([l.lat, l.lon], {icon: L.divIcon({className: 'sj-anchor', iconSize: [0, 0], html: l.html}),
+                              interactive: false, keyboard: false}).addTo(map);
+  });
+  function overlaps(a, b) {
+    return !(a.right <= b.left || a.left >= b.right || a.bottom <= b.top || a.top >= b.bottom);
+  }
+  function slot(el, i) {
+    var gap = (parseFloat(el.dataset.r) || 0) + 3;
+    el.style.transform = ['translate(' + gap + 'px,-50%)', 'translate(calc(-100% - ' + gap + 'px),-50%)',
+                          'translate(-50%,calc(-100% - ' + gap + 'px))', 'translate(-50%,' + gap + 'px)'][i];
+  }
+  /* Keep the labels that fit, best ranked first; the rest hide until a zoom makes room (like the printed map). */
+  function declutter() {
+    var frame = map.getContainer().getBoundingClientRect();
+    var taken = [];
+    document.querySelectorAll('.sj-panel, .sj-legend, .leaflet-control').forEach(function (el) {
+      taken.push(el.getBoundingClientRect());
+    });
+    var labels = Array.prototype.slice.call(map.getContainer().querySelectorAll('.sj-label'));
+    labels.sort(function (a, b) { return a.dataset.rank - b.dataset.rank; });
+    labels.forEach(function (el) {
+      var slots = el.classList.contains('sj-label-point') ? 4 : 1;
+      el.style.visibility = 'hidden';
+      for (var i = 0; i < slots; i++) {
+        if (slots > 1) { slot(el, i); }
+        var r = el.getBoundingClientRect();
+        var inside = r.left >= frame.left && r.right <= frame.right && r.top >= frame.top && r.bottom <= frame.bottom;
+        if (inside && !taken.some(function (t) { return overlaps(r, t); })) {
+          taken.push(r);
+          el.style.visibility = 'visible';
+          return;
+        }
+      }
+    });
+  }
+  map.whenReady(function () { setTimeout(declutter, 0); });
+  map.on('zoomend moveend resize', declutter);
+})();
+{% endmacro %}
+"""
+
+
+class SceneChrome(MacroElement):
+    """What a scene map shows besides its layers: north arrow, names (placed without overlaps), and on a
+    standalone page the title panel and the note on sources and accuracy.
+
+    Every text is made inert here (:func:`layers.render.safe_text`: HTML-escaped, braces as entities, since
+    branca re-reads rendered output as a template). The names are JSON inside this element's own script, which
+    streamlit-folium also renders; with no brace left in any text, that JSON holds no template syntax.
+    """
+
+    _template = Template(_CHROME_TEMPLATE)
+
+    def __init__(self, *, lang: str, labels: list[_Label], title: str = "", subtitle: str = "",
+                 note_lines: tuple[str, ...] = ()):
+        super().__init__()
+        self._name = "SceneChrome"
+        self.labels_json = script_json([_label_data(label) for label in labels])
+        self.title = safe_text(title)
+        self.subtitle = safe_text(subtitle)
+        self.note = "".join(f"<p>{safe_text(line)}</p>" for line in note_lines)
+        self.north = safe_text(NORTH.get(lang, "N"))
+        self.note_title = safe_text(NOTE_TITLE.get(lang, NOTE_TITLE["en"]))
+        self.arrow = _NORTH_ARROW
+
+
+def build_scene_map(scene_id: str, *, town: str | None = None, lang: str = "zh", standalone: bool = True,
+                    catalog: Catalog | None = None) -> folium.Map:
+    """A scene as a folium map, drawn with the explorer's styles: the scene's layers (filtered, faint or focused as
+    the scene says), labels, legend, scale bar and north arrow; no basemap, so nothing is fetched.
+
+    Parameters
+    ----------
+    scene_id, town
+        As for :func:`layers.present.render_scene`.
+    standalone
+        Also put the title, subtitle and the note on sources and accuracy on the map (the HTML file); the
+        Present page writes them itself.
+
+    Returns
+    -------
+    folium.Map
+        Assets not yet localised (see :func:`layers.assets.localize_assets`).
+    """
+    if lang not in LANGS:
+        raise SceneError(f"Unknown language {lang!r}; use one of {LANGS}.")
+    catalog = catalog or get_catalog()
+    scene = get_scene(scene_id)
+    frame = prepare_frame(scene, town, catalog)
+    fmap = new_map(tools=False, lang=lang)
+    # Fit the scene closely, and leave attribution to the note: Leaflet's own control links to its web site.
+    fmap.options.update(zoomSnap=settings.SCENE_ZOOM_SNAP, zoomDelta=0.5, attributionControl=False)
+    zone_colours = catalog.layer("zones").style.colour_map()
+    for scene_layer, spec, gdf in frame.layers:          # bottom first
+        wgs = gdf.to_crs(settings.WGS84)
+        if scene_layer.emphasis == "focus" and frame.town is not None:
+            chosen = wgs["code"].astype(str) == str(frame.town["code"])
+            fill = zone_colours.get(str(frame.town.get("zone_id")), NO_ZONE_FILL)
+            add_layer(fmap, spec, wgs[~chosen], lang=lang, catalog=catalog, restyle=_fade)
+            add_layer(fmap, spec, wgs[chosen], lang=lang, catalog=catalog, restyle=_focus(fill))
+        elif not wgs.empty:
+            add_layer(fmap, spec, wgs, lang=lang, catalog=catalog,
+                      restyle=_fade if scene_layer.emphasis == "faint" else None)
+    sections = legend_sections(frame, catalog, lang)
+    Legend(legend_html([(s.title or "", list(s.entries)) for s in sections]),
+           title=TEXT[lang]["legend"]).add_to(fmap)
+    title, subtitle = scene_titles(scene, frame.town, lang) if standalone else ("", "")
+    notes = tuple(source_lines(scene, frame, catalog, lang)) if standalone else ()
+    SceneChrome(lang=lang, labels=_labels(frame, lang), title=title, subtitle=subtitle, note_lines=notes).add_to(fmap)
+    add_fullscreen(fmap, lang=lang, position="topright")
+    minx, miny, maxx, maxy = gpd.GeoSeries([frame.view], crs=settings.MEASURE_CRS).to_crs(settings.WGS84).total_bounds
+    fmap.fit_bounds([[miny, minx], [maxy, maxx]], padding_top_left=settings.SCENE_PADDING_TOP_LEFT,
+                    padding_bottom_right=settings.SCENE_PADDING_BOTTOM_RIGHT)
+    return fmap
+
+
+@dataclass(frozen=True)
+class SceneText:
+    """The words around a scene map: title, subtitle (with the plan reference) and the note lines."""
+
+    title: str
+    subtitle: str
+    note: tuple[str, ...]
+
+
+def scene_text(scene_id: str, *, town: str | None = None, lang: str = "zh") -> SceneText:
+    """Title, subtitle and the note on sources and accuracy, as on the printed page."""
+    catalog = get_catalog()
+    scene = get_scene(scene_id)
+    frame = prepare_frame(scene, town, catalog)
+    title, subtitle = scene_titles(scene, frame.town, lang)
+    return SceneText(title, subtitle, tuple(source_lines(scene, frame, catalog, lang)))
+
+
+def foreign_urls(text: str) -> list[str]:
+    """Every http(s) address in ``text`` except the XML namespace names (:data:`NAMESPACE_URIS`)."""
+    return [m.group(0) for m in _FOREIGN_URL.finditer(text)]
+
+
+def neutralise_urls(text: str) -> str:
+    """Drop the scheme of every http(s) address except namespace names, so nothing can point at another host.
+
+    In the vendored files these are licence banners, comments and error messages ("https://leafletjs.com"
+    becomes "leafletjs.com"): the notices stay readable and complete, nothing is fetched or linked.
+    """
+    return _SCHEME.sub("", text)
+
+
+def scene_html(scene_id: str, *, town: str | None = None, lang: str = "zh") -> str:
+    """One scene as a self-contained HTML page: Leaflet, plugins, styles and data inlined, no other host named.
+
+    Raises
+    ------
+    AssetError
+        Something in the page would still load from, or link to, another host.
+    """
+    fmap = build_scene_map(scene_id, town=town, lang=lang, standalone=True)
+    localize_assets(fmap, mode="inline")
+    scene = get_scene(scene_id)
+    root = fmap.get_root()
+    root.title = safe_text(f"{scene.text('title', lang)} · {get_catalog().meta['title_' + lang]}")
+    page = root.render()
+    page = page.replace("<html>", f'<html lang="{"en" if lang == "en" else "zh-CN"}">', 1)
+    page = neutralise_urls(page)
+    leftover = foreign_urls(page) or [m.group(0) for m in _REMOTE_TAG.finditer(page)]
+    if leftover:
+        raise AssetError(f"The offline page for scene {scene_id!r} still refers to another host ({leftover[0][:80]}); "
+                         "vendor that asset under static/vendor and inline it.")
+    return page
+
+
+def write_scene_html(scene_id: str, *, town: str | None = None, lang: str = "zh", out: Path) -> Path:
+    """Write :func:`scene_html` to ``out`` (UTF-8, atomically); it opens by double-click with no network."""
+    page = scene_html(scene_id, town=town, lang=lang)
+    with atomic_output(Path(out), suffix=".html") as tmp:
+        tmp.write_text(page, encoding="utf-8")
+    return Path(out)
+
+
+def scene_file_name(scene_id: str, town: str | None, fmt: str | None, *, number: int | None = None) -> str:
+    """``03_transport.pdf``, ``town_310117107.html`` (``fmt`` None: no extension): ASCII names in scene order."""
+    stem = f"{scene_id}_{town}" if town else scene_id
+    stem = f"{number:02d}_{stem}" if number is not None else stem
+    return f"{stem}.{fmt}" if fmt else stem
+
+
