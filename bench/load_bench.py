@@ -19,9 +19,10 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Awaitable, Callable
+from typing import Any
 from urllib.parse import quote
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -279,7 +280,7 @@ async def poll_rss(pid: int, samples: list[int], stop: asyncio.Event) -> None:
             samples.append(value)
         try:
             await asyncio.wait_for(stop.wait(), POLL_RSS_S)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             pass
 
 

@@ -60,6 +60,14 @@ def geo(tmp_path) -> Path:
     return out
 
 
-# Browser fixtures live here, once for the whole run: one app server and one Chromium (a module importing them
-# itself would start a second Playwright inside the first's event loop). Screenshot hook included.
-from _browser import browser_context, page, pytest_runtest_makereport, streamlit_url  # noqa: E402,F401
+#: Marker given to every test below a folder of tests/ (the browser fixtures live in tests/browser/conftest.py).
+FOLDER_MARKERS = {"browser": "browser", "app": "apptest"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark tests by folder, so ``-m "not browser"`` is the fast loop (``make test-fast``)."""
+    tests_dir = Path(__file__).resolve().parent
+    for item in items:
+        parts = Path(item.path).resolve().relative_to(tests_dir).parts
+        if parts and parts[0] in FOLDER_MARKERS:
+            item.add_marker(FOLDER_MARKERS[parts[0]])

@@ -10,8 +10,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import geopandas as gpd
 import pyogrio
@@ -32,7 +32,7 @@ from layers.imports.apply import apply_import, revert_import
 from layers.imports.plan import plan_import
 from layers.map.load import load_layers
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = paths.PROJECT_DIR
 APP = str(ROOT / "app.py")
 MAP_PAGE = str(ROOT / "pages" / "1_地图_Map.py")
 LAYER_IDS = ("district", "towns", "zones", "structure", "rail_lines", "stations", "parks")

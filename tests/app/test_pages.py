@@ -1,12 +1,12 @@
 """Every explorer page runs in zh and en (AppTest, no browser); filters, search and URL state act on the map."""
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from layers.core import paths
 from layers.core.i18n import t
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = paths.PROJECT_DIR
 PAGES = {"page_home": "app.py", "page_map": "pages/1_地图_Map.py", "page_towns": "pages/2_街镇_Towns.py",
          "page_plan": "pages/3_规划_Plan.py", "page_data": "pages/4_数据_Data.py"}
 MAP = PAGES["page_map"]

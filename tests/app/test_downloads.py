@@ -1,16 +1,16 @@
 """Downloads in the app: what the Map page offers is exactly what it shows; the Data page offers whole layers."""
 import io
 import zipfile
-from pathlib import Path
 
 import pyogrio
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from layers.core import paths
 from layers.export.download import export_download
 from layers.map.filters import LayerFilter, filter_layers
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = paths.PROJECT_DIR
 
 
 @pytest.fixture(autouse=True)

@@ -1,15 +1,14 @@
 """The Present page (meeting mode) runs in zh and en (AppTest, no browser): scene from the URL, prev/next, notices."""
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from layers.app.chrome import PAGES
-from layers.core import settings
+from layers.core import paths, settings
 from layers.core.i18n import t
 from layers.scenes.model import get_scene
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = paths.PROJECT_DIR
 PAGE = "pages/5_演示_Present.py"
 
 

@@ -1,10 +1,11 @@
 """The Streamlit app runs (AppTest, no browser)."""
-from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-APP = str(Path(__file__).resolve().parents[1] / "app.py")
+from layers.core import paths
+
+APP = str(paths.PROJECT_DIR / "app.py")
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,6 @@ import csv
 import json
 import math
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,10 +17,11 @@ from pyproj import Transformer
 from shapely.geometry import MultiPolygon, Point, Polygon, box, shape
 
 from layers.build.partition import DESIRED_MARGIN_M, anchor_margins, partition_polygon
+from layers.core import paths
 from layers.core.crs import geometry_gcj02_to_wgs84
 from layers.core.errors import PartitionError
 
-SOURCES = Path(__file__).resolve().parents[2] / "shared" / "data" / "sources"
+SOURCES = paths.SHARED_SOURCES_DIR
 TOLERANCE = 0.005
 
 

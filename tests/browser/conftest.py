@@ -1,4 +1,4 @@
-"""Browser test harness: the real app under `streamlit run`, Debian's headless Chromium through Playwright.
+"""Browser fixtures for tests/browser/: the real app under `streamlit run`, Debian's headless Chromium through Playwright.
 
 Fixtures (import them into a test module): ``streamlit_url`` (session: the running app), ``browser_context``
 (session: Chromium with a fresh profile, every non-local request aborted and recorded) and ``page`` (one tab per
@@ -12,9 +12,9 @@ import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import pytest
+from _browser import is_local
 
 from layers.app.server import start_app, stop_app
 from layers.core import paths
@@ -24,9 +24,6 @@ ARTIFACTS_DIR = paths.PROJECT_DIR / "tests" / "artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-LOCAL_HOSTS = ("127.0.0.1", "localhost", "[::1]", "::1")
-#: Schemes that never touch the network.
-LOCAL_SCHEMES = ("data", "blob", "about", "chrome-error", "file")
 #: Default Playwright timeout for one action or assertion (ms).
 ACTION_TIMEOUT_MS = 20_000
 
@@ -39,21 +36,6 @@ def pytest_runtest_makereport(item, call):
     return report
 
 
-def _ensure_report_hook(config: pytest.Config) -> None:
-    """Register :func:`pytest_runtest_makereport` if tests/conftest.py has not imported it."""
-    manager = config.pluginmanager
-    if any(getattr(p, "pytest_runtest_makereport", None) is pytest_runtest_makereport
-           for p in manager.get_plugins()):
-        return
-    manager.register(sys.modules[__name__], name="songjiang-browser-reports")
-
-
-def is_local(url: str) -> bool:
-    """True when loading ``url`` cannot leave this machine."""
-    parts = urlsplit(url)
-    if parts.scheme in LOCAL_SCHEMES:
-        return True
-    return parts.hostname in {h.strip("[]") for h in LOCAL_HOSTS}
 
 
 @pytest.fixture(scope="session")
@@ -91,7 +73,6 @@ class NetworkLog:
 def browser_context(request):
     """A Chromium context with a fresh profile in which no request can leave 127.0.0.1."""
     _require_chromium()
-    _ensure_report_hook(request.config)
     from playwright.sync_api import sync_playwright
 
     network = NetworkLog()

@@ -40,7 +40,7 @@ from layers.map.render import build_map
 from layers.map.state import MapState, state_from_params, state_to_params
 from layers.scenes.choice import choose_scene
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = paths.PROJECT_DIR
 MAP_PAGE = str(ROOT / "pages" / "1_地图_Map.py")
 HAS_USER_LAYER = importlib.util.find_spec("layers.map.userlayer") is not None
 
