@@ -17,11 +17,7 @@ from layers.map.render import build_map
 
 #: Session key holding the language chosen on any page (shared by all pages).
 LANG_KEY = "lang"
-
-
 _MD_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
-
-
 PAGES = (("app.py", "page_home"), ("pages/1_地图_Map.py", "page_map"), ("pages/2_街镇_Towns.py", "page_towns"),
          ("pages/3_规划_Plan.py", "page_plan"), ("pages/4_数据_Data.py", "page_data"),
          ("pages/5_演示_Present.py", "pres_page"))

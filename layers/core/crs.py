@@ -12,8 +12,6 @@ from layers.core import settings
 
 # Krasovsky 1940 ellipsoid, as used by the GCJ-02 algorithm.
 _A = 6378245.0
-
-
 _EE = 0.00669342162296594323
 
 
@@ -95,8 +93,6 @@ def geometry_wgs84_to_gcj02(geom: BaseGeometry) -> BaseGeometry:
 
 
 TO_MEASURE = Transformer.from_crs(settings.WGS84, settings.MEASURE_CRS, always_xy=True)
-
-
 TO_WGS84 = Transformer.from_crs(settings.MEASURE_CRS, settings.WGS84, always_xy=True)
 
 

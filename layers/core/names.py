@@ -8,11 +8,7 @@ from pypinyin import lazy_pinyin
 
 # Suffixes a planner may leave off when typing a unit's name.
 UNIT_SUFFIXES_ZH = ("街道", "镇")
-
-
 UNIT_SUFFIXES_EN = ("subdistrict", "town")
-
-
 # Official English names of Line 9 stations; other stops are romanised.
 KNOWN_EN = {
     "上海松江站": "Shanghai Songjiang Station",

@@ -16,30 +16,16 @@ from layers.map.filters import LayerFilter
 
 #: EPSG codes an export may be written in: WGS84, CGCS2000 geographic, CGCS2000 3° GK CM 120E (metres).
 CRS_CHOICES = (4326, 4490, 4549)
-
-
 CRS_NAMES = {4326: "WGS 84 (lon/lat)", 4490: "CGCS2000 (lon/lat)", 4549: "CGCS2000 / 3-degree GK CM 120E (m)"}
-
-
 #: DBF limits: field names ≤ 10 characters, text values ≤ 254 bytes.
 SHP_FIELD_CHARS = 10
-
-
 SHP_TEXT_BYTES = 254
-
-
 #: WKT decimals in CSV: ~1 mm either way (degrees vs metres).
 WKT_DECIMALS = {4326: 9, 4490: 9, 4549: 3}
-
-
 #: Attributes every exported feature must carry.
 PROVENANCE_FIELDS = ("source", "licence", "accuracy")
-
-
 #: Text a spreadsheet would read as a formula when it starts a CSV cell (see :func:`inert_cell`).
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
 FILE_PREFIX = "songjiang"
 
 

@@ -28,8 +28,6 @@ from layers.imports.plan import plan_import
 from layers.imports.report import ImportReport
 
 OSM_LICENCE = "ODbL-1.0, © OpenStreetMap contributors"
-
-
 USER_AGENT = "songjiang-planning-map (python -m layers refresh-osm)"
 
 

@@ -29,11 +29,7 @@ DEFAULT_LICENCE = {"osm": "ODbL-1.0, © OpenStreetMap contributors",
 
 #: Attribute names tried, in order and case-insensitively, when no --code-field / --name-field is given.
 CODE_FIELDS = ("code", "adcode", "xzqdm", "towncode", "town_code", "dm", "统计代码", "区划代码", "代码")
-
-
 NAME_FIELDS = ("name_zh", "name", "name:zh", "xzqmc", "townname", "town_name", "名称", "name_en", "name:en")
-
-
 _MARKUP = re.compile(r"<\s*/?\s*[a-z!?]|javascript\s*:|\bon[a-z]+\s*=", re.IGNORECASE)
 
 

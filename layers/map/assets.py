@@ -17,15 +17,11 @@ from layers.core.errors import AssetError
 
 #: Where the vendored npm files live (one folder per package, LICENSE and package.json beside the files).
 VENDOR_DIR = paths.STATIC_DIR / "vendor"
-
-
 #: URL prefix Streamlit serves ``static/vendor`` under (``server.enableStaticServing``). It is root-relative:
 #: the streamlit-folium component iframe has the app's origin, so it resolves there too.
 SERVED_PREFIX = "/app/static/vendor/"
 
-
 _ICON_FONTS = "icon fonts for folium.Icon markers: the map draws circle markers, so they are not vendored"
-
 
 #: Every CDN URL folium 0.20 (and the plugins the explorer uses) may put in a map → file under VENDOR_DIR,
 #: or None for an asset left out on purpose (the reason is in the comment; see also :func:`_check_unvendorable`).
@@ -61,7 +57,6 @@ VENDORED: dict[str, str | None] = {
     "https://cdnjs.cloudflare.com/ajax/libs/leaflet-groupedlayercontrol/0.6.1/leaflet.groupedlayercontrol.min.css":
         "leaflet-groupedlayercontrol/leaflet.groupedlayercontrol.min.css",
 }
-
 
 _CSS_URL = re.compile(r"""url\(\s*(['"]?)([^'")]+)\1\s*\)""")
 

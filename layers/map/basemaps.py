@@ -36,11 +36,7 @@ BASEMAPS: dict[str, Basemap] = {
                     "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8&x={x}&y={y}&z={z}",
                     "© 高德地图 AutoNavi", gcj02=True, subdomains="1234"),
 }
-
-
 _TIANDITU_KEY = re.compile(r"[0-9a-fA-F]{32}")
-
-
 _TIANDITU_WMTS = ("https://t{s}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
                   "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={z}&TILEROW={y}"
                   "&TILECOL={x}&tk={key}")

@@ -20,8 +20,6 @@ from layers.map.stats import classify
 from layers.map.style import DASH_SCHEMATIC
 
 MISSING_COLOUR = "#bdbdbd"
-
-
 PALETTE = "YlGnBu"
 
 

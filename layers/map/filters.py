@@ -20,20 +20,12 @@ from layers.map.load import load_layers, read_layer
 
 #: Filter keys in URL / display order; each is a field of LayerFilter.
 FILTER_KEYS = ("rail_status", "rail_mode", "rail_line", "park_kind", "park_industry", "zone", "town")
-
-
 #: Longest raw parameter value accepted (characters); longer values are dropped whole.
 MAX_PARAM_CHARS = 1000
-
-
 #: Most values accepted per key (more than any layer has).
 MAX_VALUES = 64
-
-
 #: How many characters of a rejected key/value a notice shows.
 NOTICE_CHARS = 40
-
-
 #: Layers never filtered: they are the frame of reference.
 UNFILTERED_LAYERS = ("district", "structure")
 

@@ -25,12 +25,8 @@ from layers.map.elements import APPROX_RING_STYLE, Legend, VectorLayer, legend_h
 from layers.map.style import LegendEntry, accuracy_legend, legend_entries, style_function
 
 MISSING = {"zh": "缺失（未找到来源）", "en": "missing (no source found)"}
-
-
 #: Decimal places of drawn coordinates (1e-6 degree is about 0.1 m here).
 DISPLAY_DECIMALS = 6
-
-
 #: Fields whose values are codes with labels in the catalogue's [values] tables.
 CODED_FIELDS = ("accuracy", "mode", "status", "kind", "industries", "element", "type")
 

@@ -20,23 +20,13 @@ KINDS: dict[str, str] = {
     "rail_lines": "rail_line",
     "stations": "station",
 }
-
-
 _KIND_RANK = {kind: rank for rank, kind in enumerate(KINDS.values())}
-
-
 #: Queries longer than this cannot match any name; they are cut before folding so a 5 kB paste stays cheap.
 MAX_QUERY_CHARS = 80
-
-
 # Punctuation dropped when folding: quotes and brackets planners rarely type.
 _DROP_CHARS = str.maketrans("", "", "“”\"'‘’「」《》·・")
-
-
 # Separators inside one name that join alternative names ("A / B", "A (B)", "一廊：B").
 _PART_SPLIT = re.compile(r"\s*(?:/|／|\(|\)|（|）|：|:|,|，|、)\s*")
-
-
 _LINE_NUMBER = re.compile(r"^L(\d+)", re.IGNORECASE)
 
 

@@ -15,47 +15,22 @@ from layers.map.basemaps import basemaps
 from layers.map.filters import LayerFilter
 
 LANGS = ("zh", "en")
-
-
 DEFAULT_LANG = "zh"
-
-
 DEFAULT_BASEMAP = "none"
-
-
 #: Centres outside this WGS84 box (lon_min, lat_min, lon_max, lat_max) around Songjiang are refused.
 CENTRE_BOUNDS = (120.6, 30.5, 121.8, 31.5)
-
-
 ZOOM_RANGE = (8, 18)
-
-
 #: Decimals kept for the map centre (5 decimals is about 1 m), so a state survives the URL unchanged.
 CENTRE_DECIMALS = 5
-
-
 #: Parameter values longer than this are refused before any parsing.
 MAX_VALUE_CHARS = 400
-
-
 #: The parameters this module owns; a filter parameter with one of these names travels as ``f_<name>``.
 STATE_KEYS = ("lang", "layers", "basemap", "town", "c", "z")
-
-
 FILTER_PREFIX = "f_"
-
-
 _NUMBER = re.compile(r"[+-]?[0-9]{1,3}(?:\.[0-9]{1,12})?")
-
-
 _INTEGER = re.compile(r"[0-9]{1,2}")
-
-
 _LAYER_ID = re.compile(r"[a-z][a-z0-9_]{0,40}")
-
-
 _TOWN_CODE = re.compile(r"[0-9]{9}")
-
 
 # Notices name the parameter, never echo its value, so nothing a link carries reaches the page.
 NOTICES: dict[str, dict[str, str]] = {
@@ -67,8 +42,6 @@ NOTICES: dict[str, dict[str, str]] = {
                        "en": "Ignored {n} unknown layer id(s) in parameter layers."},
     "filters_failed": {"zh": "筛选参数无法读取，已清除筛选。", "en": "The filter parameters could not be read; filters cleared."},
 }
-
-
 _WHY: dict[str, dict[str, str]] = {
     "type": {"zh": "应为文本", "en": "it should be text"},
     "long": {"zh": "值过长", "en": "the value is too long"},

@@ -17,8 +17,6 @@ from layers.core.errors import ClassificationError, UnknownTownError
 
 #: Rail status counted in ``rail_km_open``.
 OPEN_STATUS = "open"
-
-
 _COMPUTED_SOURCE = "Computed by this project in EPSG:4549 from the map layers"
 
 
@@ -46,10 +44,7 @@ class StatisticMeta:
 
 
 _SCHEMATIC_NOTE_ZH = "按示意街镇边界计算，边界不真实，仅供比较"
-
-
 _SCHEMATIC_NOTE_EN = "Computed on the schematic town cells, whose boundaries are not real: for comparison only"
-
 
 #: Every column of :func:`town_statistics` that is a statistic, with its metadata (the order is the table's).
 STATISTICS: dict[str, StatisticMeta] = {
@@ -85,11 +80,12 @@ STATISTICS: dict[str, StatisticMeta] = {
                            "仅计已定位的点，位置多为近似；" + _SCHEMATIC_NOTE_ZH,
                            "Located points only, mostly approximate. " + _SCHEMATIC_NOTE_EN),
 }
-
-
 OFFICIAL_FIELDS = tuple(k for k, m in STATISTICS.items() if not m.computed)
 
 
+# --------------------------------------------------------------------------------------------------------------
+# Spatial assignment (EPSG:4549)
+# --------------------------------------------------------------------------------------------------------------
 def _cells_m(towns: gpd.GeoDataFrame) -> list[tuple[str, BaseGeometry]]:
     return [(str(code), to_measure(geom)) for code, geom in zip(towns["code"], towns.geometry)]
 
@@ -234,6 +230,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
+# --------------------------------------------------------------------------------------------------------------
+# Classification
+# --------------------------------------------------------------------------------------------------------------
 def _mapclassify(name: str) -> Callable[[np.ndarray, int], np.ndarray]:
     def bins(y: np.ndarray, k: int) -> np.ndarray:
         import mapclassify

@@ -9,11 +9,7 @@ from layers.core.catalog import Catalog, LayerSpec
 
 #: Dash patterns. Schematic geometry must *look* schematic, whatever else it is.
 DASH_SCHEMATIC = "8 6"
-
-
 DASH_BY_STATUS = {"under_construction": "12 6", "planned": "3 6", "closed": "2 4"}
-
-
 APPROXIMATE_RING = {"color": "#555555", "weight": 1.0, "dashArray": "4 4", "fillOpacity": 0.06}
 
 

@@ -13,11 +13,7 @@ from layers.core.errors import FontMissingError
 
 #: Debian's fonts-noto-cjk: the Simplified Chinese face inside the collection.
 CJK_FONT_FILE = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-
-
 CJK_FONT_BOLD_FILE = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Bold.ttc")
-
-
 CJK_FAMILY = "Noto Sans CJK SC"
 
 

