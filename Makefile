@@ -4,13 +4,21 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: run test data install browser bench load clean
+.PHONY: run test test-fast lint data install browser bench load clean
 
 run: $(STAMP)
 	$(PY) -m streamlit run app.py --server.fileWatcherType none
 
-test: $(STAMP) browser
+# Everything: lint, then every test (browser tests included).
+test: $(STAMP) browser lint
 	$(PY) -m pytest
+
+# The fast loop: lint, then every test but the browser ones, on two processes.
+test-fast: $(STAMP) lint
+	$(PY) -m pytest -m "not browser" -n 2 -q
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
 
 data: $(STAMP)
 	$(PY) -m layers build

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -29,14 +30,14 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import pyogrio  # noqa: E402
-from run_bench import CHROMIUM, CHROMIUM_ARGS, MAP_IFRAME  # noqa: E402
+import pyogrio
+from run_bench import CHROMIUM, CHROMIUM_ARGS, MAP_IFRAME
 
-from layers.app.server import start_app, stop_app  # noqa: E402
-from layers.core.catalog import get_catalog  # noqa: E402
-from layers.core.i18n import t  # noqa: E402
-from layers.map.filters import LayerFilter, filter_layers  # noqa: E402
-from layers.map.load import load_layers  # noqa: E402
+from layers.app.server import start_app, stop_app
+from layers.core.catalog import get_catalog
+from layers.core.i18n import t
+from layers.map.filters import LayerFilter, filter_layers
+from layers.map.load import load_layers
 
 #: Concurrent sessions, and the bound on the whole run (s) and on one step (ms).
 SESSIONS = 20
@@ -208,15 +209,13 @@ async def run_session(browser, base: str, result: SessionResult, plan: Plan, out
         await download_gpkg(page, result, out_dir)
         if await page.get_by_test_id("stException").count():
             result.errors.append("the page shows a Python exception")
-    except Exception as exc:  # noqa: BLE001 - every failure is recorded, with the step it happened in
+    except Exception as exc:  # every failure is recorded, with the step it happened in
         result.errors.append(f"{step}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
         if artifacts is not None:
             artifacts.mkdir(parents=True, exist_ok=True)
-            try:
+            with contextlib.suppress(Exception):  # the screenshot must not hide the failure
                 await page.screenshot(path=str(artifacts / f"load_session{result.index:02d}_{step}.png"),
                                       full_page=True, timeout=30_000)
-            except Exception:  # noqa: BLE001 - the screenshot must not hide the failure
-                pass
     finally:
         await context.close()
     result.errors += [f"request left the machine: {u}" for u in result.blocked]
@@ -278,10 +277,8 @@ async def poll_rss(pid: int, samples: list[int], stop: asyncio.Event) -> None:
         value = proc_status_kb(pid, "VmRSS")
         if value is not None:
             samples.append(value)
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), POLL_RSS_S)
-        except TimeoutError:
-            pass
 
 
 # ------------------------------------------------------------------------------------------------------------

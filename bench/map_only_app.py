@@ -16,9 +16,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from layers.app.cache import all_layers, cached_display_layers
 from layers.app.chrome import draw
 from layers.app.map_page import map_view
-from layers.core.catalog import get_catalog  # noqa: E402
-from layers.map.assets import localize_assets  # noqa: E402
-from layers.map.state import state_from_params  # noqa: E402
+from layers.core.catalog import get_catalog
+from layers.map.assets import localize_assets
+from layers.map.state import state_from_params
 
 st.set_page_config(layout="wide")
 layer_ids = get_catalog().layer_ids

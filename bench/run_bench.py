@@ -22,14 +22,14 @@ from urllib.parse import quote
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(PROJECT_DIR))
 
-import folium  # noqa: E402
+import folium
 
-from layers.app.server import running_app  # noqa: E402
-from layers.core.catalog import get_catalog  # noqa: E402
-from layers.map.assets import localize_assets  # noqa: E402
-from layers.map.filters import LayerFilter  # noqa: E402
-from layers.map.load import load_layers  # noqa: E402
-from layers.map.state import MapState  # noqa: E402
+from layers.app.server import running_app
+from layers.core.catalog import get_catalog
+from layers.map.assets import localize_assets
+from layers.map.filters import LayerFilter
+from layers.map.load import load_layers
+from layers.map.state import MapState
 
 CHROMIUM = "/usr/bin/chromium"
 #: Every host name but 127.0.0.1 resolves to nothing: the browser cannot leave the machine, and no request waits

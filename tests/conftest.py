@@ -8,6 +8,7 @@ from pathlib import Path
 import geopandas as gpd
 import pytest
 
+from layers.app.cache import clear_all_caches
 from layers.core import paths
 from layers.core.catalog import get_catalog
 from layers.core.crs import to_measure
@@ -49,6 +50,14 @@ def shared_sources_dir() -> Path:
     if not paths.SHARED_SOURCES_DIR.is_dir():
         pytest.skip(f"shared source data not present at {paths.SHARED_SOURCES_DIR}")
     return paths.SHARED_SOURCES_DIR
+
+
+@pytest.fixture
+def fresh_caches():
+    """Every cache empty before and after the test (pages read the data afresh)."""
+    clear_all_caches()
+    yield
+    clear_all_caches()
 
 
 @pytest.fixture

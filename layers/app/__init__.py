@@ -1,0 +1,6 @@
+"""The Streamlit layer: the only code besides ``app.py`` and ``pages/`` that imports Streamlit.
+
+cache (cached loaders, ``clear_all_caches``) · chrome (language, navigation, drawing a map) · map_page ·
+present_page · import_panel · server (the app as a subprocess, for tests and benches)."""
+
+__all__ = ["cache", "chrome", "import_panel", "map_page", "present_page", "server"]

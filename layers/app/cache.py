@@ -5,6 +5,7 @@ import geopandas as gpd
 import streamlit as st
 
 from layers.core import settings
+from layers.core.caches import clear_caches
 from layers.core.catalog import get_catalog
 from layers.export.download import export_download
 from layers.map.filters import LayerFilter
@@ -111,3 +112,9 @@ def cached_scene_text(scene_id: str, town: str | None, lang: str) -> SceneText:
 def cached_scene_file(scene_id: str, town: str | None, lang: str, fmt: str) -> bytes:
     """A scene as PNG, PDF or HTML bytes, made on the first download and kept for the next."""
     return scene_bytes(scene_id, town=town, lang=lang, fmt=fmt)
+
+
+def clear_all_caches() -> None:
+    """Forget every cache: Streamlit's (layers, tables, downloads) and the project's in-process ones."""
+    st.cache_data.clear()
+    clear_caches()

@@ -29,13 +29,9 @@ def build_layers(inputs: Inputs, *, overlay: list[dict[str, Any]] | None = None)
     """Build every catalogue layer in memory; returns layer id → features.
 
     ``overlay``: imported town boundaries (``geodata/imports``); they replace their schematic cells per feature
-    and the other cells are re-fitted around them (see ``layers/import_towns.py``).
+    and the other cells are re-fitted around them (see ``layers/build/overlay.py``).
     """
-    if overlay:
-
-        towns = overlay_towns(inputs, overlay)
-    else:
-        towns = build_towns(inputs, town_cells(inputs))
+    towns = overlay_towns(inputs, overlay) if overlay else build_towns(inputs, town_cells(inputs))
     parks, _ = build_parks(inputs, towns)
     return {
         "district": build_district(inputs),

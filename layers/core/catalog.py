@@ -4,11 +4,11 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from layers.core import paths, settings
+from layers.core.caches import cached
 from layers.core.errors import CatalogError
 
 GEOMETRY_KINDS = ("polygon", "line", "point", "mixed")
@@ -111,7 +111,8 @@ def _require(table: dict[str, Any], key: str, where: str, kind: type | tuple[typ
         raise CatalogError(f"{where}: missing key {key!r}.")
     value = table[key]
     if not isinstance(value, kind):
-        raise CatalogError(f"{where}: key {key!r} should be {getattr(kind, '__name__', kind)}, got {type(value).__name__}.")
+        wanted = getattr(kind, "__name__", kind)
+        raise CatalogError(f"{where}: key {key!r} should be {wanted}, got {type(value).__name__}.")
     return value
 
 
@@ -228,7 +229,7 @@ def load_catalog(path: Path | None = None) -> Catalog:
     return catalog_from_dict(data)
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=1)
 def get_catalog() -> Catalog:
     """The project's catalogue, read once per process."""
     return load_catalog()

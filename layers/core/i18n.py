@@ -108,6 +108,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "imp_current": "当前已导入 {n} 个街镇（{file}，{date}）。", "imp_none": "当前未导入边界：17 个街镇均为示意划分。",
         "imp_failed": "无法导入：{message}", "imp_download": "下载检查报告 (JSON)",
         "imp_off": "本服务器已关闭页面导入（环境变量 {env}）。管理员可在服务器上运行 python -m layers import-towns。",
+        # URL parameters that were dropped (layers/map/state.py)
+        "url_repeated": "参数 {key} 出现多次，已使用最后一个值。",
+        "url_invalid": "参数 {key} 的值无效，已忽略：{why}",
+        "url_unknown_layers": "参数 layers 中有 {n} 个未知图层，已忽略。",
+        "url_filters_failed": "筛选参数无法读取，已清除筛选。",
+        "url_why_type": "应为文本",
+        "url_why_long": "值过长",
+        "url_why_lang": "应为 zh 或 en",
+        "url_why_basemap": "不是已知底图",
+        "url_why_layers": "没有已知图层",
+        "url_why_town": "应为 17 个街镇代码之一",
+        "url_why_c": "应为松江附近的“纬度,经度”",
+        "url_why_z": "缩放级别应为 8–18 的整数",
     },
     "en": {
         "language": "语言 / Language",
@@ -224,11 +237,24 @@ STRINGS: dict[str, dict[str, str]] = {
         "imp_failed": "Cannot import: {message}", "imp_download": "Download the check report (JSON)",
         "imp_off": "Importing from this page is switched off on this server ({env}). An administrator can run "
                    "python -m layers import-towns on the server.",
+        # URL parameters that were dropped (layers/map/state.py)
+        "url_repeated": "Parameter {key} was given more than once; the last value is used.",
+        "url_invalid": "Ignored parameter {key}: {why}",
+        "url_unknown_layers": "Ignored {n} unknown layer id(s) in parameter layers.",
+        "url_filters_failed": "The filter parameters could not be read; filters cleared.",
+        "url_why_type": "it should be text",
+        "url_why_long": "the value is too long",
+        "url_why_lang": "use zh or en",
+        "url_why_basemap": "not a known basemap",
+        "url_why_layers": "no known layer",
+        "url_why_town": "use one of the 17 town codes",
+        "url_why_c": "use lat,lon near Songjiang",
+        "url_why_z": "zoom must be a whole number from 8 to 18",
     },
 }
 
 
-def t(key: str, lang: str = "zh", **kwargs: object) -> str:
+def t(key: str, lang: str = "zh", /, **kwargs: object) -> str:
     """The string ``key`` in ``lang`` (zh when unknown), formatted with ``kwargs``; the key itself when missing."""
     table = STRINGS.get(lang, STRINGS["zh"])
     text = table.get(key, STRINGS["zh"].get(key, key))

@@ -13,6 +13,14 @@ MEASURE_CRS = "EPSG:4549"
 CGCS2000 = "EPSG:4490"
 
 
+#: The one box around Songjiang (lon_min, lat_min, lon_max, lat_max; WGS84): the district with ~20 km to spare.
+#: Built layers must lie inside it.
+DISTRICT_BOUNDS = (120.8, 30.7, 121.6, 31.3)
+#: Margin (degrees) around DISTRICT_BOUNDS within which a map centre or an uploaded file still counts as near.
+NEAR_DISTRICT_MARGIN_DEG = 0.2
+NEAR_DISTRICT_BOUNDS = (DISTRICT_BOUNDS[0] - NEAR_DISTRICT_MARGIN_DEG, DISTRICT_BOUNDS[1] - NEAR_DISTRICT_MARGIN_DEG,
+                        DISTRICT_BOUNDS[2] + NEAR_DISTRICT_MARGIN_DEG, DISTRICT_BOUNDS[3] + NEAR_DISTRICT_MARGIN_DEG)
+
 #: Decimal places written for lon/lat (6 decimals is about 0.1 m).
 COORD_DECIMALS = 6
 

@@ -5,7 +5,6 @@ import base64
 import mimetypes
 import re
 from collections.abc import Callable, Iterator
-from functools import lru_cache
 from pathlib import Path, PurePosixPath
 
 import branca.colormap
@@ -13,6 +12,7 @@ import folium
 from branca.element import Element
 
 from layers.core import paths
+from layers.core.caches import cached
 from layers.core.errors import AssetError
 
 #: Where the vendored npm files live (one folder per package, LICENSE and package.json beside the files).
@@ -121,7 +121,7 @@ def _serve(fmap: folium.Map, prefix: str) -> None:
         setattr(element, f"default_{kind}", [(name, prefix + rel) for name, rel in local])
 
 
-@lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _data_uri(path: Path) -> str:
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if path.suffix == ".svg":
@@ -129,7 +129,7 @@ def _data_uri(path: Path) -> str:
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode('ascii')}"
 
 
-@lru_cache(maxsize=32)
+@cached(maxsize=32)
 def inline_css(rel: str) -> str:
     """A vendored stylesheet with every relative ``url(...)`` turned into a data: URI."""
     css_file = vendored_file(rel)

@@ -1,4 +1,4 @@
-"""Town choropleth: towns coloured by the class of one statistic, missing values grey and labelled (pure, no Streamlit)."""
+"""Town choropleth: towns coloured by the class of one statistic, missing values grey and labelled (no Streamlit)."""
 from __future__ import annotations
 
 import json

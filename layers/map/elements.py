@@ -46,9 +46,9 @@ def collection_json(features: list[dict[str, Any]]) -> str:
     parts = []
     for feat in features:
         geometry = feat["geometry"]
-        parts.append('{"type":"Feature","id":%s,"properties":%s,"geometry":%s}' % (
-            _dumps(feat.get("id")), _dumps(feat["properties"]),
-            geometry if isinstance(geometry, str) else _dumps(geometry)))
+        geometry_text = geometry if isinstance(geometry, str) else _dumps(geometry)
+        parts.append(f'{{"type":"Feature","id":{_dumps(feat.get("id"))},"properties":{_dumps(feat["properties"])},'
+                     f'"geometry":{geometry_text}}}')
     return '{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}"
 
 
@@ -153,10 +153,6 @@ class VectorLayer(MacroElement):
             child.render(**kwargs)
 
 
-APPROX_RING_STYLE = {"color": "#555555", "weight": 1.0, "dashArray": "4 4", "fillColor": "#888888",
-                     "fillOpacity": 0.06}
-
-
 _LEGEND_CSS = """<style>
   .sj-legend { position:absolute; bottom:64px; left:10px; z-index:1000; background:rgba(255,255,255,.93);
     padding:6px 10px; border:1px solid #999; border-radius:4px; max-height:55%; overflow:auto; max-width:260px;
@@ -171,11 +167,13 @@ def _swatch(entry: LegendEntry) -> str:
     colour = safe_text(entry.color)
     dash = f' stroke-dasharray="{safe_text(entry.dash)}"' if entry.dash else ""
     if entry.shape == "fill":
-        inner = f'<rect x="1" y="2" width="22" height="10" fill="{colour}" fill-opacity=".35" stroke="{colour}" stroke-width="2"{dash}/>'
+        inner = (f'<rect x="1" y="2" width="22" height="10" fill="{colour}" fill-opacity=".35" stroke="{colour}"'
+                 f' stroke-width="2"{dash}/>')
     elif entry.shape == "point":
         inner = f'<circle cx="12" cy="7" r="5" fill="{colour}" stroke="#fff" stroke-width="1.5"/>'
     elif entry.shape == "ring":
-        inner = f'<circle cx="12" cy="7" r="6" fill="#888" fill-opacity=".15" stroke="{colour}" stroke-width="1"{dash}/><circle cx="12" cy="7" r="2" fill="{colour}"/>'
+        inner = (f'<circle cx="12" cy="7" r="6" fill="#888" fill-opacity=".15" stroke="{colour}" stroke-width="1"'
+                 f'{dash}/><circle cx="12" cy="7" r="2" fill="{colour}"/>')
     else:
         inner = f'<line x1="1" y1="7" x2="23" y2="7" stroke="{colour}" stroke-width="3"{dash}/>'
     return f'<svg width="24" height="14" style="vertical-align:middle">{inner}</svg>'

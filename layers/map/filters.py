@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
-from functools import lru_cache
 from typing import Any
 
 import geopandas as gpd
@@ -16,6 +15,7 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
+from layers.core.caches import cached
 from layers.map.load import load_layers, read_layer
 
 #: Filter keys in URL / display order; each is a field of LayerFilter.
@@ -104,13 +104,14 @@ class LayerFilter:
         notices: list[str] = []
         try:
             allowed = {k: set(v) for k, v in (options if options is not None else known_options()).items()}
-        except Exception as exc:  # noqa: BLE001 - a broken data folder must not break URL parsing
-            notices.append(f"Filters ignored: the layers to check them against could not be read ({type(exc).__name__}).")
+        except Exception as exc:  # a broken data folder must not break URL parsing
+            notices.append("Filters ignored: the layers to check them against could not be read "
+                           f"({type(exc).__name__}).")
             return cls(), notices
         chosen: dict[str, tuple[str, ...]] = {}
         try:
             items = list(params.items())
-        except Exception:  # noqa: BLE001
+        except Exception:
             return cls(), ["Filters ignored: the parameters are not a mapping."]
         for key, raw in items:
             if not isinstance(key, str) or key not in FILTER_KEYS:
@@ -175,7 +176,7 @@ def filter_options(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, list[str
     return {key: sorted(values) for key, values in out.items()}
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=1)
 def _cached_options() -> tuple[tuple[str, tuple[str, ...]], ...]:
 
     loaded, _errors = load_layers(("rail_lines", "stations", "parks", "zones", "towns"))

@@ -15,7 +15,7 @@ from layers.core.errors import LayerLoadError
 from layers.core.paths import BUILD_INFO_FILE
 
 #: A generous WGS84 box around Songjiang: coordinates outside it mean a wrong CRS or axis order.
-SONGJIANG_BOUNDS = (120.8, 30.7, 121.6, 31.3)
+SONGJIANG_BOUNDS = settings.DISTRICT_BOUNDS
 
 
 #: Geometry types a layer of each catalogue kind may hold ("mixed" takes any).

@@ -5,7 +5,6 @@ import html
 import json
 import math
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from typing import Any
 
 import folium
@@ -13,16 +12,16 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from folium.plugins import Fullscreen, GroupedLayerControl, MeasureControl
-from pyproj import Transformer
 from shapely.geometry import Point
 
 from layers.core import settings
+from layers.core.caches import cached
 from layers.core.catalog import Catalog, LayerSpec, get_catalog
-from layers.core.crs import TO_MEASURE, geometry_wgs84_to_gcj02
+from layers.core.crs import TO_MEASURE, TO_WGS84, geometry_wgs84_to_gcj02
 from layers.core.i18n import t
 from layers.map.basemaps import BASEMAPS, Basemap, basemaps
-from layers.map.elements import APPROX_RING_STYLE, Legend, VectorLayer, legend_html, safe_text
-from layers.map.style import LegendEntry, accuracy_legend, legend_entries, style_function
+from layers.map.elements import Legend, VectorLayer, legend_html, safe_text
+from layers.map.style import APPROXIMATE_RING, LegendEntry, accuracy_legend, legend_entries, style_function
 
 MISSING = {"zh": "缺失（未找到来源）", "en": "missing (no source found)"}
 #: Decimal places of drawn coordinates (1e-6 degree is about 0.1 m here).
@@ -87,10 +86,7 @@ def _raw_props(props: dict[str, Any]) -> dict[str, Any]:
     return {k[5:]: v for k, v in props.items() if k.startswith("_raw_")}
 
 
-TO_WGS84 = Transformer.from_crs(settings.MEASURE_CRS, settings.WGS84, always_xy=True)
-
-
-@lru_cache(maxsize=64)
+@cached(maxsize=64)
 def _rings(points: tuple[tuple[float, float, float], ...], gcj02: bool) -> tuple[tuple[float, str], ...]:
     """(radius, geometry JSON text) of each uncertainty circle, drawn true to scale in EPSG:4549."""
     out = []
@@ -134,7 +130,7 @@ def add_layer(fmap: folium.Map, spec: LayerSpec, gdf: gpd.GeoDataFrame, *, lang:
     if spec.geometry == "point":
         rings = uncertainty_rings(gdf, gcj02=basemap.gcj02, geometry_text=True)
         if rings:
-            VectorLayer(rings, style=lambda _f: tweak(dict(APPROX_RING_STYLE)),
+            VectorLayer(rings, style=lambda _f: tweak(dict(APPROXIMATE_RING)),
                         name=f"{spec.id}-uncertainty", interactive=False).add_to(group)
     base_style = style_function(spec)
     VectorLayer(features, style=lambda f: tweak(base_style({"properties": _raw_props(f["properties"])})),
@@ -247,7 +243,8 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame], *, lang: str = "zh", basem
         folium.TileLayer(base.tiles, attr=html.escape(base.attribution), name=base.label_en if lang == "en"
                          else base.label_zh, subdomains=base.subdomains, max_zoom=18).add_to(fmap)
         if base.labels:
-            folium.TileLayer(base.labels, attr=html.escape(base.attribution), name=t("map_labels", lang), subdomains=base.subdomains, max_zoom=18, overlay=True).add_to(fmap)
+            folium.TileLayer(base.labels, attr=html.escape(base.attribution), name=t("map_labels", lang),
+                             subdomains=base.subdomains, max_zoom=18, overlay=True).add_to(fmap)
     sections: list[tuple[str, list[LegendEntry]]] = []
     groups: dict[str, list[folium.FeatureGroup]] = {}
     for spec in catalog.layers:

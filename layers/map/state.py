@@ -6,11 +6,12 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from functools import lru_cache
 from typing import Any
 
-from layers.core import paths
+from layers.core import paths, settings
+from layers.core.caches import cached
 from layers.core.catalog import get_catalog
+from layers.core.i18n import t
 from layers.map.basemaps import basemaps
 from layers.map.filters import LayerFilter
 
@@ -18,7 +19,7 @@ LANGS = ("zh", "en")
 DEFAULT_LANG = "zh"
 DEFAULT_BASEMAP = "none"
 #: Centres outside this WGS84 box (lon_min, lat_min, lon_max, lat_max) around Songjiang are refused.
-CENTRE_BOUNDS = (120.6, 30.5, 121.8, 31.5)
+CENTRE_BOUNDS = settings.NEAR_DISTRICT_BOUNDS
 ZOOM_RANGE = (8, 18)
 #: Decimals kept for the map centre (5 decimals is about 1 m), so a state survives the URL unchanged.
 CENTRE_DECIMALS = 5
@@ -32,30 +33,8 @@ _INTEGER = re.compile(r"[0-9]{1,2}")
 _LAYER_ID = re.compile(r"[a-z][a-z0-9_]{0,40}")
 _TOWN_CODE = re.compile(r"[0-9]{9}")
 
-# Notices name the parameter, never echo its value, so nothing a link carries reaches the page.
-NOTICES: dict[str, dict[str, str]] = {
-    "repeated": {"zh": "参数 {key} 出现多次，已使用最后一个值。",
-                 "en": "Parameter {key} was given more than once; the last value is used."},
-    "invalid": {"zh": "参数 {key} 的值无效，已忽略：{why}",
-                "en": "Ignored parameter {key}: {why}"},
-    "unknown_layers": {"zh": "参数 layers 中有 {n} 个未知图层，已忽略。",
-                       "en": "Ignored {n} unknown layer id(s) in parameter layers."},
-    "filters_failed": {"zh": "筛选参数无法读取，已清除筛选。", "en": "The filter parameters could not be read; filters cleared."},
-}
-_WHY: dict[str, dict[str, str]] = {
-    "type": {"zh": "应为文本", "en": "it should be text"},
-    "long": {"zh": "值过长", "en": "the value is too long"},
-    "lang": {"zh": "应为 zh 或 en", "en": "use zh or en"},
-    "basemap": {"zh": "不是已知底图", "en": "not a known basemap"},
-    "layers": {"zh": "没有已知图层", "en": "no known layer"},
-    "town": {"zh": "应为 17 个街镇代码之一", "en": "use one of the 17 town codes"},
-    "c": {"zh": "应为松江附近的“纬度,经度”", "en": "use lat,lon near Songjiang"},
-    "z": {"zh": "缩放级别应为 8–18 的整数", "en": "zoom must be a whole number from 8 to 18"},
-}
-
 
 def _empty_filter() -> LayerFilter:
-
     return LayerFilter()
 
 
@@ -87,7 +66,7 @@ class MapState:
                                                 round(float(lon), CENTRE_DECIMALS)))
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=1)
 def town_codes() -> frozenset[str]:
     """The codes of the towns layer (read once from geodata/towns.geojson; empty when it cannot be read)."""
     try:
@@ -158,30 +137,10 @@ def view_from_params(params: Mapping[str, Any]) -> tuple[tuple[float, float] | N
     return (_parse_centre(c) if c else None), (_parse_zoom(z) if z else None)
 
 
-def state_from_params(params: Mapping[str, Any], *, town_codes_known: frozenset[str] | None = None
-                      ) -> tuple[MapState, list[str]]:
-    """Rebuild a :class:`MapState` from URL parameters, keeping what is valid and dropping the rest.
-
-    Parameters
-    ----------
-    params
-        Key → value or list of values (repeated keys), e.g. ``st.query_params.to_dict()`` or a parsed query string.
-        Unknown keys are ignored.
-    town_codes_known
-        Valid town codes; by default those of the towns layer.
-
-    Returns
-    -------
-    (state, notices)
-        The state, with defaults wherever a value was missing or invalid, and one short notice per dropped value,
-        in the state's language. Notices name the parameter and never repeat its value. Never raises.
-    """
-    notices: list[tuple[str, dict[str, Any]]] = []
+def _split_params(items: list[tuple[Any, Any]], notices: list[tuple[str, dict[str, Any]]]
+                  ) -> tuple[dict[str, str], dict[str, str]]:
+    """One string per state key (the last of repeated ones) and the filter parameters; notices for what is dropped."""
     values: dict[str, str] = {}
-    try:
-        items = list(params.items())
-    except Exception:  # a mapping that cannot even be listed gives the default view
-        items = []
     filter_params: dict[str, str] = {}
     for key, raw in items:
         if not isinstance(key, str):
@@ -202,8 +161,35 @@ def state_from_params(params: Mapping[str, Any], *, town_codes_known: frozenset[
                 values[key] = raw.strip()
         elif key.startswith(FILTER_PREFIX) and key[len(FILTER_PREFIX):] in STATE_KEYS:
             filter_params[key[len(FILTER_PREFIX):]] = raw
-        elif key not in STATE_KEYS:
+        else:
             filter_params[key] = raw
+    return values, filter_params
+
+
+def state_from_params(params: Mapping[str, Any], *, town_codes_known: frozenset[str] | None = None
+                      ) -> tuple[MapState, list[str]]:
+    """Rebuild a :class:`MapState` from URL parameters, keeping what is valid and dropping the rest.
+
+    Parameters
+    ----------
+    params
+        Key → value or list of values (repeated keys), e.g. ``st.query_params.to_dict()`` or a parsed query string.
+        Unknown keys are ignored.
+    town_codes_known
+        Valid town codes; by default those of the towns layer.
+
+    Returns
+    -------
+    (state, notices)
+        The state, with defaults wherever a value was missing or invalid, and one short notice per dropped value,
+        in the state's language. Notices name the parameter and never repeat its value. Never raises.
+    """
+    notices: list[tuple[str, dict[str, Any]]] = []
+    try:
+        items = list(params.items())
+    except Exception:  # a mapping that cannot even be listed gives the default view
+        items = []
+    values, filter_params = _split_params(items, notices)
 
     kwargs: dict[str, Any] = {}
 
@@ -252,7 +238,8 @@ def state_from_params(params: Mapping[str, Any], *, town_codes_known: frozenset[
 
 
 def _notice_text(name: str, args: dict[str, Any], lang: str) -> str:
+    # Notices name the parameter, never echo its value, so nothing a link carries reaches the page.
     args = dict(args)
     if "why" in args:
-        args["why"] = _WHY[args["why"]][lang]
-    return NOTICES[name][lang].format(**args)
+        args["why"] = t(f"url_why_{args['why']}", lang)
+    return t(f"url_{name}", lang, **args)

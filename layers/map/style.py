@@ -10,7 +10,8 @@ from layers.core.catalog import Catalog, LayerSpec
 #: Dash patterns. Schematic geometry must *look* schematic, whatever else it is.
 DASH_SCHEMATIC = "8 6"
 DASH_BY_STATUS = {"under_construction": "12 6", "planned": "3 6", "closed": "2 4"}
-APPROXIMATE_RING = {"color": "#555555", "weight": 1.0, "dashArray": "4 4", "fillOpacity": 0.06}
+APPROXIMATE_RING = {"color": "#555555", "weight": 1.0, "dashArray": "4 4", "fillColor": "#888888",
+                    "fillOpacity": 0.06}
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,8 @@ def accuracy_legend(catalog: Catalog, lang: str) -> list[LegendEntry]:
     """The legend rows that explain how accuracy is drawn."""
     return [
         LegendEntry(catalog.value_label("accuracy", "schematic", lang), "#444444", "line", DASH_SCHEMATIC),
-        LegendEntry(catalog.value_label("accuracy", "approximate", lang), "#555555", "ring", "4 4"),
+        LegendEntry(catalog.value_label("accuracy", "approximate", lang), APPROXIMATE_RING["color"], "ring",
+                    APPROXIMATE_RING["dashArray"]),
         LegendEntry(catalog.value_label("status", "under_construction", lang), "#444444", "line",
                     DASH_BY_STATUS["under_construction"]),
         LegendEntry(catalog.value_label("status", "planned", lang), "#444444", "line", DASH_BY_STATUS["planned"]),

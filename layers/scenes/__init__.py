@@ -1,5 +1,9 @@
-"""Meeting scenes: the scene model, print figures (PNG/PDF), the web scene, offline HTML and the meeting pack."""
+"""Meeting scenes (``python -m layers present``): model (scenes.toml) → frame (what a scene shows) → figure,
+legend, fonts (PNG/PDF) · web (the scene web map, offline HTML) · output (files) · pack (the meeting pack) · choice
+(which scene the Present page shows)."""
 import matplotlib
 
 # The print figures are drawn on servers and in CI without a display: choose the file backend before pyplot loads.
 matplotlib.use("Agg")
+
+__all__ = ["choice", "cli", "figure", "fonts", "frame", "legend", "model", "output", "pack", "web"]

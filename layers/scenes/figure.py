@@ -44,7 +44,6 @@ from layers.scenes.model import get_scene
 TO_WGS84 = Transformer.from_crs(settings.MEASURE_CRS, settings.WGS84, always_xy=True)
 
 
-
 def _true_north_degrees(x: float, y: float) -> float:
     """Angle (degrees clockwise from grid up) of true north at an EPSG:4549 point: the grid convergence."""
     lon, lat = TO_WGS84.transform(x, y)

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from matplotlib import font_manager
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
+from layers.core.caches import cached
 from layers.core.errors import FontMissingError
 
 #: Debian's fonts-noto-cjk: the Simplified Chinese face inside the collection.
@@ -27,7 +27,7 @@ class CjkFont:
     cmap: frozenset[int]
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=1)
 def find_cjk_font() -> CjkFont:
     """Find Noto Sans CJK SC (Debian's fonts-noto-cjk) by path through matplotlib's font manager.
 

@@ -20,7 +20,6 @@ def _dash(pattern: str | None, scale: float) -> Any:
     return (0, tuple(float(v) * PX_TO_PT * scale for v in pattern.split()))
 
 
-
 def _handle(entry: LegendEntry, scale: float, alpha: float = 1.0, spec: LayerSpec | None = None) -> Any:
     if entry.shape == "fill":
         face: Any = entry.color

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from layers.core import paths, settings
+from layers.core.caches import cached
 from layers.core.catalog import Catalog, get_catalog
 from layers.core.errors import SceneError
 
@@ -134,7 +134,7 @@ def load_scenes(path: Path | None = None, *, catalog: Catalog | None = None) -> 
     return scenes
 
 
-@lru_cache(maxsize=1)
+@cached(maxsize=1)
 def get_scenes() -> dict[str, Scene]:
     """The project's scenes, read once per process."""
     return load_scenes()

@@ -1,20 +1,10 @@
 """The Streamlit app runs (AppTest, no browser)."""
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from layers.core import paths
 
 APP = str(paths.PROJECT_DIR / "app.py")
-
-
-@pytest.fixture(autouse=True)
-def _clear_caches():
-    import streamlit as st
-
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
 
 
 def test_home_page_runs_and_draws_the_map():

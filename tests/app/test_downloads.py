@@ -3,7 +3,6 @@ import io
 import zipfile
 
 import pyogrio
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from layers.core import paths
@@ -11,15 +10,6 @@ from layers.export.download import export_download
 from layers.map.filters import LayerFilter, filter_layers
 
 ROOT = paths.PROJECT_DIR
-
-
-@pytest.fixture(autouse=True)
-def _clear_caches():
-    import streamlit as st
-
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
 
 
 def _download_buttons(at: AppTest) -> list:

@@ -12,15 +12,6 @@ PAGES = {"page_home": "app.py", "page_map": "pages/1_地图_Map.py", "page_towns
 MAP = PAGES["page_map"]
 
 
-@pytest.fixture(autouse=True)
-def _clear_caches():
-    import streamlit as st
-
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
-
-
 def run_page(path: str, **params: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / path), default_timeout=60)
     for key, value in params.items():

@@ -12,15 +12,6 @@ ROOT = paths.PROJECT_DIR
 PAGE = "pages/5_演示_Present.py"
 
 
-@pytest.fixture(autouse=True)
-def _clear_caches():
-    import streamlit as st
-
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
-
-
 def run_page(**params: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / PAGE), default_timeout=60)
     for key, value in params.items():

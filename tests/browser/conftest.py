@@ -1,4 +1,4 @@
-"""Browser fixtures for tests/browser/: the real app under `streamlit run`, Debian's headless Chromium through Playwright.
+"""Browser fixtures for tests/browser/: the real app under `streamlit run`, Debian's headless Chromium (Playwright).
 
 Fixtures (import them into a test module): ``streamlit_url`` (session: the running app), ``browser_context``
 (session: Chromium with a fresh profile, every non-local request aborted and recorded) and ``page`` (one tab per

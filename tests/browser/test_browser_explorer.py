@@ -136,7 +136,8 @@ def test_searching_a_town_zooms_the_map_to_it(page, streamlit_url, layers):
     page.get_by_text("已定位到：泗泾镇").wait_for()
     page.wait_for_function(
         f"() => {{ const f = [...document.querySelectorAll('{MAP_IFRAME}')][0]; const m = f && "
-        f"f.contentWindow.map_div; return m && typeof m.getZoom === 'function' && m.getZoom() > {start['zoom']}; }}", timeout=15_000)
+        f"f.contentWindow.map_div; return m && typeof m.getZoom === 'function' && m.getZoom() > {start['zoom']}; }}",
+        timeout=15_000)
     view = _view(page)
     towns = layers["towns"]
     minx, miny, maxx, maxy = towns[towns["name_zh"] == "泗泾镇"].total_bounds

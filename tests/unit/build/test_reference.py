@@ -25,5 +25,6 @@ def test_reference_points_fall_inside_their_real_osm_town(reference_dir, layers)
         cell = to_measure(towns.loc[row["name_zh"]].geometry)
         osm = to_measure(r.geometry)
         iou = cell.intersection(osm).area / cell.union(osm).area
-        print(f"  {row['name_zh']:6s} IoU {iou:.2f}  schematic {cell.area / 1e6:6.1f} km²  real {osm.area / 1e6:6.1f} km²")
+        print(f"  {row['name_zh']:6s} IoU {iou:.2f}  schematic {cell.area / 1e6:6.1f} km²  "
+              f"real {osm.area / 1e6:6.1f} km²")
     assert matched == 10

@@ -87,12 +87,14 @@ def test_schematic_geometry_is_dashed_and_osm_lines_are_not(layers, catalog):
     assert leaflet_style(towns, layers["towns"].iloc[0].to_dict())["dashArray"] == DASH_SCHEMATIC
 
 
-def test_approximate_points_get_uncertainty_rings(zh_map):
+def test_approximate_points_get_uncertainty_rings(zh_map, layers):
     html = _html(zh_map)
     assert '"dashArray": "4 4"' in html or "4 4" in html
-    assert "parks-uncertainty" not in html or True  # name is internal; rings are the dashed circles below
-    # One ring per approximate point: 15 parks + 2 national rail stations.
-    assert html.count('"accuracy_m"') >= 2
+    # One dashed ring per approximate point with a radius, in every point layer, each carrying its radius.
+    approximate = sum(int(((gdf["accuracy"] == "approximate") & gdf["accuracy_m"].notna()).sum())
+                      for gdf in layers.values() if "accuracy_m" in gdf.columns)
+    assert approximate >= 2
+    assert len(re.findall(r'"id":null,"properties":\{"accuracy_m":[0-9.]+,', html)) == approximate
 
 
 def test_legend_lists_layers_and_accuracy_in_both_languages(layers):
@@ -150,10 +152,8 @@ def _drawn_station_coords(fmap) -> dict[str, tuple[float, float]]:
 def test_on_amap_a_station_lands_on_the_tile_pixel_of_its_gcj02_coordinate(layers, station_id):
     stations = layers["stations"]
     points = stations[stations.geometry.geom_type == "Point"]
-    if station_id == "__first__":
-        row = points.iloc[0]
-    else:  # 上海松江站 (the national rail station south of the new town)
-        row = points[points["name_zh"].str.contains("松江站")].iloc[0]
+    # __songjiang_south__: 上海松江站, the national rail station south of the new town.
+    row = points.iloc[0] if station_id == "__first__" else points[points["name_zh"].str.contains("松江站")].iloc[0]
     lon, lat = row.geometry.x, row.geometry.y
     glon, glat = (float(v) for v in wgs84_to_gcj02(lon, lat))
     amap = build_map({"stations": stations}, basemap="amap")
