@@ -29,19 +29,45 @@ from layers.map.userlayer import read_user_layer, user_layer_summary
 MAP_SUMMARY_KEY = "map_summary"
 
 
+#: Session key of the one view state (layers, basemap, filters, town, centre, zoom). It is not a widget key, so
+#: Streamlit keeps it when a page without the Map page's widgets runs; the widgets are seeded from it.
+VIEW_KEY = "_view"
+
+
+def _widget_values(state: MapState) -> dict[str, Any]:
+    values: dict[str, Any] = {"w_basemap": state.basemap, "w_layers": list(state.layers),
+                              "w_focus": state.town or ""}
+    values.update({f"w_{key}": list(getattr(state.filters, key)) for key in FILTER_KEYS})
+    return values
+
+
 def initial_state() -> MapState:
-    """The state from the URL on the first run of the session (notices shown once), later from the session."""
-    if "_map_state0" not in st.session_state:
+    """The session's view state: from the URL on the session's first Map page run (notices shown once), then
+    from the session, whichever page ran in between."""
+    if VIEW_KEY not in st.session_state:
         state, notices = state_from_params(st.query_params.to_dict())
-        st.session_state["_map_state0"] = state
+        st.session_state[VIEW_KEY] = state
         st.session_state["_map_notices"] = notices
-        st.session_state["w_basemap"] = state.basemap
-        st.session_state["w_layers"] = list(state.layers)
-        for key in FILTER_KEYS:
-            st.session_state[f"w_{key}"] = list(getattr(state.filters, key))
-        st.session_state["w_focus"] = state.town or ""
     show_notices(st.session_state.get("_map_notices", []))
-    return st.session_state["_map_state0"]
+    state = st.session_state[VIEW_KEY]
+    for key, value in _widget_values(state).items():
+        if key not in st.session_state:  # dropped by Streamlit while another page ran
+            st.session_state[key] = value
+    return state
+
+
+def _on_widget_change() -> None:
+    """A sidebar widget changed: the view state follows (the centre and zoom are kept)."""
+    st.session_state[VIEW_KEY] = _state_from_widgets(st.session_state[VIEW_KEY])
+
+
+def _state_from_widgets(state0: MapState) -> MapState:
+    catalog = get_catalog()
+    chosen = {key: list(st.session_state.get(f"w_{key}", [])) for key in FILTER_KEYS}
+    shown = [i for i in st.session_state.get("w_layers", []) if i in catalog.layer_ids]
+    return MapState(lang=state0.lang, layers=tuple(i for i in catalog.layer_ids if i in shown),
+                    basemap=st.session_state.get("w_basemap", state0.basemap), filters=LayerFilter(**chosen),
+                    town=st.session_state.get("w_focus") or None, center=state0.center, zoom=state0.zoom)
 
 
 def option_label(key: str, value: str, lang: str) -> str:
@@ -54,31 +80,25 @@ def option_label(key: str, value: str, lang: str) -> str:
 
 
 def session_map_state(state0: MapState, layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> MapState:
-    """The MapState the sidebar widgets hold, read from the session *before* they are drawn.
+    """The view state of this run, with values no longer offered dropped, read *before* the widgets are drawn.
 
-    The Map page sends its map first (the browser starts loading Leaflet while the sidebar's widgets load):
-    widget values are in ``st.session_state`` at the start of every run (set from the URL on the first one by
-    :func:`initial_state`), so the state is known early. Values no longer offered are dropped here, so the widgets
-    drawn later by :func:`map_controls` show exactly this state.
+    The Map page sends its map first; the sidebar widgets drawn later by :func:`map_controls` are seeded from
+    this state (:func:`initial_state`) and write back to it when changed (:func:`_on_widget_change`).
     """
-    catalog = get_catalog()
     options = filter_options(layers)
     if st.session_state.get("w_basemap") not in basemaps():
         st.session_state["w_basemap"] = "none"
-    shown = [i for i in st.session_state.get("w_layers", []) if i in catalog.layer_ids]
-    st.session_state["w_layers"] = shown
-    chosen: dict[str, list[str]] = {}
     for key in FILTER_KEYS:
-        chosen[key] = [v for v in st.session_state.get(f"w_{key}", []) if v in options[key]]
-        st.session_state[f"w_{key}"] = chosen[key]
+        st.session_state[f"w_{key}"] = [v for v in st.session_state.get(f"w_{key}", []) if v in options[key]]
     if st.session_state.get("w_focus") not in [""] + options["town"]:
         st.session_state["w_focus"] = ""
     # The map writes c/z into the address when the user pans (render.ViewToUrl); keep what it last wrote.
     center, zoom = view_from_params(st.query_params.to_dict())
-    return MapState(lang=lang, layers=tuple(i for i in catalog.layer_ids if i in shown),
-                    basemap=st.session_state["w_basemap"], filters=LayerFilter(**chosen),
-                    town=st.session_state["w_focus"] or None, center=center or state0.center,
-                    zoom=zoom or state0.zoom)
+    state = _state_from_widgets(state0)
+    state = MapState(lang=lang, layers=state.layers, basemap=state.basemap, filters=state.filters, town=state.town,
+                     center=center or state0.center, zoom=zoom or state0.zoom)
+    st.session_state[VIEW_KEY] = state
+    return state
 
 
 def map_controls(layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
@@ -89,15 +109,15 @@ def map_controls(layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
     offered = basemaps()
     with st.sidebar:
         st.header(t("controls", lang))
-        st.selectbox(t("basemap", lang), list(offered), key="w_basemap",
+        st.selectbox(t("basemap", lang), list(offered), key="w_basemap", on_change=_on_widget_change,
                      format_func=lambda b: offered[b].label_en if lang == "en" else offered[b].label_zh)
-        st.multiselect(t("layers", lang), list(catalog.layer_ids), key="w_layers",
+        st.multiselect(t("layers", lang), list(catalog.layer_ids), key="w_layers", on_change=_on_widget_change,
                        format_func=lambda i: catalog.layer(i).title(lang))
         st.subheader(t("filters", lang))
         for key in FILTER_KEYS:
-            st.multiselect(t(f"f_{key}", lang), options[key], key=f"w_{key}",
+            st.multiselect(t(f"f_{key}", lang), options[key], key=f"w_{key}", on_change=_on_widget_change,
                            format_func=lambda v, k=key: option_label(k, v, lang))
-        st.selectbox(t("town_focus", lang), [""] + options["town"], key="w_focus",
+        st.selectbox(t("town_focus", lang), [""] + options["town"], key="w_focus", on_change=_on_widget_change,
                      format_func=lambda v: t("no_town", lang) if not v else option_label("town", v, lang))
 
 
