@@ -26,6 +26,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "features_shown": "当前显示 {n} 个要素",
         "undrawn": "规划提及但未绘制的线路", "unlocated": "未能定位的园区（仅列出，不绘制）",
         "none_listed": "无。",
+        # exported GIS files (styles, project, README)
+        "exp_other": "其他", "exp_geom_line": "线", "exp_geom_polygon": "面", "exp_geom_point": "点",
+        "exp_metadata": "图层元数据",
         "share": "分享链接（复制到地址栏中本页地址之后）",
         "ul_title": "叠加自己的图层", "ul_upload": "上传矢量文件（GeoJSON、GeoPackage、Shapefile 压缩包、KML）",
         "ul_help": "只在本次会话中显示，不保存到服务器；坐标系从文件读取。",
@@ -130,6 +133,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "features_shown": "{n} features shown",
         "undrawn": "Lines the plan names that are not drawn", "unlocated": "Parks not located (listed, not drawn)",
         "none_listed": "None.",
+        "exp_other": "Other", "exp_geom_line": "lines", "exp_geom_polygon": "polygons", "exp_geom_point": "points",
+        "exp_metadata": "Layer metadata",
         "share": "Share link (append to this page's address)",
         "ul_title": "Add your own layer", "ul_upload": "Upload a vector file (GeoJSON, GeoPackage, zipped Shapefile, KML)",
         "ul_help": "Shown in this session only, never saved on the server; the CRS is read from the file.",

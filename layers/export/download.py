@@ -11,7 +11,16 @@ import geopandas as gpd
 from layers.core.catalog import Catalog, get_catalog
 from layers.core.errors import CatalogError, ExportError, SongjiangMapError
 from layers.export.formats import FORMATS
-from layers.export.job import CRS_CHOICES, CRS_NAMES, FILE_PREFIX, PROVENANCE_FIELDS, ExportJob, _Staging
+from layers.export.job import (
+    CRS_CHOICES,
+    CRS_NAMES,
+    EXPORT_LANGS,
+    FILE_PREFIX,
+    PROVENANCE_FIELDS,
+    ExportJob,
+    _Staging,
+    typed_columns,
+)
 from layers.map.filters import LayerFilter, filter_layers
 from layers.map.load import load_layers
 
@@ -48,7 +57,7 @@ def _resolve_ids(layer_ids: str | Iterable[str], catalog: Catalog) -> list[str]:
 
 def export_layers(layer_ids: str | Iterable[str], *, fmt: str, crs: int | str, out_dir: str | os.PathLike,
                   flt: LayerFilter | None = None, layers: Mapping[str, gpd.GeoDataFrame] | None = None,
-                  catalog: Catalog | None = None) -> list[Path]:
+                  catalog: Catalog | None = None, lang: str = "zh") -> list[Path]:
     """Write the chosen layers in one format and CRS; return the files written (in ``out_dir``).
 
     Parameters
@@ -65,6 +74,8 @@ def export_layers(layer_ids: str | Iterable[str], *, fmt: str, crs: int | str, o
         Applied with :func:`layers.filters.filter_layers` first, so the files hold what the map shows.
     layers
         Already loaded WGS84 frames (e.g. from the app); missing ones are read from geodata/.
+    lang
+        "zh" or "en": the language of layer titles, field aliases and style legends in the files.
 
     Raises
     ------
@@ -75,6 +86,8 @@ def export_layers(layer_ids: str | Iterable[str], *, fmt: str, crs: int | str, o
     if not isinstance(fmt, str) or fmt.lower() not in FORMATS:
         raise ExportError(f"Unknown format {str(fmt)[:40]!r}; choose one of: {', '.join(FORMATS)}.")
     spec_fmt = FORMATS[fmt.lower()]
+    if lang not in EXPORT_LANGS:
+        raise ExportError(f"Unknown language {str(lang)[:10]!r}; choose one of: {', '.join(EXPORT_LANGS)}.")
     code = parse_crs(crs)
     if code not in spec_fmt.crs:
         raise ExportError(f"{spec_fmt.label} cannot be written in EPSG:{code}. {spec_fmt.crs_reason}")
@@ -85,7 +98,7 @@ def export_layers(layer_ids: str | Iterable[str], *, fmt: str, crs: int | str, o
     if code != 4326:
         frames = {k: v.to_crs(epsg=code) for k, v in frames.items()}
     job = ExportJob(frames=frames, specs={i: catalog.layer(i) for i in ids}, crs=code, date=date, flt=flt,
-                    catalog=catalog)
+                    catalog=catalog, lang=lang)
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -133,8 +146,8 @@ def _prepare_frames(ids: list[str], layers: Mapping[str, gpd.GeoDataFrame] | Non
             raise ExportError(f"Layer {layer_id!r} lacks {lacking}: every exported feature must keep its "
                               "source, licence and accuracy.")
         cols = [c for c in gdf.columns if c != gdf.geometry.name]
-        frames[layer_id] = gpd.GeoDataFrame(gdf[cols].reset_index(drop=True),
-                                            geometry=gdf.geometry.reset_index(drop=True), crs=gdf.crs)
+        frames[layer_id] = typed_columns(gpd.GeoDataFrame(gdf[cols].reset_index(drop=True),
+                                                          geometry=gdf.geometry.reset_index(drop=True), crs=gdf.crs))
     return frames
 
 

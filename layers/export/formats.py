@@ -7,7 +7,6 @@ import io
 import math
 import re
 import shutil
-import sqlite3
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ import shapely
 from layers.core.catalog import Catalog, LayerSpec
 from layers.core.errors import ExportError
 from layers.core.geojson import feature, feature_collection_text, geometry_family
+from layers.export.gpkg import write_gpkg
 from layers.export.job import (
     CRS_CHOICES,
     CRS_NAMES,
@@ -32,10 +32,9 @@ from layers.export.job import (
     SHP_TEXT_BYTES,
     WKT_DECIMALS,
     ExportJob,
-    _selection_label,
     _Staging,
+    filter_text,
 )
-from layers.map.filters import LayerFilter
 
 
 def _is_missing(value: Any) -> bool:
@@ -69,7 +68,7 @@ def _readme(job: ExportJob, layer_id: str, extra: Sequence[str] = ()) -> str:
         f"Features: {len(gdf)}",
         f"CRS: EPSG:{job.crs} ({CRS_NAMES[job.crs]})",
         f"Release date: {job.date}",
-        f"Filter: {_filter_text(job.flt)}",
+        f"Filter: {filter_text(job.flt)}",
         "",
         f"Attribution: {prov.attribution}",
         f"Source: {prov.source}",
@@ -88,25 +87,6 @@ def _readme(job: ExportJob, layer_id: str, extra: Sequence[str] = ()) -> str:
     return "\r\n".join(lines) + "\r\n"
 
 
-def _filter_text(flt: LayerFilter) -> str:
-    params = flt.to_params()
-    return "; ".join(f"{k}={v}" for k, v in params.items()) if params else "none (all features)"
-
-
-def _metadata_rows(job: ExportJob) -> pd.DataFrame:
-    rows = []
-    for layer_id, gdf in job.frames.items():
-        spec = job.specs[layer_id]
-        prov = spec.provenance
-        rows.append({
-            "layer": layer_id, "title_zh": spec.title_zh, "title_en": spec.title_en, "source": prov.source,
-            "licence": prov.licence, "attribution": prov.attribution, "accuracy": prov.accuracy,
-            "source_date": prov.date, "release_date": job.date, "crs": f"EPSG:{job.crs}", "plan_ref": prov.plan_ref,
-            "feature_count": int(len(gdf)), "filter": _filter_text(job.flt),
-        })
-    return pd.DataFrame(rows)
-
-
 def _write_geojson(job: ExportJob, staging: _Staging) -> None:
     # RFC 7946: lon/lat WGS84, 6 decimals, CCW exteriors, no crs member (layers.geojson does all of it).
     for layer_id, gdf in job.frames.items():
@@ -116,25 +96,6 @@ def _write_geojson(job: ExportJob, staging: _Staging) -> None:
         stem = job.stem(layer_id)
         text = feature_collection_text(feats, name=stem)
         staging.new(f"{stem}.geojson").write_text(text, encoding="utf-8", newline="\n")
-
-
-def _write_gpkg(job: ExportJob, staging: _Staging) -> None:
-    label = _selection_label(job)
-    tmp = staging.new(f"{job.stem(label)}.gpkg")
-    for i, (layer_id, gdf) in enumerate(job.frames.items()):
-        spec = job.specs[layer_id]
-        pyogrio.write_dataframe(
-            gdf, tmp, layer=layer_id, driver="GPKG", append=i > 0,
-            geometry_type=_geometry_type_hint(spec, gdf),
-            layer_options={"IDENTIFIER": f"{spec.title_zh} / {spec.title_en}",
-                           "DESCRIPTION": spec.provenance.attribution})
-    # A non-spatial table (GDAL registers it in gpkg_contents with data_type 'attributes').
-    pyogrio.write_dataframe(_metadata_rows(job), tmp, layer="layer_metadata", driver="GPKG", append=True,
-                            layer_options={"DESCRIPTION": "Source, licence, accuracy and CRS of each layer"})
-    with sqlite3.connect(tmp) as con:  # belt and braces: refuse a file that is not a valid container
-        kinds = dict(con.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall())
-    if kinds.get("layer_metadata") != "attributes":
-        raise ExportError("GeoPackage: the layer_metadata table was not registered as attributes.")
 
 
 def shapefile_field_map(names: Iterable[str]) -> dict[str, str]:
@@ -322,7 +283,7 @@ FORMATS: dict[str, ExportFormat] = {
     "geojson": ExportFormat("geojson", "GeoJSON (RFC 7946)", _write_geojson, (4326,),
                             "GeoJSON files follow RFC 7946, which allows only WGS 84 longitude/latitude "
                             "(EPSG:4326); choose GeoPackage, Shapefile or CSV for EPSG:4490 or EPSG:4549."),
-    "gpkg": ExportFormat("gpkg", "GeoPackage", _write_gpkg),
+    "gpkg": ExportFormat("gpkg", "GeoPackage", write_gpkg),
     "shp": ExportFormat("shp", "Shapefile (zip)", _write_shapefile),
     "kml": ExportFormat("kml", "KML", _write_kml, (4326,),
                         "KML is always WGS 84 longitude/latitude (EPSG:4326) by definition; choose GeoPackage, "
