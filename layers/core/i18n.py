@@ -29,6 +29,11 @@ STRINGS: dict[str, dict[str, str]] = {
         # exported GIS files (styles, project, README)
         "exp_other": "其他", "exp_geom_line": "线", "exp_geom_polygon": "面", "exp_geom_point": "点",
         "exp_metadata": "图层元数据",
+        "exp_rd_layer": "图层", "exp_rd_features": "要素数", "exp_rd_crs": "坐标系", "exp_rd_release": "发布日期",
+        "exp_rd_filter": "筛选", "exp_rd_attribution": "署名", "exp_rd_licence": "许可", "exp_rd_accuracy": "精度",
+        "exp_rd_plan": "规划依据", "exp_rd_notes": "说明",
+        "exp_rd_styles": "样式：同名 .qml 为 QGIS 样式（打开时自动应用），.sld 为 OGC 样式，颜色与网页地图一致；"
+                         "虚线 = 示意几何，不可量测。",
         "share": "分享链接（复制到地址栏中本页地址之后）",
         "ul_title": "叠加自己的图层", "ul_upload": "上传矢量文件（GeoJSON、GeoPackage、Shapefile 压缩包、KML）",
         "ul_help": "只在本次会话中显示，不保存到服务器；坐标系从文件读取。",
@@ -135,6 +140,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "none_listed": "None.",
         "exp_other": "Other", "exp_geom_line": "lines", "exp_geom_polygon": "polygons", "exp_geom_point": "points",
         "exp_metadata": "Layer metadata",
+        "exp_rd_layer": "Layer", "exp_rd_features": "Features", "exp_rd_crs": "CRS", "exp_rd_release": "Release date",
+        "exp_rd_filter": "Filter", "exp_rd_attribution": "Attribution", "exp_rd_licence": "Licence",
+        "exp_rd_accuracy": "Accuracy", "exp_rd_plan": "Plan reference", "exp_rd_notes": "Notes",
+        "exp_rd_styles": "Styles: the same-named .qml is a QGIS style (applied on open), the .sld an OGC style, in "
+                         "the web map's colours; dashed = schematic geometry, not for measurement.",
         "share": "Share link (append to this page's address)",
         "ul_title": "Add your own layer", "ul_upload": "Upload a vector file (GeoJSON, GeoPackage, zipped Shapefile, KML)",
         "ul_help": "Shown in this session only, never saved on the server; the CRS is read from the file.",

@@ -1,8 +1,11 @@
 """Download layers for GIS tools in EPSG:4326/4490/4549, with provenance kept on every feature."""
 from __future__ import annotations
 
+import io
 import os
 import re
+import tempfile
+import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -10,7 +13,7 @@ import geopandas as gpd
 
 from layers.core.catalog import Catalog, get_catalog
 from layers.core.errors import CatalogError, ExportError, SongjiangMapError
-from layers.export.formats import FORMATS
+from layers.export.formats import FORMATS, zip_stamp
 from layers.export.job import (
     CRS_CHOICES,
     CRS_NAMES,
@@ -152,32 +155,41 @@ def _prepare_frames(ids: list[str], layers: Mapping[str, gpd.GeoDataFrame] | Non
 
 
 def export_download(layer_ids: Iterable[str], *, fmt: str, crs: int | str, flt: LayerFilter | None = None,
-                    layers: Mapping[str, gpd.GeoDataFrame] | None = None, catalog: Catalog | None = None
-                    ) -> tuple[str, bytes, str]:
+                    layers: Mapping[str, gpd.GeoDataFrame] | None = None, catalog: Catalog | None = None,
+                    lang: str = "zh") -> tuple[str, bytes, str]:
     """One download for the app: (file name, content, MIME type).
 
     The files :func:`export_layers` writes for the chosen layers, format, CRS and filter — the one file itself
-    when there is one, else a zip of them named after the selection, CRS and date. Nothing stays on disk.
+    when there is one, else one flat zip of them named after the selection, CRS and date. Shapefile zips are
+    unpacked into a folder per layer, so the download never holds a zip inside a zip. Nothing stays on disk.
     """
-    import io
-    import tempfile
-    import zipfile
-
     catalog = catalog or get_catalog()
     with tempfile.TemporaryDirectory(prefix="songjiang-download-") as tmp:
         files = export_layers(list(layer_ids), fmt=fmt, crs=crs, out_dir=tmp, flt=flt, layers=layers,
-                              catalog=catalog)
+                              catalog=catalog, lang=lang)
         if len(files) == 1:
             path = files[0]
             return path.name, path.read_bytes(), _MIME.get(path.suffix.lower(), "application/octet-stream")
+        date = str(catalog.meta.get("release_date", "undated"))
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in files:
-                archive.write(path, arcname=path.name)
-        date = str(catalog.meta.get("release_date", "undated"))
+                if path.suffix.lower() != ".zip":
+                    archive.writestr(_member(path.name, date), path.read_bytes())
+                    continue
+                with zipfile.ZipFile(path) as inner:
+                    for name in inner.namelist():
+                        archive.writestr(_member(f"{path.stem}/{name}", date), inner.read(name))
         name = f"{FILE_PREFIX}_{len(files)}files_{fmt}_epsg{parse_crs(crs)}_{date}.zip"
         return name, buffer.getvalue(), "application/zip"
 
 
-_MIME = {".geojson": "application/geo+json", ".gpkg": "application/geopackage+sqlite3", ".zip": "application/zip",
+def _member(name: str, date: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=zip_stamp(date))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+_MIME = {".geojson": "application/geo+json", ".qgs": "application/x-qgis-project", ".gpkg": "application/geopackage+sqlite3", ".zip": "application/zip",
          ".kml": "application/vnd.google-earth.kml+xml", ".csv": "text/csv"}
