@@ -4,12 +4,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: run test data install browser bench load clean
+.PHONY: run test data install browser system bench load clean
 
 run: $(STAMP)
 	$(PY) -m streamlit run app.py --server.fileWatcherType none
 
-test: $(STAMP) browser
+test: $(STAMP) browser system
 	$(PY) -m pytest
 
 data: $(STAMP)
@@ -31,6 +31,9 @@ $(STAMP): requirements.txt
 
 browser:
 	@bash scripts/ensure_browser.sh
+
+system:
+	@bash scripts/ensure_system.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache

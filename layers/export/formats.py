@@ -385,7 +385,7 @@ def _csvt(df: pd.DataFrame) -> str:
 
 def _write_csv(job: ExportJob, staging: _Staging) -> None:
     decimals = WKT_DECIMALS[job.crs]
-    prj = pyproj.CRS.from_epsg(job.crs).to_wkt(pyproj.enums.WktVersion.WKT1_ESRI)
+    prj = pyproj.CRS.from_epsg(job.crs).to_wkt(pyproj.enums.WktVersion.WKT1_GDAL)
     for layer_id in job.frames:
         parts = job.parts(layer_id)
         for part in parts:

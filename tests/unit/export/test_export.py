@@ -106,14 +106,6 @@ def _max_offset_m(source: gpd.GeoDataFrame, back: gpd.GeoDataFrame) -> float:
     return max(shapely.hausdorff_distance(a[i], b[i]) for i in a.index)
 
 
-@pytest.fixture(scope="module")
-def matrix(tmp_path_factory, layers):
-    """Every valid format × CRS, all layers, written once for the module."""
-    root = tmp_path_factory.mktemp("matrix")
-    return {(fmt, crs): export_layers("all", fmt=fmt, crs=crs, out_dir=root / f"{fmt}-{crs}", layers=layers)
-            for fmt, crs in VALID}
-
-
 # ----------------------------------------------------------------------------- the matrix
 
 def test_the_matrix_covers_five_formats_and_refuses_four_pairs():
