@@ -191,5 +191,6 @@ def _member(name: str, date: str) -> zipfile.ZipInfo:
     return info
 
 
-_MIME = {".geojson": "application/geo+json", ".qgs": "application/x-qgis-project", ".gpkg": "application/geopackage+sqlite3", ".zip": "application/zip",
+_MIME = {".geojson": "application/geo+json", ".qgs": "application/x-qgis-project",
+         ".gpkg": "application/geopackage+sqlite3", ".zip": "application/zip",
          ".kml": "application/vnd.google-earth.kml+xml", ".csv": "text/csv"}

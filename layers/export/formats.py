@@ -106,6 +106,7 @@ def _readme_zh(job: ExportJob, layer_id: str, accuracy: str) -> list[str]:
     """The Chinese half of a README (the English half names the files in detail)."""
     spec = job.specs[layer_id]
     prov = spec.provenance
+    levels = ", ".join(job.catalog.value_label("accuracy", a.strip(), "zh") for a in accuracy.split(","))
     lines = [
         f"{job.catalog.meta.get('title_zh', '')}",
         f"{t('exp_rd_layer', 'zh')}：{spec.id} — {spec.title_zh}",
@@ -115,7 +116,7 @@ def _readme_zh(job: ExportJob, layer_id: str, accuracy: str) -> list[str]:
         f"{t('exp_rd_filter', 'zh')}：{filter_text(job.flt)}",
         f"{t('exp_rd_attribution', 'zh')}：{prov.attribution}",
         f"{t('exp_rd_licence', 'zh')}：{prov.licence}",
-        f"{t('exp_rd_accuracy', 'zh')}：{', '.join(job.catalog.value_label('accuracy', a.strip(), 'zh') for a in accuracy.split(','))}",
+        f"{t('exp_rd_accuracy', 'zh')}：{levels}",
         f"{t('exp_rd_plan', 'zh')}：{prov.plan_ref or '-'}（{job.catalog.meta.get('plan_zh', '')}）",
         t("exp_rd_styles", "zh"),
     ]
@@ -128,8 +129,8 @@ def _write_geojson(job: ExportJob, staging: _Staging) -> None:
     # RFC 7946: lon/lat WGS84, 6 decimals, CCW exteriors, no crs member (layers.geojson does all of it).
     for layer_id, gdf in job.frames.items():
         cols = _attribute_columns(gdf)
-        feats = [feature(geom, dict(zip(cols, row)))
-                 for geom, row in zip(gdf.geometry.values, gdf[cols].itertuples(index=False, name=None))]
+        feats = [feature(geom, dict(zip(cols, row, strict=True)))
+                 for geom, row in zip(gdf.geometry.values, gdf[cols].itertuples(index=False, name=None), strict=True)]
         stem = job.stem(layer_id)
         text = feature_collection_text(feats, name=stem)
         staging.new(f"{stem}.geojson").write_text(text, encoding="utf-8", newline="\n")

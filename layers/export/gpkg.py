@@ -50,7 +50,7 @@ def provenance_text(job: ExportJob, layer_id: str) -> str:
 
 
 def _write_tables(job: ExportJob, path: Path, parts: Sequence[LayerPart], sheets: Sequence[LayerSheet]) -> None:
-    for i, (part, sheet) in enumerate(zip(parts, sheets)):
+    for i, (part, sheet) in enumerate(zip(parts, sheets, strict=True)):
         pyogrio.write_dataframe(
             part.frame, path, layer=part.name, driver="GPKG", append=i > 0,
             dataset_options={"VERSION": GPKG_VERSION} if i == 0 else None,
@@ -79,7 +79,7 @@ def _write_data_columns(job: ExportJob, path: Path, parts: Sequence[LayerPart],
         for table in ("gpkg_data_columns", "gpkg_data_column_constraints"):
             con.execute("INSERT INTO gpkg_extensions (table_name, column_name, extension_name, definition, scope) "
                         "VALUES (?, NULL, 'gpkg_schema', ?, 'read-write')", (table, _SCHEMA_DEFINITION))
-        for part, sheet in zip(parts, sheets):
+        for part, sheet in zip(parts, sheets, strict=True):
             con.executemany(
                 "INSERT INTO gpkg_data_columns (table_name, column_name, name, title, description) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -104,7 +104,8 @@ def write_gpkg(job: ExportJob, staging: _Staging) -> None:
         kinds = dict(con.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall())
     if kinds.get("layer_metadata") != "attributes" or kinds.get("layer_styles") != "attributes":
         raise ExportError("GeoPackage: the layer_metadata or layer_styles table was not registered as attributes.")
-    qgs = project_qgs(job.catalog, [(p.layer_id, s) for p, s in zip(parts, sheets)], gpkg_name=f"{stem}.gpkg",
+    tables = [(p.layer_id, s) for p, s in zip(parts, sheets, strict=True)]
+    qgs = project_qgs(job.catalog, tables, gpkg_name=f"{stem}.gpkg",
                       crs=job.crs, lang=job.lang, title=stem, extent=_extent(parts))
     staging.new(f"{stem}.qgs").write_text(qgs, encoding="utf-8", newline="\n")
 

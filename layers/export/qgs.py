@@ -60,7 +60,7 @@ def project_qgs(catalog: Catalog, tables: Sequence[tuple[str, LayerSheet]], *, g
         canvas = ET.SubElement(root, "mapcanvas", name="theMapCanvas", annotationsVisible="1")
         ET.SubElement(canvas, "units").text = "degrees" if CRS.from_epsg(crs).is_geographic else "meters"
         box = ET.SubElement(canvas, "extent")
-        for tag, value in zip(("xmin", "ymin", "xmax", "ymax"), extent):
+        for tag, value in zip(("xmin", "ymin", "xmax", "ymax"), extent, strict=True):
             ET.SubElement(box, tag).text = repr(float(value))
         _srs(ET.SubElement(canvas, "destinationsrs"), crs)
     layers = ET.SubElement(root, "projectlayers")

@@ -154,7 +154,7 @@ def field_aliases(columns: Iterable[str], catalog: Catalog, lang: str) -> tuple[
     seen: dict[str, int] = {}
     for label in labels:
         seen[label] = seen.get(label, 0) + 1
-    return tuple((c, label if seen[label] == 1 else f"{label} ({c})") for c, label in zip(columns, labels))
+    return tuple((c, label if seen[label] == 1 else f"{label} ({c})") for c, label in zip(columns, labels, strict=True))
 
 
 def layer_sheet(spec: LayerSpec, catalog: Catalog, *, name: str, family: str, columns: Sequence[str],

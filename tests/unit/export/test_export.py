@@ -130,7 +130,7 @@ def test_export_reads_back_with_counts_text_geometry_and_crs(matrix, layers, cat
         src = source.set_index("id")
         got = back.assign(id=back["id"].astype(str)).set_index("id").loc[src.index]
         for field in TEXT_FIELDS[1:]:
-            for g, w in zip(got[field], src[field]):
+            for g, w in zip(got[field], src[field], strict=True):
                 assert _same_text(g, w, may_cut=fmt == "shp", trimmed=fmt == "kml"), (fmt, crs, layer_id, field, g, w)
         if "accuracy_m" in src.columns:
             assert [float(v) for v in got["accuracy_m"]] == [float(v) for v in src["accuracy_m"]]
@@ -211,7 +211,8 @@ def test_mixed_geometry_layer_is_split_and_said_so(matrix, layers, tmp_path):
     assert [("_line_" in n, "_polygon_" in n) for n in shps] == [(True, False), (False, True)]
     assert "split" in readme
     gdf, _back, _full = _read_shapefile_zip(path, tmp_path)
-    assert sorted(gdf.geom_type.str.replace("Multi", "")) == sorted(layers["structure"].geom_type.str.replace("Multi", ""))
+    want = sorted(layers["structure"].geom_type.str.replace("Multi", ""))
+    assert sorted(gdf.geom_type.str.replace("Multi", "")) == want
 
 
 def test_long_text_is_cut_on_a_character_boundary_and_kept_whole_beside(matrix, layers, catalog, tmp_path):
@@ -386,7 +387,8 @@ def test_failure_on_a_later_layer_removes_the_earlier_files_too(tmp_path, layers
 def test_existing_file_survives_a_failed_rewrite(tmp_path, layers, monkeypatch):
     (path,) = export_layers("district", fmt="geojson", crs=4326, out_dir=tmp_path, layers=layers)
     before = path.read_bytes()
-    monkeypatch.setattr(export_formats, "feature_collection_text", lambda *a, **k: (_ for _ in ()).throw(ValueError("x")))
+    monkeypatch.setattr(export_formats, "feature_collection_text",
+                        lambda *a, **k: (_ for _ in ()).throw(ValueError("x")))
     with pytest.raises(ExportError):
         export_layers("district", fmt="geojson", crs=4326, out_dir=tmp_path, layers=layers)
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [path.name]

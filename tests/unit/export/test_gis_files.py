@@ -201,7 +201,8 @@ def test_qgs_project_opens_every_table_by_relative_path_in_the_web_map_groups(ma
     groups = [g.get("name") for g in root.find("layer-tree-group").findall("layer-tree-group")]
     assert sorted(groups) == sorted(catalog.groups[g]["zh"] for g in {s.group for s in catalog.layers})
     transport = next(g for g in root.find("layer-tree-group") if g.get("name") == catalog.groups["transport"]["zh"])
-    assert [n.get("name") for n in transport.findall("layer-tree-layer")] == ["车站", "轨道交通"]  # topmost first, as in QGIS's panel
+    # Topmost first, as in QGIS's layer panel.
+    assert [n.get("name") for n in transport.findall("layer-tree-layer")] == ["车站", "轨道交通"]
     assert {m.findtext("srs/spatialrefsys/authid") for m in root.iter("maplayer")} == {"EPSG:4549"}
 
 
