@@ -4,17 +4,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: run test test-fast lint data install browser bench load clean
+.PHONY: run test test-fast lint data install browser system bench load clean
 
 run: $(STAMP)
 	$(PY) -m streamlit run app.py --server.fileWatcherType none
 
-# Everything: lint, then every test (browser tests included).
-test: $(STAMP) browser lint
+# Everything: lint, then every test (browser, GDAL and QGIS tests included).
+test: $(STAMP) browser system lint
 	$(PY) -m pytest
 
 # The fast loop: lint, then every test but the browser ones, on two processes.
-test-fast: $(STAMP) lint
+test-fast: $(STAMP) system lint
 	$(PY) -m pytest -m "not browser" -n 2 -q
 
 lint: $(STAMP)
@@ -39,6 +39,9 @@ $(STAMP): requirements.txt
 
 browser:
 	@bash scripts/ensure_browser.sh
+
+system:
+	@bash scripts/ensure_system.sh
 
 clean:
 	rm -rf $(VENV) .pytest_cache

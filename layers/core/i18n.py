@@ -26,6 +26,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "features_shown": "当前显示 {n} 个要素",
         "undrawn": "规划提及但未绘制的线路", "unlocated": "未能定位的园区（仅列出，不绘制）",
         "none_listed": "无。",
+        # exported GIS files (styles, project, README)
+        "exp_other": "其他", "exp_geom_line": "线", "exp_geom_polygon": "面", "exp_geom_point": "点",
+        "exp_metadata": "图层元数据",
+        "exp_rd_layer": "图层", "exp_rd_features": "要素数", "exp_rd_crs": "坐标系", "exp_rd_release": "发布日期",
+        "exp_rd_filter": "筛选", "exp_rd_attribution": "署名", "exp_rd_licence": "许可", "exp_rd_accuracy": "精度",
+        "exp_rd_plan": "规划依据", "exp_rd_notes": "说明",
+        "exp_rd_styles": "样式：同名 .qml 为 QGIS 样式（打开时自动应用），.sld 为 OGC 样式，颜色与网页地图一致；"
+                         "虚线 = 示意几何，不可量测。",
         "share": "分享链接（复制到地址栏中本页地址之后）",
         "ul_title": "叠加自己的图层", "ul_upload": "上传矢量文件（GeoJSON、GeoPackage、Shapefile 压缩包、KML）",
         "ul_help": "只在本次会话中显示，不保存到服务器；坐标系从文件读取。",
@@ -89,10 +97,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "pres_error": "本幕无法绘制：{message}",
         # data page: importing town boundaries (layers/import_towns.py)
         "imp_title": "导入街镇边界",
-        "imp_help": "上传官方或 OpenStreetMap 的街镇边界（GeoJSON、GeoPackage、Shapefile 压缩包或 KML，不超过 {mb} MB）。"
+        "imp_help": "上传官方或 OpenStreetMap 的街镇边界（GeoJSON、GeoPackage、Shapefile 压缩包或 KML，"
+                    "不超过 {mb} MB）。"
                     "先显示检查报告，不写入任何数据；确认后导入的街镇逐个替换示意划分，其余街镇围绕其重新生成。"
                     "可随时撤销，恢复原示意划分。",
-        "imp_upload": "边界文件", "imp_accuracy": "精度", "imp_crs": "坐标系（文件未声明时填写 EPSG 代码，如 4549；GCJ-02 填 gcj02）",
+        "imp_upload": "边界文件", "imp_accuracy": "精度",
+        "imp_crs": "坐标系（文件未声明时填写 EPSG 代码，如 4549；GCJ-02 填 gcj02）",
         "imp_ready": "检查通过，可以导入。", "imp_rejected": "文件被拒绝，不会写入任何数据。",
         "imp_confirm": "需要确认：请先阅读下面的提示。",
         "imp_units": "各街镇结果", "imp_unmatched": "未能匹配松江街镇的要素",
@@ -105,7 +115,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "imp_force": "确认按原样导入（忽略上述提示）",
         "imp_apply": "应用导入", "imp_applied": "已导入 {n} 个街镇，图层已重建。",
         "imp_revert": "撤销导入，恢复示意划分", "imp_reverted": "已撤销导入，示意划分已恢复。",
-        "imp_current": "当前已导入 {n} 个街镇（{file}，{date}）。", "imp_none": "当前未导入边界：17 个街镇均为示意划分。",
+        "imp_current": "当前已导入 {n} 个街镇（{file}，{date}）。",
+        "imp_none": "当前未导入边界：17 个街镇均为示意划分。",
         "imp_failed": "无法导入：{message}", "imp_download": "下载检查报告 (JSON)",
         "imp_off": "本服务器已关闭页面导入（环境变量 {env}）。管理员可在服务器上运行 python -m layers import-towns。",
         # URL parameters that were dropped (layers/map/state.py)
@@ -143,8 +154,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "features_shown": "{n} features shown",
         "undrawn": "Lines the plan names that are not drawn", "unlocated": "Parks not located (listed, not drawn)",
         "none_listed": "None.",
+        "exp_other": "Other", "exp_geom_line": "lines", "exp_geom_polygon": "polygons", "exp_geom_point": "points",
+        "exp_metadata": "Layer metadata",
+        "exp_rd_layer": "Layer", "exp_rd_features": "Features", "exp_rd_crs": "CRS", "exp_rd_release": "Release date",
+        "exp_rd_filter": "Filter", "exp_rd_attribution": "Attribution", "exp_rd_licence": "Licence",
+        "exp_rd_accuracy": "Accuracy", "exp_rd_plan": "Plan reference", "exp_rd_notes": "Notes",
+        "exp_rd_styles": "Styles: the same-named .qml is a QGIS style (applied on open), the .sld an OGC style, in "
+                         "the web map's colours; dashed = schematic geometry, not for measurement.",
         "share": "Share link (append to this page's address)",
-        "ul_title": "Add your own layer", "ul_upload": "Upload a vector file (GeoJSON, GeoPackage, zipped Shapefile, KML)",
+        "ul_title": "Add your own layer",
+        "ul_upload": "Upload a vector file (GeoJSON, GeoPackage, zipped Shapefile, KML)",
         "ul_help": "Shown in this session only, never saved on the server; the CRS is read from the file.",
         "ul_crs": "EPSG code if the file does not say its CRS (e.g. 4549, 4326)",
         "ul_loaded": "Shown on the map: {name} ({n} features)",
@@ -157,7 +176,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "ul_length_km_share": "Length share %", "ul_area_km2": "Area km²", "ul_area_km2_share": "Area share %",
         "legend_colour": "Colour", "legend_range": "Range", "legend_towns": "Towns",
         "map_legend": "Legend", "map_accuracy": "Accuracy and status", "map_fullscreen": "Full screen",
-        "map_fullscreen_exit": "Exit full screen", "map_my_layers": "My layers", "map_uploaded": "uploaded, not checked",
+        "map_fullscreen_exit": "Exit full screen",
+        "map_my_layers": "My layers", "map_uploaded": "uploaded, not checked",
         "map_labels": "Labels", "ul_outside": "outside the towns",
         "dl_title": "Download layers (GIS formats)", "dl_format": "Format", "dl_crs": "Coordinate system",
         "dl_help_map": "The download holds what the map shows now: the layers switched on, with the current "
@@ -207,18 +227,21 @@ STRINGS: dict[str, dict[str, str]] = {
         "pres_download": "Download this scene",
         "pres_png": "PNG image", "pres_pdf": "PDF (A4 landscape)", "pres_html": "Offline HTML",
         "pres_note": "Sources and accuracy",
-        "pres_bad_scene": "The link's scene parameter is not a known scene; it was ignored and the first scene is shown.",
+        "pres_bad_scene": "The link's scene parameter is not a known scene; it was ignored and the first scene is "
+                          "shown.",
         "pres_bad_town": "The link's town parameter is not a known town code; it was ignored.",
         "pres_error": "This scene cannot be drawn: {message}",
         # data page: importing town boundaries (layers/import_towns.py)
         "imp_title": "Import town boundaries",
-        "imp_help": "Upload official or OpenStreetMap boundaries of the towns (GeoJSON, GeoPackage, zipped Shapefile or "
+        "imp_help": "Upload official or OpenStreetMap boundaries of the towns (GeoJSON, GeoPackage, zipped Shapefile "
+                    "or "
                     "KML, up to {mb} MB). A check report comes first and nothing is written; once applied, the "
                     "imported units replace their schematic cells one by one and the others are re-fitted around "
                     "them. Revert at any time to get the schematic partition back.",
         "imp_upload": "Boundary file", "imp_accuracy": "Accuracy",
         "imp_crs": "CRS (EPSG code when the file has none, e.g. 4549; gcj02 for GCJ-02)",
-        "imp_ready": "Checks passed: ready to import.", "imp_rejected": "The file was rejected; nothing will be written.",
+        "imp_ready": "Checks passed: ready to import.",
+        "imp_rejected": "The file was rejected; nothing will be written.",
         "imp_confirm": "Needs confirmation: read the notice below first.",
         "imp_units": "Result per unit", "imp_unmatched": "Features matching no Songjiang unit",
         "imp_col_code": "Code", "imp_col_name": "Name", "imp_col_status": "Status", "imp_col_by": "Matched by",

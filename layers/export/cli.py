@@ -9,7 +9,7 @@ from layers.core.catalog import get_catalog
 from layers.core.errors import ExportError, FilterError
 from layers.export.download import export_layers
 from layers.export.formats import FORMATS
-from layers.export.job import CRS_CHOICES
+from layers.export.job import CRS_CHOICES, EXPORT_LANGS
 from layers.map.filters import FILTER_KEYS, LayerFilter, describe_untrusted, filter_options
 from layers.map.load import load_layers
 
@@ -24,7 +24,8 @@ def _filter_from_args(args: argparse.Namespace, options: Mapping[str, list[str]]
         wanted = [v.strip() for v in raw.split(",") if v.strip()]
         bad = [v for v in wanted if v not in options.get(key, [])]
         if bad:
-            problems.append(f"--{key.replace('_', '-')}: unknown value(s) {', '.join(describe_untrusted(b) for b in bad[:5])}; "
+            shown = ", ".join(describe_untrusted(b) for b in bad[:5])
+            problems.append(f"--{key.replace('_', '-')}: unknown value(s) {shown}; "
                             f"choose from: {', '.join(options.get(key, [])) or '(none in the data)'}")
         values[key] = tuple(wanted)
     if problems:
@@ -44,7 +45,7 @@ def _cmd_export(args: argparse.Namespace) -> int:
         flt = _filter_from_args(args, filter_options(layers))
     layer_ids = [p for chunk in args.layer for p in chunk.split(",") if p.strip()]
     written = export_layers(layer_ids, fmt=args.format, crs=args.crs, out_dir=args.out, flt=flt, layers=layers,
-                            catalog=catalog)
+                            catalog=catalog, lang=args.lang)
     for path in written:
         print(path)
     return 0
@@ -61,6 +62,8 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--format", required=True, choices=list(FORMATS), help="output format")
     p.add_argument("--crs", required=True, choices=[str(c) for c in CRS_CHOICES], help="EPSG code")
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="output folder")
+    p.add_argument("--lang", choices=list(EXPORT_LANGS), default="zh",
+                   help="language of layer titles, field aliases and style legends in the files (default zh)")
     helps = {"rail_status": "e.g. open,planned", "rail_mode": "hsr, rail, metro, tram",
              "rail_line": "line ids, e.g. L9,T2", "park_kind": "parks.kind values",
              "park_industry": "it, equipment, materials, health, consumer, culture",

@@ -1,8 +1,11 @@
 """Download layers for GIS tools in EPSG:4326/4490/4549, with provenance kept on every feature."""
 from __future__ import annotations
 
+import io
 import os
 import re
+import tempfile
+import zipfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -10,8 +13,17 @@ import geopandas as gpd
 
 from layers.core.catalog import Catalog, get_catalog
 from layers.core.errors import CatalogError, ExportError, SongjiangMapError
-from layers.export.formats import FORMATS
-from layers.export.job import CRS_CHOICES, CRS_NAMES, FILE_PREFIX, PROVENANCE_FIELDS, ExportJob, _Staging
+from layers.export.formats import FORMATS, zip_stamp
+from layers.export.job import (
+    CRS_CHOICES,
+    CRS_NAMES,
+    EXPORT_LANGS,
+    FILE_PREFIX,
+    PROVENANCE_FIELDS,
+    ExportJob,
+    _Staging,
+    typed_columns,
+)
 from layers.map.filters import LayerFilter, filter_layers
 from layers.map.load import load_layers
 
@@ -48,7 +60,7 @@ def _resolve_ids(layer_ids: str | Iterable[str], catalog: Catalog) -> list[str]:
 
 def export_layers(layer_ids: str | Iterable[str], *, fmt: str, crs: int | str, out_dir: str | os.PathLike,
                   flt: LayerFilter | None = None, layers: Mapping[str, gpd.GeoDataFrame] | None = None,
-                  catalog: Catalog | None = None) -> list[Path]:
+                  catalog: Catalog | None = None, lang: str = "zh") -> list[Path]:
     """Write the chosen layers in one format and CRS; return the files written (in ``out_dir``).
 
     Parameters
@@ -65,6 +77,8 @@ def export_layers(layer_ids: str | Iterable[str], *, fmt: str, crs: int | str, o
         Applied with :func:`layers.filters.filter_layers` first, so the files hold what the map shows.
     layers
         Already loaded WGS84 frames (e.g. from the app); missing ones are read from geodata/.
+    lang
+        "zh" or "en": the language of layer titles, field aliases and style legends in the files.
 
     Raises
     ------
@@ -75,6 +89,8 @@ def export_layers(layer_ids: str | Iterable[str], *, fmt: str, crs: int | str, o
     if not isinstance(fmt, str) or fmt.lower() not in FORMATS:
         raise ExportError(f"Unknown format {str(fmt)[:40]!r}; choose one of: {', '.join(FORMATS)}.")
     spec_fmt = FORMATS[fmt.lower()]
+    if lang not in EXPORT_LANGS:
+        raise ExportError(f"Unknown language {str(lang)[:10]!r}; choose one of: {', '.join(EXPORT_LANGS)}.")
     code = parse_crs(crs)
     if code not in spec_fmt.crs:
         raise ExportError(f"{spec_fmt.label} cannot be written in EPSG:{code}. {spec_fmt.crs_reason}")
@@ -85,7 +101,7 @@ def export_layers(layer_ids: str | Iterable[str], *, fmt: str, crs: int | str, o
     if code != 4326:
         frames = {k: v.to_crs(epsg=code) for k, v in frames.items()}
     job = ExportJob(frames=frames, specs={i: catalog.layer(i) for i in ids}, crs=code, date=date, flt=flt,
-                    catalog=catalog)
+                    catalog=catalog, lang=lang)
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -133,38 +149,48 @@ def _prepare_frames(ids: list[str], layers: Mapping[str, gpd.GeoDataFrame] | Non
             raise ExportError(f"Layer {layer_id!r} lacks {lacking}: every exported feature must keep its "
                               "source, licence and accuracy.")
         cols = [c for c in gdf.columns if c != gdf.geometry.name]
-        frames[layer_id] = gpd.GeoDataFrame(gdf[cols].reset_index(drop=True),
-                                            geometry=gdf.geometry.reset_index(drop=True), crs=gdf.crs)
+        frames[layer_id] = typed_columns(gpd.GeoDataFrame(gdf[cols].reset_index(drop=True),
+                                                          geometry=gdf.geometry.reset_index(drop=True), crs=gdf.crs))
     return frames
 
 
 def export_download(layer_ids: Iterable[str], *, fmt: str, crs: int | str, flt: LayerFilter | None = None,
-                    layers: Mapping[str, gpd.GeoDataFrame] | None = None, catalog: Catalog | None = None
-                    ) -> tuple[str, bytes, str]:
+                    layers: Mapping[str, gpd.GeoDataFrame] | None = None, catalog: Catalog | None = None,
+                    lang: str = "zh") -> tuple[str, bytes, str]:
     """One download for the app: (file name, content, MIME type).
 
     The files :func:`export_layers` writes for the chosen layers, format, CRS and filter — the one file itself
-    when there is one, else a zip of them named after the selection, CRS and date. Nothing stays on disk.
+    when there is one, else one flat zip of them named after the selection, CRS and date. Shapefile zips are
+    unpacked into a folder per layer, so the download never holds a zip inside a zip. Nothing stays on disk.
     """
-    import io
-    import tempfile
-    import zipfile
-
     catalog = catalog or get_catalog()
     with tempfile.TemporaryDirectory(prefix="songjiang-download-") as tmp:
         files = export_layers(list(layer_ids), fmt=fmt, crs=crs, out_dir=tmp, flt=flt, layers=layers,
-                              catalog=catalog)
+                              catalog=catalog, lang=lang)
         if len(files) == 1:
             path = files[0]
             return path.name, path.read_bytes(), _MIME.get(path.suffix.lower(), "application/octet-stream")
+        date = str(catalog.meta.get("release_date", "undated"))
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for path in files:
-                archive.write(path, arcname=path.name)
-        date = str(catalog.meta.get("release_date", "undated"))
+                if path.suffix.lower() != ".zip":
+                    archive.writestr(_member(path.name, date), path.read_bytes())
+                    continue
+                with zipfile.ZipFile(path) as inner:
+                    for name in inner.namelist():
+                        archive.writestr(_member(f"{path.stem}/{name}", date), inner.read(name))
         name = f"{FILE_PREFIX}_{len(files)}files_{fmt}_epsg{parse_crs(crs)}_{date}.zip"
         return name, buffer.getvalue(), "application/zip"
 
 
-_MIME = {".geojson": "application/geo+json", ".gpkg": "application/geopackage+sqlite3", ".zip": "application/zip",
+def _member(name: str, date: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=zip_stamp(date))
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+_MIME = {".geojson": "application/geo+json", ".qgs": "application/x-qgis-project",
+         ".gpkg": "application/geopackage+sqlite3", ".zip": "application/zip",
          ".kml": "application/vnd.google-earth.kml+xml", ".csv": "text/csv"}

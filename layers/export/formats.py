@@ -7,35 +7,39 @@ import io
 import math
 import re
 import shutil
-import sqlite3
+import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 import pyogrio
+import pyproj
 import shapely
 
 from layers.core.catalog import Catalog, LayerSpec
 from layers.core.errors import ExportError
 from layers.core.geojson import feature, feature_collection_text, geometry_family
+from layers.core.i18n import t
+from layers.export.gpkg import part_sheet, write_gpkg
 from layers.export.job import (
     CRS_CHOICES,
     CRS_NAMES,
-    FILE_PREFIX,
     FORMULA_PREFIXES,
     SHP_FIELD_CHARS,
     SHP_TEXT_BYTES,
     WKT_DECIMALS,
     ExportJob,
-    _selection_label,
+    LayerPart,
     _Staging,
+    filter_text,
 )
-from layers.map.filters import LayerFilter
+from layers.export.qml import layer_qml
+from layers.export.sld import layer_sld
+from layers.export.symbology import Symbol, symbol_for
 
 
 def _is_missing(value: Any) -> bool:
@@ -49,6 +53,14 @@ def _text(value: Any) -> str:
 def _attribute_columns(gdf: gpd.GeoDataFrame) -> list[str]:
     return [c for c in gdf.columns if c != gdf.geometry.name]
 
+
+KML_NS = "http://www.opengis.net/kml/2.2"
+ET.register_namespace("", KML_NS)
+#: Attribute name of the feature id in KML: readers take 'id' for the Placemark's own id.
+KML_ID_FIELD = "feature_id"
+KML_POINT_ICON = "http://maps.google.com/mapfiles/kml/shapes/placemark_circle.png"
+#: Geometry column of a CSV: GDAL and QGIS take a column named WKT as the geometry (the .csvt says so too).
+CSV_WKT_FIELD = "wkt"
 
 _EMPTY_TYPES = {"polygon": "MultiPolygon", "line": "MultiLineString", "point": "Point", "mixed": "Unknown"}
 
@@ -69,7 +81,7 @@ def _readme(job: ExportJob, layer_id: str, extra: Sequence[str] = ()) -> str:
         f"Features: {len(gdf)}",
         f"CRS: EPSG:{job.crs} ({CRS_NAMES[job.crs]})",
         f"Release date: {job.date}",
-        f"Filter: {_filter_text(job.flt)}",
+        f"Filter: {filter_text(job.flt)}",
         "",
         f"Attribution: {prov.attribution}",
         f"Source: {prov.source}",
@@ -85,56 +97,43 @@ def _readme(job: ExportJob, layer_id: str, extra: Sequence[str] = ()) -> str:
         lines += ["", f"Notes: {spec.notes_en}"]
     if extra:
         lines += ["", *extra]
-    return "\r\n".join(lines) + "\r\n"
+    zh = _readme_zh(job, layer_id, accuracy)
+    blocks = [zh, lines] if job.lang == "zh" else [lines, zh]
+    return "\r\n".join([*blocks[0], "", "-" * 40, "", *blocks[1]]) + "\r\n"
 
 
-def _filter_text(flt: LayerFilter) -> str:
-    params = flt.to_params()
-    return "; ".join(f"{k}={v}" for k, v in params.items()) if params else "none (all features)"
-
-
-def _metadata_rows(job: ExportJob) -> pd.DataFrame:
-    rows = []
-    for layer_id, gdf in job.frames.items():
-        spec = job.specs[layer_id]
-        prov = spec.provenance
-        rows.append({
-            "layer": layer_id, "title_zh": spec.title_zh, "title_en": spec.title_en, "source": prov.source,
-            "licence": prov.licence, "attribution": prov.attribution, "accuracy": prov.accuracy,
-            "source_date": prov.date, "release_date": job.date, "crs": f"EPSG:{job.crs}", "plan_ref": prov.plan_ref,
-            "feature_count": int(len(gdf)), "filter": _filter_text(job.flt),
-        })
-    return pd.DataFrame(rows)
+def _readme_zh(job: ExportJob, layer_id: str, accuracy: str) -> list[str]:
+    """The Chinese half of a README (the English half names the files in detail)."""
+    spec = job.specs[layer_id]
+    prov = spec.provenance
+    levels = ", ".join(job.catalog.value_label("accuracy", a.strip(), "zh") for a in accuracy.split(","))
+    lines = [
+        f"{job.catalog.meta.get('title_zh', '')}",
+        f"{t('exp_rd_layer', 'zh')}：{spec.id} — {spec.title_zh}",
+        f"{t('exp_rd_features', 'zh')}：{len(job.frames[layer_id])}",
+        f"{t('exp_rd_crs', 'zh')}：EPSG:{job.crs}（{CRS_NAMES[job.crs]}）",
+        f"{t('exp_rd_release', 'zh')}：{job.date}",
+        f"{t('exp_rd_filter', 'zh')}：{filter_text(job.flt)}",
+        f"{t('exp_rd_attribution', 'zh')}：{prov.attribution}",
+        f"{t('exp_rd_licence', 'zh')}：{prov.licence}",
+        f"{t('exp_rd_accuracy', 'zh')}：{levels}",
+        f"{t('exp_rd_plan', 'zh')}：{prov.plan_ref or '-'}（{job.catalog.meta.get('plan_zh', '')}）",
+        t("exp_rd_styles", "zh"),
+    ]
+    if spec.notes_zh:
+        lines.append(f"{t('exp_rd_notes', 'zh')}：{spec.notes_zh}")
+    return lines
 
 
 def _write_geojson(job: ExportJob, staging: _Staging) -> None:
     # RFC 7946: lon/lat WGS84, 6 decimals, CCW exteriors, no crs member (layers.geojson does all of it).
     for layer_id, gdf in job.frames.items():
         cols = _attribute_columns(gdf)
-        feats = [feature(geom, dict(zip(cols, row)))
-                 for geom, row in zip(gdf.geometry.values, gdf[cols].itertuples(index=False, name=None))]
+        feats = [feature(geom, dict(zip(cols, row, strict=True)))
+                 for geom, row in zip(gdf.geometry.values, gdf[cols].itertuples(index=False, name=None), strict=True)]
         stem = job.stem(layer_id)
         text = feature_collection_text(feats, name=stem)
         staging.new(f"{stem}.geojson").write_text(text, encoding="utf-8", newline="\n")
-
-
-def _write_gpkg(job: ExportJob, staging: _Staging) -> None:
-    label = _selection_label(job)
-    tmp = staging.new(f"{job.stem(label)}.gpkg")
-    for i, (layer_id, gdf) in enumerate(job.frames.items()):
-        spec = job.specs[layer_id]
-        pyogrio.write_dataframe(
-            gdf, tmp, layer=layer_id, driver="GPKG", append=i > 0,
-            geometry_type=_geometry_type_hint(spec, gdf),
-            layer_options={"IDENTIFIER": f"{spec.title_zh} / {spec.title_en}",
-                           "DESCRIPTION": spec.provenance.attribution})
-    # A non-spatial table (GDAL registers it in gpkg_contents with data_type 'attributes').
-    pyogrio.write_dataframe(_metadata_rows(job), tmp, layer="layer_metadata", driver="GPKG", append=True,
-                            layer_options={"DESCRIPTION": "Source, licence, accuracy and CRS of each layer"})
-    with sqlite3.connect(tmp) as con:  # belt and braces: refuse a file that is not a valid container
-        kinds = dict(con.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall())
-    if kinds.get("layer_metadata") != "attributes":
-        raise ExportError("GeoPackage: the layer_metadata table was not registered as attributes.")
 
 
 def shapefile_field_map(names: Iterable[str]) -> dict[str, str]:
@@ -203,41 +202,57 @@ def _csv_text(df: pd.DataFrame) -> str:
     return "\ufeff" + buf.getvalue()  # BOM: Excel then reads the file as UTF-8
 
 
+def _shapefile_frame(gdf: gpd.GeoDataFrame, fmap: Mapping[str, str]) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """The frame with DBF field names and text cut to 254 bytes; the original names of the cut columns."""
+    out = gdf.rename(columns=dict(fmap))
+    truncated: list[str] = []
+    for col, short in fmap.items():
+        if out[short].dtype == object or pd.api.types.is_string_dtype(out[short]):
+            fitted = [_fit_dbf_text(v) for v in out[short]]
+            if any(cut for _v, cut in fitted):
+                truncated.append(col)
+                out[short] = pd.Series([v for v, _cut in fitted], index=out.index, dtype=object)
+    return out, truncated
+
+
+def _style_files(job: ExportJob, part: LayerPart, rename: Mapping[str, str] | None = None) -> dict[str, str]:
+    """``{".qml": text, ".sld": text}`` for one part (QGIS applies a same-named .qml when it opens a file);
+    ``rename`` maps attribute names to those in the file (DBF field names)."""
+    sheet = part_sheet(job, part)
+    if rename:
+        sheet = replace(sheet, aliases=tuple((rename.get(c, c), a) for c, a in sheet.aliases))
+    return {".qml": layer_qml(sheet), ".sld": layer_sld(sheet)}
+
+
+def _part_stem(job: ExportJob, part: LayerPart) -> str:
+    return job.stem(part.name)
+
+
 def _write_shapefile(job: ExportJob, staging: _Staging) -> None:
     for layer_id, gdf in job.frames.items():
-        spec = job.specs[layer_id]
         stem = job.stem(layer_id)
         cols = _attribute_columns(gdf)
         fmap = shapefile_field_map(cols)
-        out = gdf.rename(columns=fmap)
-        truncated: list[str] = []
-        for col in cols:
-            if out[fmap[col]].dtype == object or pd.api.types.is_string_dtype(out[fmap[col]]):
-                fitted = [_fit_dbf_text(v) for v in out[fmap[col]]]
-                if any(cut for _v, cut in fitted):
-                    truncated.append(col)
-                    out[fmap[col]] = pd.Series([v for v, _cut in fitted], index=out.index, dtype=object)
-        families = [geometry_family(t) or "other" for t in out.geometry.geom_type]
-        present = list(dict.fromkeys(f for f in families if f != "other")) or [
-            {"polygon": "polygon", "line": "line", "point": "point"}.get(spec.geometry, "polygon")]
-        if "other" in families:  # null geometries go with the first family
-            families = [present[0] if f == "other" else f for f in families]
-        parts = {fam: out[np.array([f == fam for f in families], dtype=bool)] for fam in present}
+        parts = job.parts(layer_id)
         scratch = staging.scratch_dir()
         try:
             members: list[Path] = []
-            for fam, part in parts.items():
-                part_stem = stem if len(parts) == 1 else f"{FILE_PREFIX}_{layer_id}_{fam}_epsg{job.crs}_{job.date}"
-                if len(parts) > 1 and not job.flt.is_empty():
-                    part_stem = f"{FILE_PREFIX}_{layer_id}_{fam}_filtered_epsg{job.crs}_{job.date}"
-                shp = scratch / f"{part_stem}.shp"
-                hint = _EMPTY_TYPES.get(fam) if part.empty else None
-                pyogrio.write_dataframe(part, shp, driver="ESRI Shapefile", encoding="UTF-8", geometry_type=hint)
+            truncated: list[str] = []
+            for part in parts:
+                out, cut = _shapefile_frame(part.frame, fmap)
+                truncated += [c for c in cut if c not in truncated]
+                shp = scratch / f"{_part_stem(job, part)}.shp"
+                hint = _EMPTY_TYPES.get(part.family) if out.empty else None
+                pyogrio.write_dataframe(out, shp, driver="ESRI Shapefile", encoding="UTF-8", geometry_type=hint)
                 for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
                     f = shp.with_suffix(ext)
                     if not f.exists():
                         raise ExportError(f"Shapefile {shp.name}: GDAL did not write the {ext} part.")
                     members.append(f)
+                for suffix, text in _style_files(job, part, rename=fmap).items():
+                    shp.with_suffix(suffix).write_text(text, encoding="utf-8", newline="\n")
+                    members.append(shp.with_suffix(suffix))
+            truncated = [c for c in cols if c in truncated]
             fieldmap = pd.DataFrame({"field": list(fmap), "shapefile_field": list(fmap.values()),
                                      "label_zh": [job.catalog.label(c, "zh") for c in fmap],
                                      "label_en": [job.catalog.label(c, "en") for c in fmap],
@@ -247,13 +262,14 @@ def _write_shapefile(job: ExportJob, staging: _Staging) -> None:
             full_name = f"{stem}_attributes.csv"
             (scratch / full_name).write_text(_csv_text(full), encoding="utf-8", newline="")
             extra = [
-                "Files: .shp/.shx/.dbf/.prj/.cpg (text encoding UTF-8, declared in the .cpg).",
+                "Files: .shp/.shx/.dbf/.prj/.cpg (text encoding UTF-8, declared in the .cpg); .qml (QGIS style, "
+                "applied on open) and .sld (OGC style) with the web map's colours.",
                 "fieldmap.csv: original attribute name -> the 10-character Shapefile field name, with labels.",
             ]
             if len(parts) > 1:
                 extra.append("This layer mixes geometry types, which a Shapefile cannot hold: it is split into "
-                             + ", ".join(f"{FILE_PREFIX}_{layer_id}_{fam}_*.shp ({len(p)} feature(s))"
-                                         for fam, p in parts.items()) + ".")
+                             + ", ".join(f"{_part_stem(job, p)}.shp ({len(p.frame)} feature(s))" for p in parts)
+                             + ".")
             if truncated:
                 extra.append("DBF text is limited to 254 bytes; these fields were cut at a character boundary: "
                              + ", ".join(truncated) + f". The full values are in {full_name} (UTF-8).")
@@ -263,17 +279,26 @@ def _write_shapefile(job: ExportJob, staging: _Staging) -> None:
                          "(they are in the CSV).")
             (scratch / "README.txt").write_text(_readme(job, layer_id, extra), encoding="utf-8", newline="")
             members += [scratch / "fieldmap.csv", scratch / full_name, scratch / "README.txt"]
-            zip_tmp = staging.new(f"{stem}.zip")
-            stamp = tuple(int(x) for x in job.date.split("-")) + (0, 0, 0) if re.fullmatch(
-                r"\d{4}-\d{2}-\d{2}", job.date) else (1980, 1, 1, 0, 0, 0)
-            with zipfile.ZipFile(zip_tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-                for member in members:
-                    info = zipfile.ZipInfo(member.name, date_time=stamp)
-                    info.compress_type = zipfile.ZIP_DEFLATED
-                    info.external_attr = 0o644 << 16
-                    zf.writestr(info, member.read_bytes())
+            _zip_members(staging.new(f"{stem}.zip"), members, job.date)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
+
+
+def zip_stamp(date: str) -> tuple[int, int, int, int, int, int]:
+    """The time stamp of zip members: the release date (so the same data gives the same zip)."""
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
+        year, month, day = (int(x) for x in date.split("-"))
+        return (year, month, day, 0, 0, 0)
+    return (1980, 1, 1, 0, 0, 0)
+
+
+def _zip_members(target: Path, members: Sequence[Path], date: str) -> None:
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for member in members:
+            info = zipfile.ZipInfo(member.name, date_time=zip_stamp(date))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            zf.writestr(info, member.read_bytes())
 
 
 def _description_table(catalog: Catalog, row: Mapping[str, Any]) -> str:
@@ -283,28 +308,99 @@ def _description_table(catalog: Catalog, row: Mapping[str, Any]) -> str:
     return f"<table>{cells}</table>"
 
 
+def _kml_colour(hex_colour: str, opacity: float) -> str:
+    """KML colours are ``aabbggrr``."""
+    alpha = round(max(0.0, min(1.0, opacity)) * 255)
+    return f"{alpha:02x}{hex_colour[5:7]}{hex_colour[3:5]}{hex_colour[1:3]}".lower()
+
+
+def _kml_style(sym: Symbol) -> ET.Element:
+    style = ET.Element(f"{{{KML_NS}}}Style")
+    if sym.family == "point":
+        icon = ET.SubElement(style, f"{{{KML_NS}}}IconStyle")
+        ET.SubElement(icon, f"{{{KML_NS}}}color").text = _kml_colour(sym.fill or sym.stroke, 1.0)
+        ET.SubElement(icon, f"{{{KML_NS}}}scale").text = f"{sym.size / 16:.2f}"
+        href = ET.SubElement(ET.SubElement(icon, f"{{{KML_NS}}}Icon"), f"{{{KML_NS}}}href")
+        href.text = KML_POINT_ICON
+        return style
+    line = ET.SubElement(style, f"{{{KML_NS}}}LineStyle")
+    ET.SubElement(line, f"{{{KML_NS}}}color").text = _kml_colour(sym.stroke, sym.stroke_opacity)
+    ET.SubElement(line, f"{{{KML_NS}}}width").text = f"{sym.width:g}"
+    if sym.family == "polygon":
+        poly = ET.SubElement(style, f"{{{KML_NS}}}PolyStyle")
+        ET.SubElement(poly, f"{{{KML_NS}}}color").text = _kml_colour(sym.fill or sym.stroke, sym.fill_opacity)
+        ET.SubElement(poly, f"{{{KML_NS}}}fill").text = "1" if sym.fill_opacity > 0 else "0"
+        ET.SubElement(poly, f"{{{KML_NS}}}outline").text = "1"
+    return style
+
+
+def _kml_xml_id(layer_id: str, feature_id: Any) -> str:
+    return f"{layer_id}.{re.sub(r'[^A-Za-z0-9_.-]', '_', _text(feature_id))}"
+
+
+def _style_kml(path: Path, job: ExportJob, layer_id: str) -> None:
+    """Give every Placemark a ``<Style>`` (the web map's colours and widths) and an id of its own feature's."""
+    spec = job.specs[layer_id]
+    gdf = job.frames[layer_id]
+    cols = _attribute_columns(gdf)
+    tree = ET.parse(path)
+    marks = tree.getroot().findall(f".//{{{KML_NS}}}Placemark")
+    if len(marks) != len(gdf):
+        raise ExportError(f"KML {path.name}: {len(marks)} placemarks written for {len(gdf)} features.")
+    for mark, geom_type, row in zip(marks, gdf.geom_type, gdf[cols].to_dict("records"), strict=True):
+        family = geometry_family(geom_type) or ("line" if spec.geometry == "mixed" else spec.geometry)
+        mark.set("id", _kml_xml_id(layer_id, row.get("id")))
+        for default in mark.findall(f"{{{KML_NS}}}Style"):  # GDAL's own: a red outline, no fill
+            mark.remove(default)
+        # KML order: name, description, Style, ExtendedData, geometry.
+        children = list(mark)
+        at = next((i for i, c in enumerate(children) if c.tag == f"{{{KML_NS}}}ExtendedData"), len(children))
+        mark.insert(at, _kml_style(symbol_for(spec, row, family)))
+    tree.write(path, encoding="utf-8", xml_declaration=True)
+
+
 def _write_kml(job: ExportJob, staging: _Staging) -> None:
-    # KML is WGS84 lon/lat by definition; GDAL's KML driver adds every attribute as ExtendedData too.
+    # KML is WGS84 lon/lat by definition; GDAL's KML driver adds every attribute as ExtendedData too. Readers
+    # (GDAL, Google Earth) call the Placemark's own id 'id', so the feature id travels as 'feature_id'.
     for layer_id, gdf in job.frames.items():
         cols = _attribute_columns(gdf)
-        out = gdf.copy()
+        out = gdf.rename(columns={"id": KML_ID_FIELD})
         out.insert(0, "Name", [" ".join(p for p in (_text(zh), _text(en)) if p)
-                               for zh, en in zip(gdf["name_zh"], gdf["name_en"])])
-        out.insert(1, "Description", [_description_table(job.catalog, dict(zip(cols, row)))
+                               for zh, en in zip(gdf["name_zh"], gdf["name_en"], strict=True)])
+        out.insert(1, "Description", [_description_table(job.catalog, dict(zip(cols, row, strict=True)))
                                       for row in gdf[cols].itertuples(index=False, name=None)])
-        stem = job.stem(layer_id)
-        pyogrio.write_dataframe(out, staging.new(f"{stem}.kml"), layer=layer_id, driver="KML",
+        target = staging.new(f"{job.stem(layer_id)}.kml")
+        pyogrio.write_dataframe(out, target, layer=layer_id, driver="KML",
                                 geometry_type=_geometry_type_hint(job.specs[layer_id], gdf))
+        _style_kml(target, job, layer_id)
+
+
+_CSVT_TYPES = {"i": "Integer", "u": "Integer", "f": "Real", "b": "Integer"}
+
+
+def _csvt(df: pd.DataFrame) -> str:
+    """The GDAL/QGIS column types of a CSV: one quoted type per column, WKT for the geometry."""
+    types = ["WKT" if c == CSV_WKT_FIELD else _CSVT_TYPES.get(df[c].dtype.kind, "String") for c in df.columns]
+    return ",".join(f'"{t}"' for t in types) + "\r\n"
 
 
 def _write_csv(job: ExportJob, staging: _Staging) -> None:
     decimals = WKT_DECIMALS[job.crs]
-    for layer_id, gdf in job.frames.items():
-        df = pd.DataFrame(gdf[_attribute_columns(gdf)])
-        df["wkt"] = [shapely.to_wkt(g, rounding_precision=decimals, trim=True) if g is not None else ""
-                     for g in gdf.geometry.values]
-        df["wkt_crs"] = f"EPSG:{job.crs}"
-        staging.new(f"{job.stem(layer_id)}.csv").write_text(_csv_text(df), encoding="utf-8", newline="")
+    prj = pyproj.CRS.from_epsg(job.crs).to_wkt(pyproj.enums.WktVersion.WKT1_GDAL)
+    for layer_id in job.frames:
+        parts = job.parts(layer_id)
+        for part in parts:
+            gdf = part.frame
+            df = pd.DataFrame(gdf[_attribute_columns(gdf)])
+            df[CSV_WKT_FIELD] = [shapely.to_wkt(g, rounding_precision=decimals, trim=True) if g is not None else ""
+                                 for g in gdf.geometry.values]
+            df["wkt_crs"] = f"EPSG:{job.crs}"
+            stem = _part_stem(job, part)
+            staging.new(f"{stem}.csv").write_text(_csv_text(df), encoding="utf-8", newline="")
+            staging.new(f"{stem}.csvt").write_text(_csvt(df), encoding="utf-8", newline="")
+            staging.new(f"{stem}.prj").write_text(prj, encoding="utf-8", newline="")
+            for suffix, text in _style_files(job, part).items():
+                staging.new(f"{stem}{suffix}").write_text(text, encoding="utf-8", newline="\n")
 
 
 @dataclass(frozen=True)
@@ -322,7 +418,7 @@ FORMATS: dict[str, ExportFormat] = {
     "geojson": ExportFormat("geojson", "GeoJSON (RFC 7946)", _write_geojson, (4326,),
                             "GeoJSON files follow RFC 7946, which allows only WGS 84 longitude/latitude "
                             "(EPSG:4326); choose GeoPackage, Shapefile or CSV for EPSG:4490 or EPSG:4549."),
-    "gpkg": ExportFormat("gpkg", "GeoPackage", _write_gpkg),
+    "gpkg": ExportFormat("gpkg", "GeoPackage", write_gpkg),
     "shp": ExportFormat("shp", "Shapefile (zip)", _write_shapefile),
     "kml": ExportFormat("kml", "KML", _write_kml, (4326,),
                         "KML is always WGS 84 longitude/latitude (EPSG:4326) by definition; choose GeoPackage, "

@@ -32,9 +32,14 @@ def test_map_page_download_is_what_the_map_shows(tmp_path, layers):
     # The same selection through the export path: only L9 and the stops it serves, in EPSG:4549.
     name, data, mime = export_download(("rail_lines", "stations"), fmt="gpkg", crs=4549,
                                        flt=LayerFilter(rail_line=("L9",)))
-    assert name.endswith("_filtered_epsg4549_2026-11-21.gpkg") and mime == "application/geopackage+sqlite3"
-    path = tmp_path / name
-    path.write_bytes(data)
+    # A GeoPackage comes with the QGIS project that opens it styled: both in one zip.
+    assert name.endswith("_epsg4549_2026-11-21.zip") and mime == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        (member,) = [n for n in zf.namelist() if n.endswith(".gpkg")]
+        assert member.endswith("_filtered_epsg4549_2026-11-21.gpkg")
+        assert member.replace(".gpkg", ".qgs") in zf.namelist()
+        path = tmp_path / member
+        path.write_bytes(zf.read(member))
     expected = filter_layers({k: layers[k] for k in ("rail_lines", "stations")}, LayerFilter(rail_line=("L9",)))
     for layer_id in ("rail_lines", "stations"):
         frame = pyogrio.read_dataframe(path, layer=layer_id)
@@ -54,7 +59,10 @@ def test_several_files_come_as_one_zip_named_for_selection_crs_and_date():
     name, data, mime = export_download(("towns", "parks"), fmt="shp", crs=4490)
     assert mime == "application/zip" and name.endswith("_epsg4490_2026-11-21.zip")
     names = zipfile.ZipFile(io.BytesIO(data)).namelist()
-    assert len(names) == 2 and all(n.endswith(".zip") for n in names)
+    # One flat zip, a folder per layer: never a zip inside the zip.
+    assert {n.split("/")[0] for n in names} == {"songjiang_towns_epsg4490_2026-11-21",
+                                                  "songjiang_parks_epsg4490_2026-11-21"}
+    assert not [n for n in names if n.endswith(".zip")] and sum(n.endswith(".shp") for n in names) == 2
 
 
 def test_data_page_download_of_chosen_layers():

@@ -28,7 +28,10 @@ from layers.map.filters import LayerFilter, filter_layers
 VALID = [(fmt, crs) for fmt in FORMATS for crs in CRS_CHOICES if crs in FORMATS[fmt].crs]
 REFUSED = [(fmt, crs) for fmt in FORMATS for crs in CRS_CHOICES if crs not in FORMATS[fmt].crs]
 TEXT_FIELDS = ("id", "name_zh", "name_en", "source", "licence", "accuracy")
-NAME_RE = re.compile(r"^songjiang_[a-z0-9_\-]+_epsg(4326|4490|4549)_\d{4}-\d{2}-\d{2}\.(geojson|gpkg|zip|kml|csv)$")
+NAME_RE = re.compile(r"^songjiang_[a-z0-9_\-]+_epsg(4326|4490|4549)_\d{4}-\d{2}-\d{2}\."
+                     r"(geojson|gpkg|qgs|zip|kml|csv|csvt|prj|qml|sld)$")
+#: Tables/files a layer is written as where a format cannot mix geometry types (GeoPackage, Shapefile, CSV).
+SPLIT = {"structure": ("structure_line", "structure_polygon")}
 
 
 # ----------------------------------------------------------------------------- reading exports back
@@ -52,9 +55,23 @@ def _read_shapefile_zip(path: Path, work: Path) -> tuple[gpd.GeoDataFrame, dict[
 def read_export(fmt: str, crs: int, files: list[Path], layer_id: str, work: Path) -> tuple[gpd.GeoDataFrame, int]:
     """(frame with the original attribute names, the EPSG code the file declares)."""
     if fmt == "gpkg":
-        (path,) = files
-        gdf = pyogrio.read_dataframe(path, layer=layer_id)
+        (path,) = [f for f in files if f.suffix == ".gpkg"]
+        parts = [pyogrio.read_dataframe(path, layer=table) for table in SPLIT.get(layer_id, (layer_id,))]
+        gdf = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=parts[0].crs)
         return gdf, gdf.crs.to_epsg()
+    if fmt == "csv":
+        paths = [f for f in files if f.suffix == ".csv"
+                 and any(f"_{table}_epsg" in f.name for table in SPLIT.get(layer_id, (layer_id,)))]
+        assert len(paths) == len(SPLIT.get(layer_id, (layer_id,)))
+        frames = []
+        for path in paths:
+            assert path.read_bytes()[:3] == b"\xef\xbb\xbf"
+            frames.append(pyogrio.read_dataframe(path, GEOM_POSSIBLE_NAMES="wkt", KEEP_GEOM_COLUMNS="NO"))
+        gdf = gpd.GeoDataFrame(pd.concat(frames, ignore_index=True))
+        declared = set(gdf["wkt_crs"])
+        assert len(declared) <= 1
+        code = int(declared.pop().split(":")[1]) if declared else crs
+        return gdf.set_crs(code, allow_override=True), code
     (path,) = [f for f in files if f"_{layer_id}_epsg" in f.name]
     if fmt == "geojson":
         gdf = pyogrio.read_dataframe(path)
@@ -64,15 +81,10 @@ def read_export(fmt: str, crs: int, files: list[Path], layer_id: str, work: Path
         return gdf, gdf.crs.to_epsg(min_confidence=70)
     if fmt == "kml":
         gdf = pyogrio.read_dataframe(path, layer=layer_id, driver="KML")
-        gdf = gdf.drop(columns=["id"]).rename(columns={"id2": "id"})  # GDAL names the placemark id 'id'
+        # GDAL names the Placemark's own id 'id' ('<layer>.<feature id>'); the feature id is 'feature_id'.
+        assert all(str(p).startswith(f"{layer_id}.") for p in gdf["id"])
+        gdf = gdf.drop(columns=["id"]).rename(columns={"feature_id": "id"})
         return gdf, gdf.crs.to_epsg()
-    if fmt == "csv":
-        assert path.read_bytes()[:3] == b"\xef\xbb\xbf"
-        gdf = pyogrio.read_dataframe(path, GEOM_POSSIBLE_NAMES="wkt", KEEP_GEOM_COLUMNS="NO")
-        declared = set(gdf["wkt_crs"])
-        assert len(declared) <= 1
-        code = int(declared.pop().split(":")[1]) if declared else crs
-        return gdf.set_crs(code, allow_override=True), code
     raise AssertionError(fmt)
 
 
@@ -94,14 +106,6 @@ def _max_offset_m(source: gpd.GeoDataFrame, back: gpd.GeoDataFrame) -> float:
     return max(shapely.hausdorff_distance(a[i], b[i]) for i in a.index)
 
 
-@pytest.fixture(scope="module")
-def matrix(tmp_path_factory, layers):
-    """Every valid format × CRS, all layers, written once for the module."""
-    root = tmp_path_factory.mktemp("matrix")
-    return {(fmt, crs): export_layers("all", fmt=fmt, crs=crs, out_dir=root / f"{fmt}-{crs}", layers=layers)
-            for fmt, crs in VALID}
-
-
 # ----------------------------------------------------------------------------- the matrix
 
 def test_the_matrix_covers_five_formats_and_refuses_four_pairs():
@@ -114,7 +118,9 @@ def test_export_reads_back_with_counts_text_geometry_and_crs(matrix, layers, cat
     files = matrix[(fmt, crs)]
     assert all(NAME_RE.match(f.name) and f"epsg{crs}" in f.name for f in files)
     assert all(catalog.meta["release_date"] in f.name for f in files)
-    assert len(files) == (1 if fmt == "gpkg" else len(catalog.layer_ids))
+    main = [f for f in files if f.suffix in (".gpkg", ".geojson", ".zip", ".kml", ".csv")]
+    parts = len(catalog.layer_ids) + len(SPLIT) if fmt == "csv" else len(catalog.layer_ids)
+    assert len(main) == (1 if fmt == "gpkg" else parts)
     for layer_id in catalog.layer_ids:
         source = layers[layer_id]
         back, declared = read_export(fmt, crs, files, layer_id, tmp_path)
@@ -124,7 +130,7 @@ def test_export_reads_back_with_counts_text_geometry_and_crs(matrix, layers, cat
         src = source.set_index("id")
         got = back.assign(id=back["id"].astype(str)).set_index("id").loc[src.index]
         for field in TEXT_FIELDS[1:]:
-            for g, w in zip(got[field], src[field]):
+            for g, w in zip(got[field], src[field], strict=True):
                 assert _same_text(g, w, may_cut=fmt == "shp", trimmed=fmt == "kml"), (fmt, crs, layer_id, field, g, w)
         if "accuracy_m" in src.columns:
             assert [float(v) for v in got["accuracy_m"]] == [float(v) for v in src["accuracy_m"]]
@@ -161,13 +167,15 @@ def test_geojson_obeys_rfc7946(matrix):
 # ----------------------------------------------------------------------------- GeoPackage
 
 def test_gpkg_holds_all_layers_and_a_metadata_table(matrix, catalog):
-    (path,) = matrix[("gpkg", 4549)]
+    path, project = matrix[("gpkg", 4549)]
     assert path.name == f"songjiang_all_epsg4549_{catalog.meta['release_date']}.gpkg"
+    assert project.name == path.with_suffix(".qgs").name
     with sqlite3.connect(path) as con:
         contents = dict(con.execute("SELECT table_name, data_type FROM gpkg_contents").fetchall())
         srs = dict(con.execute("SELECT table_name, srs_id FROM gpkg_geometry_columns").fetchall())
-    assert contents.pop("layer_metadata") == "attributes"
-    assert contents == {i: "features" for i in catalog.layer_ids}
+    assert contents.pop("layer_metadata") == "attributes" and contents.pop("layer_styles") == "attributes"
+    tables = [t for i in catalog.layer_ids for t in SPLIT.get(i, (i,))]
+    assert contents == {t: "features" for t in tables}
     assert set(srs.values()) == {4549}
     meta = pyogrio.read_dataframe(path, layer="layer_metadata", read_geometry=False)
     assert list(meta["layer"]) == list(catalog.layer_ids)
@@ -186,7 +194,7 @@ def test_shapefile_zip_members_readme_and_fieldmap(matrix, tmp_path):
         names = zf.namelist()
         readme = zf.read("README.txt").decode("utf-8")
     exts = sorted(Path(n).suffix for n in names if n.startswith("songjiang_towns_epsg"))
-    assert exts == sorted([".shp", ".shx", ".dbf", ".prj", ".cpg", ".csv"])
+    assert exts == sorted([".shp", ".shx", ".dbf", ".prj", ".cpg", ".qml", ".sld", ".csv"])
     assert {"fieldmap.csv", "README.txt"} <= set(names)
     assert "Attribution:" in readme and "Licence:" in readme and "Accuracy:" in readme
     _gdf, back, full = _read_shapefile_zip(files["towns"], tmp_path / "towns")
@@ -203,7 +211,8 @@ def test_mixed_geometry_layer_is_split_and_said_so(matrix, layers, tmp_path):
     assert [("_line_" in n, "_polygon_" in n) for n in shps] == [(True, False), (False, True)]
     assert "split" in readme
     gdf, _back, _full = _read_shapefile_zip(path, tmp_path)
-    assert sorted(gdf.geom_type.str.replace("Multi", "")) == sorted(layers["structure"].geom_type.str.replace("Multi", ""))
+    want = sorted(layers["structure"].geom_type.str.replace("Multi", ""))
+    assert sorted(gdf.geom_type.str.replace("Multi", "")) == want
 
 
 def test_long_text_is_cut_on_a_character_boundary_and_kept_whole_beside(matrix, layers, catalog, tmp_path):
@@ -236,7 +245,8 @@ def test_kml_keeps_exact_text(matrix, layers):
     got = {}
     for mark in root.findall(".//k:Placemark", ns):
         data = {d.get("name"): d.text or "" for d in mark.iter("{http://www.opengis.net/kml/2.2}SimpleData")}
-        got[data["id"]] = data
+        assert mark.get("id") == f"parks.{data['feature_id']}"
+        got[data["feature_id"]] = data
     for _, row in layers["parks"].iterrows():
         for field in ("source", "licence", "accuracy", "name_zh"):
             assert got[row["id"]][field] == row[field]
@@ -275,7 +285,7 @@ def test_kml_name_and_escaped_description(layers, tmp_path):
 
 
 def test_csv_has_bom_wkt_in_the_chosen_crs_and_provenance(matrix, layers):
-    (path,) = [f for f in matrix[("csv", 4549)] if "_stations_" in f.name]
+    (path,) = [f for f in matrix[("csv", 4549)] if "_stations_" in f.name and f.suffix == ".csv"]
     raw = path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     df = pd.read_csv(path, encoding="utf-8-sig")
@@ -311,17 +321,18 @@ def test_unknown_format_and_layer_are_refused(tmp_path, layers):
 
 
 def test_epsg_strings_are_accepted(tmp_path, layers):
-    (path,) = export_layers("rail_lines", fmt="csv", crs="EPSG:4490", out_dir=tmp_path, layers=layers)
-    assert "epsg4490" in path.name
+    files = export_layers("rail_lines", fmt="csv", crs="EPSG:4490", out_dir=tmp_path, layers=layers)
+    assert sorted(f.suffix for f in files) == [".csv", ".csvt", ".prj", ".qml", ".sld"]
+    assert all("epsg4490" in f.name for f in files)
 
 
 # ----------------------------------------------------------------------------- filters and atomic writes
 
 def test_filtered_export_contains_exactly_the_filtered_features(tmp_path, layers):
     flt = LayerFilter(rail_status=("open",), zone=("industry_city",))
-    (path,) = export_layers(["rail_lines", "stations", "parks", "towns"], fmt="gpkg", crs=4549, out_dir=tmp_path,
-                            flt=flt, layers=layers)
-    assert "_filtered_" in path.name
+    path, project = export_layers(["rail_lines", "stations", "parks", "towns"], fmt="gpkg", crs=4549,
+                                  out_dir=tmp_path, flt=flt, layers=layers)
+    assert "_filtered_" in path.name and project.name == path.with_suffix(".qgs").name
     shown = filter_layers(layers, flt)
     for layer_id in ("rail_lines", "stations", "parks", "towns"):
         back = pyogrio.read_dataframe(path, layer=layer_id)
@@ -376,7 +387,8 @@ def test_failure_on_a_later_layer_removes_the_earlier_files_too(tmp_path, layers
 def test_existing_file_survives_a_failed_rewrite(tmp_path, layers, monkeypatch):
     (path,) = export_layers("district", fmt="geojson", crs=4326, out_dir=tmp_path, layers=layers)
     before = path.read_bytes()
-    monkeypatch.setattr(export_formats, "feature_collection_text", lambda *a, **k: (_ for _ in ()).throw(ValueError("x")))
+    monkeypatch.setattr(export_formats, "feature_collection_text",
+                        lambda *a, **k: (_ for _ in ()).throw(ValueError("x")))
     with pytest.raises(ExportError):
         export_layers("district", fmt="geojson", crs=4326, out_dir=tmp_path, layers=layers)
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == [path.name]
@@ -395,7 +407,8 @@ def test_cli_exports_with_filters(tmp_path, capsys):
                    str(tmp_path), "--rail-status", "open", "--town", "310117105"])
     assert rc == 0
     out = capsys.readouterr().out.split()
-    assert len(out) == 2 and all(Path(p).exists() and "_filtered_epsg4549_" in p for p in out)
+    assert len(out) == 10 and all(Path(p).exists() and "_filtered_epsg4549_" in p for p in out)
+    assert sorted(Path(p).suffix for p in out) == sorted([".csv", ".csvt", ".prj", ".qml", ".sld"] * 2)
 
 
 @pytest.mark.parametrize("args,needle", [

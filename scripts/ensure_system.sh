@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Make Debian's GDAL tools (ogrinfo, validate_gpkg.py) and PyQGIS available for the GIS-file tests.
+# Installs them when we are root and apt-get exists; under CI=true a missing one is an error (the tests fail too).
+set -u
+need=()
+command -v ogrinfo >/dev/null 2>&1 || need+=(gdal-bin)
+dpkg -L python3-gdal 2>/dev/null | grep -q validate_gpkg.py || need+=(python3-gdal)
+/usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1 || need+=(python3-qgis qgis-providers)
+if [ ${#need[@]} -gt 0 ] && [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+  echo "Installing ${need[*]} with apt-get ..."
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}") >/dev/null 2>&1 \
+    || echo "apt-get could not install ${need[*]}"
+fi
+missing=()
+command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)
+dpkg -L python3-gdal 2>/dev/null | grep -q validate_gpkg.py || missing+=(python3-gdal)
+/usr/bin/python3 -c "import qgis.core" >/dev/null 2>&1 || missing+=(python3-qgis)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "ERROR: ${missing[*]} not installed and could not be installed; the GIS-file tests cannot run." >&2
+    exit 1
+  fi
+  echo "NOTE: ${missing[*]} not found: GIS-file tests will be skipped (apt-get install -y gdal-bin python3-gdal python3-qgis qgis-providers)."
+fi
+exit 0
