@@ -1,4 +1,4 @@
-"""Map page: layers, basemap, filters, place search, your own layer, downloads, shareable link (layout only).
+"""Map page: layers, basemap, filters, place search, click-identify, your own layer, downloads (layout only).
 
 The map is sent first (its state is read from the session), the widgets that set that state after it, so the
 browser starts drawing while the sidebar loads.
@@ -6,22 +6,22 @@ browser starts drawing while the sidebar loads.
 import streamlit as st
 
 from layers.app.cache import all_layers, cached_display_layers
-from layers.app.chrome import chrome, draw, plain, show_load_errors
+from layers.app.chrome import chrome, plain, show_load_errors
 from layers.app.map_page import (
     MAP_SUMMARY_KEY,
     download_panel,
+    explorer_map,
     held_user_layers,
+    identify_panel,
     initial_state,
     map_controls,
     map_view,
     search_box,
     search_focus,
     session_map_state,
-    share_text,
     sync_url,
     user_layer_summary_table,
     user_layer_upload,
-    view_kwargs,
 )
 from layers.core.catalog import get_catalog
 from layers.core.i18n import t
@@ -34,7 +34,7 @@ st.title(t("page_map", lang))
 layers, errors = all_layers()
 show_load_errors(errors, lang)
 state = session_map_state(initial_state(), layers, lang)
-params = sync_url(state)
+sync_url(state)
 mine = held_user_layers(lang)
 focus = search_focus(catalog.layer_ids)
 
@@ -42,7 +42,11 @@ search_slot, caption_slot = st.container(), st.container()
 fmap, summary = map_view(layers, state, focus=focus, display=cached_display_layers(catalog.layer_ids),
                             user_layers=mine)
 st.session_state[MAP_SUMMARY_KEY] = summary
-draw(fmap, key="explorer-map", height=620, **view_kwargs(state, summary))
+map_col, info_col = st.columns([4, 1])
+with map_col:
+    explorer_map(fmap, state, summary, layers=layers, focus=focus, lang=lang)
+with info_col:
+    identify_panel(layers, lang)
 
 with search_slot:
     search_box(catalog.layer_ids, lang)
@@ -57,7 +61,6 @@ user_layer_summary_table(mine, lang)
 download_panel(state.layers, lang, key="map-download", flt=state.filters)
 
 st.caption(t("share", lang))
-st.code(share_text(params), language=None)
 
 st.subheader(t("undrawn", lang))
 undrawn = undrawn_lines_table(catalog, lang)

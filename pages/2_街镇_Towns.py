@@ -35,7 +35,7 @@ left, right = st.columns([3, 2])
 with left:
     fmap, rows, class_of = choropleth_map(layers["towns"], table[stat], scheme=scheme, k=k,
                                           missing_label=t("missing", lang), lang=lang)
-    draw(fmap, key="towns-choropleth", height=480)
+    draw(fmap, key="towns-choropleth", height=480, lang=lang, layer_control=False)
     st.dataframe(choropleth_legend(legend_frame(rows, class_of, missing_label=t("missing", lang)), lang),
                  hide_index=True)
 with right:

@@ -7,13 +7,15 @@ from typing import Any
 
 import folium
 import streamlit as st
-from streamlit_folium import st_folium
 
 from layers.app.cache import all_layers
+from layers.app.mapview import show_map_spec
 from layers.core.catalog import get_catalog
+from layers.core.errors import MapSpecError
 from layers.core.i18n import LANGS, t
 from layers.map.assets import localize_assets
 from layers.map.render import build_map
+from layers.map.spec import map_spec
 
 #: Session key holding the language chosen on any page (shared by all pages).
 LANG_KEY = "lang"
@@ -111,14 +113,19 @@ def show_notices(notices: list[str]) -> None:
         st.info(plain(notice))
 
 
-def draw(fmap: folium.Map, *, key: str, height: int = 600, **kwargs: Any) -> None:
-    """Show a folium map with a stable key, sending nothing back to the server.
-
-    Every map passes here, so every map's Leaflet and plugin assets are served by the app itself
-    (anything added after ``build_map``, such as a search highlight or a choropleth, included).
-    """
-    localize_assets(fmap)
-    st_folium(fmap, key=key, height=height, use_container_width=True, returned_objects=[], **kwargs)
+def draw(fmap: folium.Map, *, key: str, height: int = 600, lang: str = "zh", compact: bool = True,
+         layer_control: bool = True, **kwargs: Any) -> Any:
+    """Show a folium map in the page with the in-page map component (stable ``key``; Leaflet and plugins served
+    by the app itself). A map holding an element the component does not draw is shown as folium's own document.
+    ``kwargs`` go to :func:`layers.app.mapview.show_map_spec` (callbacks, view, labels)."""
+    try:
+        spec = map_spec(fmap, lang=lang)
+    except MapSpecError:
+        localize_assets(fmap)
+        st.iframe(fmap.get_root().render(), height=height)
+        return None
+    return show_map_spec(spec, key=key, height=height, lang=lang, compact=compact, layer_control=layer_control,
+                         **kwargs)
 
 
 def show_map(*, lang: str = "zh", basemap: str = "none", key: str = "map", height: int = 640,
@@ -127,4 +134,4 @@ def show_map(*, lang: str = "zh", basemap: str = "none", key: str = "map", heigh
     layers, errors = all_layers()
     show_load_errors(errors, lang)
     shown = {k: v for k, v in layers.items() if only is None or k in only}
-    draw(build_map(shown, lang=lang, basemap=basemap, compact=True), key=key, height=height)
+    draw(build_map(shown, lang=lang, basemap=basemap, compact=True), key=key, height=height, lang=lang)

@@ -1,27 +1,33 @@
 """The Map page's logic: view state ↔ widgets ↔ URL, the map, search, own layer, downloads."""
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
-from urllib.parse import urlencode
 
 import folium
 import geopandas as gpd
+import shapely
 import streamlit as st
 
 from layers.app.cache import _search_hits, all_layers, cached_download, cached_option_names
 from layers.app.chrome import plain, show_notices
+from layers.app.mapview import show_map_spec
 from layers.core.catalog import get_catalog
+from layers.core.crs import geometry_wgs84_to_gcj02
 from layers.core.errors import SongjiangMapError
 from layers.core.i18n import t
 from layers.export.formats import FORMATS
 from layers.export.job import CRS_NAMES
 from layers.map.basemaps import basemaps
-from layers.map.elements import ViewToUrl, safe_text
+from layers.map.elements import VectorLayer, ViewToUrl, safe_text
 from layers.map.filters import FILTER_KEYS, LayerFilter, filter_layers, filter_options
+from layers.map.identify import identify, map_labels
 from layers.map.render import build_map
 from layers.map.search import GazetteerEntry
 from layers.map.simplify import with_display_geometry
+from layers.map.spec import map_spec
 from layers.map.state import CENTRE_DECIMALS, MapState, state_from_params, state_to_params, view_from_params
 from layers.map.userlayer import read_user_layer, user_layer_summary
 
@@ -32,6 +38,11 @@ MAP_SUMMARY_KEY = "map_summary"
 #: Session key of the one view state (layers, basemap, filters, town, centre, zoom). It is not a widget key, so
 #: Streamlit keeps it when a page without the Map page's widgets runs; the widgets are seeded from it.
 VIEW_KEY = "_view"
+#: The in-page map's key, and session keys for the shared link's view and the last click.
+MAP_KEY = "explorer-map"
+_URL_VIEW_KEY = "_url_view"
+_CLICK_KEY = "_map_click"
+_VIEW_TOKEN_KEY = "_map_view_token"
 
 
 def _widget_values(state: MapState) -> dict[str, Any]:
@@ -48,6 +59,8 @@ def initial_state() -> MapState:
         state, notices = state_from_params(st.query_params.to_dict())
         st.session_state[VIEW_KEY] = state
         st.session_state["_map_notices"] = notices
+        if state.center and state.zoom:  # a shared link: its centre and zoom win over its town's bounds
+            st.session_state[_URL_VIEW_KEY] = {"center": list(state.center), "zoom": state.zoom, "town": state.town}
     show_notices(st.session_state.get("_map_notices", []))
     state = st.session_state[VIEW_KEY]
     for key, value in _widget_values(state).items():
@@ -129,10 +142,6 @@ def sync_url(state: MapState) -> dict[str, str]:
     return params
 
 
-def share_text(params: Mapping[str, str]) -> str:
-    """The relative link that restores this view."""
-    return "?" + urlencode(params)
-
 
 def map_view(layers: Mapping[str, gpd.GeoDataFrame], state: MapState, *, focus: GazetteerEntry | None = None,
              display: Mapping[str, gpd.GeoDataFrame] | None = None,
@@ -148,33 +157,35 @@ def map_view(layers: Mapping[str, gpd.GeoDataFrame], state: MapState, *, focus: 
     fmap = build_map(drawn, lang=state.lang, basemap=state.basemap, visible=state.layers, user_layers=user_layers)
     ViewToUrl(decimals=CENTRE_DECIMALS).add_to(fmap)
     bounds = None
+    outline = None
     if focus is not None:
         bounds = focus.folium_bounds
         south, west = bounds[0]
         north, east = bounds[1]
         if north - south < 1e-6 and east - west < 1e-6:  # a point: a small box around it
             bounds = [[south - 0.005, west - 0.005], [north + 0.005, east + 0.005]]
-        folium.Rectangle(bounds, color="#e31a1c", weight=3, fill=False, dash_array="6 4",
-                         tooltip=safe_text(focus.name(state.lang))).add_to(fmap)
-        fmap.fit_bounds(bounds)
+        outline = shapely.box(bounds[0][1], bounds[0][0], bounds[1][1], bounds[1][0]).exterior
+        label = safe_text(focus.name(state.lang))
     elif state.town is not None and "towns" in layers:
         towns = layers["towns"]
         hit = towns[towns["id"].astype(str) == state.town]
         if len(hit):
             minx, miny, maxx, maxy = hit.total_bounds
             bounds = [[miny, minx], [maxy, maxx]]
-            folium.GeoJson(hit[["geometry"]].to_json(), style_function=lambda f: {
-                "color": "#e31a1c", "weight": 3, "fillOpacity": 0}).add_to(fmap)
-            fmap.fit_bounds(bounds)
+            outline = hit.geometry.iloc[0].boundary
+            label = safe_text(hit.iloc[0]["name_en" if state.lang == "en" else "name_zh"])
+    if outline is not None:
+        if basemaps().get(state.basemap, basemaps()["none"]).gcj02:
+            outline = geometry_wgs84_to_gcj02(outline)
+        feature = {"id": "focus", "properties": {"label": label},
+                   "geometry": json.loads(shapely.to_geojson(outline))}
+        VectorLayer([feature], name="focus", tip=[["label", ""]],
+                    style=lambda _f: {"color": "#e31a1c", "weight": 3, "dashArray": "6 4", "fill": False}
+                    ).add_to(fmap)
+        fmap.fit_bounds(bounds)
     features = {k: len(v) for k, v in filtered.items() if k in state.layers}
     return fmap, {"features": features, "total": sum(features.values()), "bounds": bounds}
 
-
-def view_kwargs(state: MapState, summary: Mapping[str, Any]) -> dict[str, Any]:
-    """Centre and zoom for ``st_folium`` from a shared link, unless the map already zooms to a search or town."""
-    if state.center and not summary["bounds"]:
-        return {"center": list(state.center), "zoom": state.zoom or 13}
-    return {}
 
 
 USER_LAYER_KEY = "_user_layer"
@@ -290,3 +301,103 @@ def search_box(layer_ids: tuple[str, ...], lang: str) -> None:
             st.session_state["w_search_pick"] = 0
         st.selectbox(t("search_pick", lang), range(len(hits)), key="w_search_pick",
                      format_func=lambda i: hits[i].name(lang))
+
+
+def _component_value(name: str) -> Any:
+    value = st.session_state.get(MAP_KEY)
+    if value is None:
+        return None
+    return value.get(name) if hasattr(value, "get") else getattr(value, name, None)
+
+
+def _with_view(state: MapState, view: Any) -> MapState:
+    """``state`` with the centre and zoom the map reported (``{"c": "lat,lon", "z": "12"}``), when valid."""
+    if not isinstance(view, dict):
+        return state
+    center, zoom = view_from_params({"c": str(view.get("c", "")), "z": str(view.get("z", ""))})
+    return replace(state, center=center or state.center, zoom=zoom or state.zoom)
+
+
+def _on_map_layers() -> None:
+    """The in-map layer list changed: the view state, the sidebar list, the URL, the count and the download follow."""
+    value = _component_value("layers")
+    if not isinstance(value, dict):
+        return
+    catalog = get_catalog()
+    on = [i for i in catalog.layer_ids if i in set(value.get("on") or [])]
+    st.session_state["w_layers"] = on
+    state = st.session_state[VIEW_KEY]
+    st.session_state[VIEW_KEY] = _with_view(replace(state, layers=tuple(on)), value.get("view"))
+
+
+def _on_map_click() -> None:
+    """A click on the map: remember where (the side panel lists what is there) and the view it was made in."""
+    value = _component_value("click")
+    if not isinstance(value, dict):
+        return
+    try:
+        lat, lon = float(value["lat"]), float(value["lon"])
+    except (KeyError, TypeError, ValueError):
+        return
+    st.session_state[_CLICK_KEY] = (round(lat, 6), round(lon, 6))
+    st.session_state[VIEW_KEY] = _with_view(st.session_state[VIEW_KEY], value.get("view"))
+
+
+def _view_intent(state: MapState, summary: Mapping[str, Any], focus: GazetteerEntry | None) -> dict[str, Any]:
+    """Where the map should go: a search hit, a shared link's centre/zoom, a town, or where the user left it.
+
+    The token names the intent; the map moves only when it changes, so reruns keep the user's own view.
+    """
+    url_view = st.session_state.get(_URL_VIEW_KEY)
+    if focus is not None and summary["bounds"]:
+        view = {"token": f"search:{focus.layer_id}:{focus.feature_id}", "bounds": summary["bounds"]}
+    elif url_view and url_view["town"] == state.town:
+        view = {"token": f"url:{url_view['center']}:{url_view['zoom']}", "center": url_view["center"],
+                "zoom": url_view["zoom"]}
+    elif state.town and summary["bounds"]:
+        view = {"token": f"town:{state.town}", "bounds": summary["bounds"]}
+    else:
+        view = {"token": "default"}
+    view["explicit"] = view["token"] != st.session_state.get(_VIEW_TOKEN_KEY)
+    st.session_state[_VIEW_TOKEN_KEY] = view["token"]
+    return view
+
+
+def explorer_map(fmap: folium.Map, state: MapState, summary: Mapping[str, Any], *,
+                 layers: Mapping[str, gpd.GeoDataFrame], focus: GazetteerEntry | None, lang: str,
+                 height: int = 620) -> None:
+    """The Map page's in-page map: one layer switch (in the map, synced with the sidebar, URL, count and download),
+    click-identify, labels, copy-link, the view kept across reruns and pages."""
+    catalog = get_catalog()
+    spec = map_spec(fmap, lang=lang, catalog=catalog)
+    shown = {k: v for k, v in layers.items() if k in state.layers}
+    gcj02 = basemaps().get(state.basemap, basemaps()["none"]).gcj02
+    on = [e["key"] for e in spec["layers"] if e["key"] in state.layers or e["key"] not in catalog.layer_ids]
+    show_map_spec(spec, key=MAP_KEY, height=height, lang=lang, on=on, view=_view_intent(state, summary, focus),
+                  labels=map_labels(shown, lang=lang, gcj02=gcj02), share=True, url_view=True, clickable=True,
+                  on_layers_change=_on_map_layers, on_click_change=_on_map_click)
+
+
+def identify_panel(layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
+    """What lies where the user last clicked: town, zone, plan elements, parks near, nearest stations."""
+    st.subheader(t("id_title", lang))
+    click = st.session_state.get(_CLICK_KEY)
+    if click is None:
+        st.caption(t("id_hint", lang))
+        return
+    lat, lon = click
+    hits = identify(layers, lon, lat, lang=lang)
+    st.caption(t("id_where", lang, lat=f"{lat:.5f}", lon=f"{lon:.5f}"))
+    if not hits:
+        st.caption(t("id_nothing", lang))
+        return
+    catalog = get_catalog()
+    for hit in hits:
+        title = catalog.layer(hit.layer).title(lang)
+        parts = [plain(hit.name)]
+        if hit.detail:
+            parts.append(plain(hit.detail))
+        if hit.distance_m is not None:
+            parts.append(t("id_distance", lang, m=f"{hit.distance_m:,.0f}"))
+        mark = f" · {t('id_approx', lang)}" if hit.approximate else ""
+        st.markdown(f"**{plain(title)}**: " + " · ".join(parts) + mark)

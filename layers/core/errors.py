@@ -64,3 +64,7 @@ class UserLayerError(SongjiangMapError):
 
 class AppStartError(SongjiangMapError):
     """The app did not start as a subprocess (it exited, or never answered); the message ends with its log."""
+
+
+class MapSpecError(SongjiangMapError):
+    """A folium map holds an element the in-page map does not draw (folium's own document is shown instead)."""

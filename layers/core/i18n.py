@@ -34,7 +34,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "exp_rd_plan": "规划依据", "exp_rd_notes": "说明",
         "exp_rd_styles": "样式：同名 .qml 为 QGIS 样式（打开时自动应用），.sld 为 OGC 样式，颜色与网页地图一致；"
                          "虚线 = 示意几何，不可量测。",
-        "share": "分享链接（复制到地址栏中本页地址之后）",
+        "share": "分享：点地图右上角的“复制链接”，链接会还原图层、筛选、底图、街镇和当前视图。",
         "ul_title": "叠加自己的图层", "ul_upload": "上传矢量文件（GeoJSON、GeoPackage、Shapefile 压缩包、KML）",
         "ul_help": "只在本次会话中显示，不保存到服务器；坐标系从文件读取。",
         "ul_crs": "文件未声明坐标系时的 EPSG 代码（如 4549、4326）", "ul_loaded": "已叠加：{name}（{n} 个要素）",
@@ -132,6 +132,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "url_why_town": "应为 17 个街镇代码之一",
         "url_why_c": "应为松江附近的“纬度,经度”",
         "url_why_z": "缩放级别应为 8–18 的整数",
+        # the in-page map (layers/app/mapview.js)
+        "mv_layers": "图层", "mv_copy": "复制链接", "mv_copied": "已复制", "mv_fullscreen": "全屏",
+        "mv_tiles_failed": "底图瓦片无法加载（可能未联网）；矢量图层照常显示。", "mv_failed": "地图无法加载。",
+        "mv_mine": "我的图层",
+        "id_title": "此处有什么", "id_hint": "点击地图上的任一点，这里列出该处的街镇、片区、规划结构、园区和最近的车站。",
+        "id_where": "点击位置：北纬 {lat}，东经 {lon}", "id_nothing": "此处不在任何图层内。",
+        "id_distance": "{m} 米", "id_approx": "≈ 按示意边界（近似）",
     },
     "en": {
         "language": "语言 / Language",
@@ -161,7 +168,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "exp_rd_accuracy": "Accuracy", "exp_rd_plan": "Plan reference", "exp_rd_notes": "Notes",
         "exp_rd_styles": "Styles: the same-named .qml is a QGIS style (applied on open), the .sld an OGC style, in "
                          "the web map's colours; dashed = schematic geometry, not for measurement.",
-        "share": "Share link (append to this page's address)",
+        "share": "Share: “Copy link” at the top right of the map copies a link that restores the layers, filters, basemap, town and the current view.",
         "ul_title": "Add your own layer",
         "ul_upload": "Upload a vector file (GeoJSON, GeoPackage, zipped Shapefile, KML)",
         "ul_help": "Shown in this session only, never saved on the server; the CRS is read from the file.",
@@ -273,6 +280,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "url_why_town": "use one of the 17 town codes",
         "url_why_c": "use lat,lon near Songjiang",
         "url_why_z": "zoom must be a whole number from 8 to 18",
+        # the in-page map (layers/app/mapview.js)
+        "mv_layers": "Layers", "mv_copy": "Copy link", "mv_copied": "Copied", "mv_fullscreen": "Full screen",
+        "mv_tiles_failed": "Basemap tiles could not load (offline?); the vector layers are drawn as usual.",
+        "mv_failed": "The map could not be loaded.", "mv_mine": "My layers",
+        "id_title": "What is here", "id_hint": "Click anywhere on the map: the town, zone, plan elements, parks and "
+                    "nearest stations at that point are listed here.",
+        "id_where": "Clicked at {lat} N, {lon} E", "id_nothing": "This point lies in no layer.",
+        "id_distance": "{m} m", "id_approx": "≈ on schematic boundaries (approximate)",
     },
 }
 

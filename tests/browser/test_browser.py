@@ -7,8 +7,8 @@ from _browser import is_local  # the fixtures (streamlit_url, page, …) come fr
 from layers.map.assets import localize_assets
 from layers.map.render import build_map
 
-#: The streamlit-folium component iframe (its title is the component's registered name).
-MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
+#: The in-page map component's root element (the map is drawn in the page itself, no iframe).
+MAP = ".sj-map-root"
 #: Every vector shape Leaflet draws goes into this pane as an SVG path (prefer_canvas=False).
 SHAPES = ".leaflet-overlay-pane svg path"
 
@@ -44,14 +44,14 @@ def expected_shapes(layers) -> dict[str, int]:
 def _open_home(page, url: str):
     """Load app.py and wait until the map has drawn its first shape; return the map frame."""
     page.goto(url + "/", wait_until="domcontentloaded")
-    frame = page.frame_locator(MAP_IFRAME)
+    frame = page.locator(MAP)
     frame.locator(SHAPES).first.wait_for(state="attached")
     return frame
 
 
 def test_home_page_loads_with_no_console_errors(page, streamlit_url):
     frame = _open_home(page, streamlit_url)
-    frame.locator(".leaflet-control-layers").wait_for(state="attached")
+    frame.locator(".sj-layers").wait_for(state="attached")
     page.wait_for_timeout(1000)  # let late scripts (legend, layer control, tooltips) report
     # Nothing is filtered: Streamlit's own chatter on this page is console *warnings* (unknown iframe
     # "allow" features, the sandbox notice), which msg.type == "error" does not include.
@@ -65,8 +65,8 @@ def test_map_draws_every_feature_and_every_accuracy_ring(page, streamlit_url, la
 
     # The page picks its layers; the layer control names the ones switched on (catalogue titles, zh default).
     # The home map is compact: its layer control starts folded, so the labels are attached but not visible.
-    frame.locator(".leaflet-control-layers-overlays label").first.wait_for(state="attached")
-    switched_on = frame.locator(".leaflet-control-layers-overlays label:has(input:checked)")
+    frame.locator(".sj-layers label").first.wait_for(state="attached")
+    switched_on = frame.locator(".sj-layers label:has(input:checked)")
     shown = [text.strip() for text in switched_on.all_text_contents()]
     by_title = {spec.title("zh"): spec.id for spec in catalog.layers}
     assert shown and all(title in by_title for title in shown), shown
@@ -78,7 +78,7 @@ def test_map_draws_every_feature_and_every_accuracy_ring(page, streamlit_url, la
 
 def test_no_request_leaves_the_machine_with_no_basemap(page, streamlit_url, browser_context):
     frame = _open_home(page, streamlit_url)
-    frame.locator(".leaflet-control-layers").wait_for(state="attached")
+    frame.locator(".sj-layers").wait_for(state="attached")
     page.wait_for_timeout(500)
     requests = page.record.requests
     assert any(u.split("?")[0].endswith("/app/static/vendor/leaflet/leaflet.js") for u in requests), requests

@@ -5,29 +5,24 @@ from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from _browser import is_local  # the fixtures (streamlit_url, page, …) come from conftest.py
-from test_browser import MAP_IFRAME, SHAPES, _expected_shapes
+from test_browser import MAP, SHAPES, _expected_shapes
 
 from layers.map.filters import LayerFilter, filter_layers
 
 MAP_ROUTE = "/" + quote("地图_Map")
-#: JS run in the map frame: the Leaflet map streamlit-folium draws is ``window.map_div``.
-VIEW_JS = "() => { const m = window.map_div; if (!m || !m.getCenter) return null; const c = m.getCenter(); " \
+#: JS run in the page: the in-page map keeps its Leaflet map on its root element.
+MAP_JS = "document.querySelector('.sj-map-root') && document.querySelector('.sj-map-root').__sj"
+VIEW_JS = f"() => {{ const s = {MAP_JS}; const m = s && s.map; if (!m) return null; const c = m.getCenter(); " \
           "return {lat: c.lat, lon: c.lng, zoom: m.getZoom()}; }"
 
 
-def _map_frame(page):
-    """The Playwright Frame (not locator) of the map component, for evaluating JS in it."""
-    page.locator(MAP_IFRAME).first.wait_for()
-    handle = page.locator(MAP_IFRAME).first.element_handle()
-    return handle.content_frame()
-
-
 def _view(page) -> dict:
-    return _map_frame(page).evaluate(VIEW_JS)
+    page.locator(MAP).first.wait_for()
+    return page.evaluate(VIEW_JS)
 
 
 def _wait_for_shapes(page) -> None:
-    page.frame_locator(MAP_IFRAME).first.locator(SHAPES).first.wait_for(state="attached")
+    page.locator(MAP).first.locator(SHAPES).first.wait_for(state="attached")
 
 
 PAGE_TITLES = {"地图": "地图", "街镇统计": "街镇统计", "规划结构": "规划结构", "数据来源": "数据来源"}
@@ -59,15 +54,14 @@ def test_map_page_draws_every_feature_and_makes_no_outside_request(page, streaml
     page.goto(streamlit_url + MAP_ROUTE, wait_until="domcontentloaded")
     from playwright.sync_api import expect
 
-    frame = page.frame_locator(MAP_IFRAME).first
+    frame = page.locator(MAP).first
     expected = _expected_shapes(layers)
     expect(frame.locator("path.leaflet-interactive")).to_have_count(expected["features"])
     expect(frame.locator(SHAPES)).to_have_count(expected["features"] + expected["rings"])
     # Measure, full screen, scale bar and the grouped layer control are on the explorer map.
-    for control in (".leaflet-control-measure", ".leaflet-control-zoom-fullscreen", ".leaflet-control-scale",
-                    ".leaflet-control-layers-group-name"):
+    for control in (".leaflet-control-measure", ".sj-full", ".sj-copy", ".leaflet-control-scale", ".sj-group"):
         expect(frame.locator(control).first).to_be_visible()
-    groups = [t.strip() for t in frame.locator(".leaflet-control-layers-group-name").all_inner_texts()]
+    groups = [t.strip() for t in frame.locator(".sj-group").all_inner_texts()]
     assert set(groups) == {"规划结构", "片区", "行政区划", "交通", "产业"}
     assert [u for u in page.record.requests if not is_local(u)] == []
     assert page.record.page_errors == []
@@ -78,13 +72,13 @@ def test_a_shared_link_restores_layers_filters_and_view(page, streamlit_url, lay
     page.goto(link, wait_until="domcontentloaded")
     from playwright.sync_api import expect
 
-    frame = page.frame_locator(MAP_IFRAME).first
+    frame = page.locator(MAP).first
     shown = {"towns", "stations"}
     filtered = filter_layers({k: layers[k] for k in shown}, LayerFilter(rail_line=("L9",)))
     expected = _expected_shapes(filtered)
     assert 0 < len(filtered["stations"]) < len(layers["stations"])  # the filter really removes stops
     expect(frame.locator("path.leaflet-interactive")).to_have_count(expected["features"])
-    checked = frame.locator(".leaflet-control-layers-overlays label:has(input:checked)")
+    checked = frame.locator(".sj-layers label:has(input:checked)")
     assert sorted(t.strip() for t in checked.all_inner_texts()) == sorted(catalog.layer(i).title("zh") for i in shown)
     page.wait_for_timeout(500)
     view = _view(page)
@@ -99,9 +93,9 @@ def test_panning_the_map_writes_centre_and_zoom_into_the_address(page, streamlit
     _wait_for_shapes(page)
     page.wait_for_timeout(500)
     assert "c" not in parse_qs(urlsplit(page.url).query)  # no view written before the user moves the map
-    frame = page.frame_locator(MAP_IFRAME).first
+    frame = page.locator(MAP).first
     frame.locator(".leaflet-control-zoom-in").click()
-    box = page.locator(MAP_IFRAME).first.bounding_box()
+    box = page.locator(MAP).first.bounding_box()
     page.mouse.move(box["x"] + 500, box["y"] + 300)
     page.mouse.down()
     page.mouse.move(box["x"] + 350, box["y"] + 220, steps=8)
@@ -135,15 +129,13 @@ def test_searching_a_town_zooms_the_map_to_it(page, streamlit_url, layers):
     box.press("Enter")
     page.get_by_text("已定位到：泗泾镇").wait_for()
     page.wait_for_function(
-        f"() => {{ const f = [...document.querySelectorAll('{MAP_IFRAME}')][0]; const m = f && "
-        f"f.contentWindow.map_div; return m && typeof m.getZoom === 'function' && m.getZoom() > {start['zoom']}; }}",
-        timeout=15_000)
+        f"() => {{ const s = {MAP_JS}; return s && s.map.getZoom() > {start['zoom']}; }}", timeout=15_000)
     view = _view(page)
     towns = layers["towns"]
     minx, miny, maxx, maxy = towns[towns["name_zh"] == "泗泾镇"].total_bounds
     assert miny <= view["lat"] <= maxy and minx <= view["lon"] <= maxx
     # The result is outlined on the map (a dashed red rectangle with the place's name).
-    assert page.frame_locator(MAP_IFRAME).first.locator('path[stroke="#e31a1c"]').count() >= 1
+    assert page.locator(MAP).first.locator('path[stroke="#e31a1c"]').count() >= 1
 
 
 def test_uploading_your_own_layer_draws_it_and_summarises_it_per_town(page, streamlit_url, catalog, tmp_path):
@@ -154,11 +146,11 @@ def test_uploading_your_own_layer_draws_it_and_summarises_it_per_town(page, stre
     page.get_by_test_id("stSidebar").get_by_text("叠加自己的图层").click()
     page.get_by_test_id("stSidebar").locator("input[type=file]").set_input_files(str(upload))
     page.get_by_text("已叠加：my_lines.geojson").wait_for()
-    frame = page.frame_locator(MAP_IFRAME).first
+    frame = page.locator(MAP).first
     from playwright.sync_api import expect
 
     expect(frame.locator('path.leaflet-interactive[stroke="#6a3d9a"]')).to_have_count(7)  # 6 lines, one in 2 parts
-    expect(frame.locator(".leaflet-control-layers-group-name", has_text="我的图层")).to_have_count(1)
+    expect(frame.locator(".sj-group", has_text="我的图层")).to_have_count(1)
     page.get_by_text("自己的图层在各街镇的分布").first.wait_for()
     assert page.record.page_errors == []
 

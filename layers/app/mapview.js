@@ -1,0 +1,331 @@
+// The in-page map (Streamlit Components v2): Leaflet, loaded once from the app's own static folder, draws the
+// spec that Python reads off the folium map (layers/map/spec.py). A rerun with new data updates the layers in
+// place (a layer whose data hash is unchanged is kept; a changed one is swapped in before the old one goes), so
+// the map never blanks and the user's view is kept. Pan and zoom send nothing to the server: the view goes into
+// the address (c=lat,lon & z=zoom) and the session's storage. Layer toggles, clicks and the first paint are
+// reported back (setStateValue / setTriggerValue, which rerun the script).
+// Every text shown comes from Python (data.texts) and was escaped there; feature attributes were escaped on the
+// server (layers.map.elements.safe_text) and are inserted as such.
+
+const VENDOR = "/app/static/vendor/";
+
+function loadLeaflet() {
+  if (!window.__sjLeaflet) {
+    window.__sjLeaflet = new Promise((resolve, reject) => {
+      if (window.L && window.L.map) { resolve(window.L); return; }
+      const css = document.createElement("link");
+      css.rel = "stylesheet";
+      css.href = VENDOR + "leaflet/leaflet.css";
+      document.head.appendChild(css);
+      const script = document.createElement("script");
+      script.src = VENDOR + "leaflet/leaflet.js";
+      script.onload = () => {
+        // The measure tool is a plugin of the same vendored set; the map works without it.
+        const mcss = document.createElement("link");
+        mcss.rel = "stylesheet";
+        mcss.href = VENDOR + "leaflet-measure/leaflet-measure.css";
+        document.head.appendChild(mcss);
+        const measure = document.createElement("script");
+        measure.src = VENDOR + "leaflet-measure/leaflet-measure.min.js";
+        measure.onload = () => resolve(window.L);
+        measure.onerror = () => resolve(window.L);
+        document.head.appendChild(measure);
+      };
+      script.onerror = () => reject(new Error("Leaflet could not be loaded"));
+      document.head.appendChild(script);
+    });
+  }
+  return window.__sjLeaflet;
+}
+
+function el(tag, cls, parent) {
+  const node = document.createElement(tag);
+  if (cls) { node.className = cls; }
+  if (parent) { parent.appendChild(node); }
+  return node;
+}
+
+function roundView(map) {
+  const c = map.getCenter();
+  return { c: c.lat.toFixed(5) + "," + c.lng.toFixed(5), z: String(map.getZoom()) };
+}
+
+function writeViewToAddress(map) {
+  const view = roundView(map);
+  try {
+    const url = new URL(window.location.href);
+    if (url.searchParams.get("c") === view.c && url.searchParams.get("z") === view.z) { return view; }
+    url.searchParams.set("c", view.c);
+    url.searchParams.set("z", view.z);
+    window.history.replaceState(window.history.state, "", url.toString());
+  } catch (e) { /* an address that cannot be rewritten changes nothing on the map */ }
+  return view;
+}
+
+function tipText(props, fields) {
+  // The first tooltip field only: hover says what it is; a click says everything (side panel).
+  for (let i = 0; i < fields.length; i++) {
+    const value = props[fields[i][0]];
+    if (value !== undefined && value !== null && value !== "") { return String(value); }
+  }
+  return "";
+}
+
+function buildLayer(L, entry) {
+  const group = L.featureGroup();
+  entry.parts.forEach((part) => {
+    const d = JSON.parse(part.payload);
+    const layer = L.geoJSON(d.geojson, {
+      interactive: part.interactive,
+      style: (f) => d.styles[f.properties._s],
+      pointToLayer: (f, latlng) => L.circleMarker(latlng, Object.assign({ radius: part.radius }, d.styles[f.properties._s])),
+      onEachFeature: (f, lyr) => {
+        if (!part.interactive) { return; }
+        const text = tipText(f.properties, d.tip || []);
+        if (text) { lyr.bindTooltip(text, { sticky: true, direction: "top", className: "sj-tip" }); }
+        lyr.on("mouseover", (e) => { if (e.target.setStyle) { e.target.setStyle(d.highlight); } });
+        lyr.on("mouseout", (e) => { if (e.target.setStyle) { layer.resetStyle(e.target); } });
+      },
+    });
+    layer.addTo(group);
+  });
+  return group;
+}
+
+function labelLayer(L, map, labels) {
+  // Town names always, station names from a zoom level on; a label that would cover one already placed is hidden.
+  const group = L.layerGroup();
+  const markers = (labels || []).map((lab) => {
+    const icon = L.divIcon({ className: "sj-label sj-label-" + lab.kind, html: lab.text, iconSize: null });
+    const marker = L.marker([lab.lat, lab.lon], { icon, interactive: false, keyboard: false });
+    marker.minZoom = lab.minZoom || 0;
+    marker.priority = lab.priority || 0;
+    return marker;
+  });
+  markers.sort((a, b) => b.priority - a.priority);
+  const place = () => {
+    const zoom = map.getZoom();
+    const taken = [];
+    markers.forEach((m) => {
+      if (zoom < m.minZoom) { group.removeLayer(m); return; }
+      group.addLayer(m);
+      const node = m.getElement();
+      if (!node) { return; }
+      node.style.visibility = "visible";
+      const box = node.getBoundingClientRect();
+      const hit = taken.some((t) => !(box.right < t.left || box.left > t.right || box.bottom < t.top || box.top > t.bottom));
+      if (hit) { node.style.visibility = "hidden"; } else { taken.push(box); }
+    });
+  };
+  map.on("zoomend moveend", place);
+  group.place = place;
+  return group;
+}
+
+function layerControl(st, data, setStateValue) {
+  const box = el("details", "sj-box sj-layers", st.controls);
+  const compact = data.compact || window.innerWidth < 800;
+  if (!compact) { box.open = true; }
+  el("summary", "", box).textContent = data.texts.layers;
+  const byGroup = {};
+  data.spec.layers.forEach((entry) => {
+    if (entry.key === "focus") { return; }  // the search/town outline is not a layer of its own
+    (byGroup[entry.group] = byGroup[entry.group] || []).push(entry);
+  });
+  Object.keys(byGroup).forEach((gid) => {
+    const title = el("div", "sj-group", box);
+    title.textContent = data.spec.groups[gid] || data.texts.mine;
+    byGroup[gid].forEach((entry) => {
+      const row = el("label", "sj-row", box);
+      const check = el("input", "", row);
+      check.type = "checkbox";
+      check.checked = st.visible.has(entry.key);
+      check.dataset.layer = entry.key;
+      el("span", "", row).innerHTML = entry.titleHtml;
+      check.addEventListener("change", () => {
+        if (check.checked) { st.visible.add(entry.key); } else { st.visible.delete(entry.key); }
+        applyVisibility(st);
+        if (!data.readonly) {
+          setStateValue("layers", { on: Array.from(st.visible), view: roundView(st.map), at: Date.now() });
+        }
+      });
+    });
+  });
+  return box;
+}
+
+function applyVisibility(st) {
+  Object.keys(st.layers).forEach((key) => {
+    const item = st.layers[key];
+    if (st.visible.has(key)) { if (!st.map.hasLayer(item.group)) { item.group.addTo(st.map); } }
+    else if (st.map.hasLayer(item.group)) { st.map.removeLayer(item.group); }
+  });
+  st.order.forEach((key) => { const item = st.layers[key]; if (item && st.map.hasLayer(item.group)) { item.group.bringToFront(); } });
+}
+
+function updateTiles(L, st, data) {
+  const key = JSON.stringify(data.spec.tiles);
+  if (st.tilesKey === key) { return; }
+  st.tilesKey = key;
+  st.tiles.forEach((t) => st.map.removeLayer(t));
+  st.notice.textContent = "";
+  st.notice.style.display = "none";
+  st.tiles = data.spec.tiles.map((t) => {
+    const layer = L.tileLayer(t.url, { attribution: t.attribution, subdomains: t.subdomains, maxZoom: t.maxZoom });
+    let failed = 0;
+    layer.on("tileerror", () => {
+      failed += 1;
+      if (failed === 1) { st.notice.textContent = data.texts.tiles_failed; st.notice.style.display = "block"; }
+    });
+    layer.on("tileload", () => { if (failed === 0) { st.notice.style.display = "none"; } });
+    layer.addTo(st.map);
+    layer.bringToBack();
+    return layer;
+  });
+}
+
+function updateLayers(L, st, data) {
+  const wanted = new Set();
+  data.spec.layers.forEach((entry) => {
+    wanted.add(entry.key);
+    const old = st.layers[entry.key];
+    if (old && old.hash === entry.hash) { return; }
+    const group = buildLayer(L, entry);
+    if (st.visible.has(entry.key)) { group.addTo(st.map); }  // the new data is drawn before the old goes
+    if (old) { st.map.removeLayer(old.group); }
+    st.layers[entry.key] = { hash: entry.hash, group };
+  });
+  Object.keys(st.layers).forEach((key) => {
+    if (!wanted.has(key)) { st.map.removeLayer(st.layers[key].group); delete st.layers[key]; }
+  });
+  st.order = data.spec.z_order || data.spec.layers.map((e) => e.key);
+  applyVisibility(st);
+}
+
+function updateView(st, data) {
+  // The map moves only for a new intent (a shared link, a search, a town): the token says which. Back on a page
+  // after another one, the map takes up the view the user left, unless a new intent came meanwhile.
+  const view = data.view || {};
+  if (view.token === st.viewToken) { return false; }
+  st.viewToken = view.token;
+  const saved = data.storageKey && !view.explicit ? window.sessionStorage.getItem("sj-view-" + data.storageKey) : null;
+  if (saved && st.first) {
+    try {
+      const v = JSON.parse(saved);
+      st.map.setView(v.center, v.zoom, { animate: false });
+      return true;
+    } catch (e) { /* fall through to the intent */ }
+  }
+  if (view.center && view.zoom) { st.map.setView(view.center, view.zoom, { animate: false }); return true; }
+  const bounds = view.bounds || data.spec.fit;
+  if (bounds) { st.map.fitBounds(bounds, { animate: false }); }
+  return true;
+}
+
+function copyLink(st, data, button) {
+  const url = new URL(window.location.href);
+  const view = roundView(st.map);
+  url.searchParams.set("c", view.c);
+  url.searchParams.set("z", view.z);
+  const text = url.toString();
+  const done = () => { button.textContent = data.texts.copied; setTimeout(() => { button.textContent = data.texts.copy; }, 2000); };
+  if (navigator.clipboard && window.isSecureContext) {
+    navigator.clipboard.writeText(text).then(done, () => window.prompt(data.texts.copy, text));
+  } else {
+    window.prompt(data.texts.copy, text);
+  }
+  button.dataset.link = text;
+}
+
+function setup(L, root, data, setStateValue, setTriggerValue) {
+  root.innerHTML = "";
+  const st = { layers: {}, tiles: [], order: [], first: true, viewToken: null, visible: new Set() };
+  const mapDiv = el("div", "sj-map", root);
+  st.notice = el("div", "sj-notice", root);
+  st.controls = el("div", "sj-controls", root);
+  st.legendSlot = el("div", "sj-legend-slot", root);
+  document.addEventListener("fullscreenchange", () => setTimeout(() => st.map.invalidateSize(), 100));
+  st.map = L.map(mapDiv, { zoomControl: true, attributionControl: true, preferCanvas: false, zoomSnap: 1 });
+  st.map.attributionControl.setPrefix(false);
+  L.control.scale({ imperial: false }).addTo(st.map);
+  if (data.spec.tools && L.Control.Measure) {
+    new L.Control.Measure({ position: "topleft", primaryLengthUnit: "kilometers", secondaryLengthUnit: "meters",
+      primaryAreaUnit: "hectares", secondaryAreaUnit: "sqmeters", localization: data.texts.measure_locale }).addTo(st.map);
+  }
+  st.map.on("moveend", () => {
+    // Only the user's own moves go into the address; the map's moves to an intent (a link, a search) do not.
+    if (!st.silent) { st.userMoved = true; }
+    if (st.data.urlView && st.userMoved) { writeViewToAddress(st.map); }
+    if (st.data.storageKey) {
+      const c = st.map.getCenter();
+      window.sessionStorage.setItem("sj-view-" + st.data.storageKey, JSON.stringify({ center: [c.lat, c.lng], zoom: st.map.getZoom() }));
+    }
+  });
+  st.map.on("click", (e) => {
+    if (st.data.readonly || !st.data.clickable) { return; }
+    setTriggerValue("click", { lat: e.latlng.lat, lon: e.latlng.lng, view: roundView(st.map), at: Date.now() });
+  });
+  root.__sj = st;
+  return st;
+}
+
+function render(L, root, data, setStateValue, setTriggerValue) {
+  let st = root.__sj;
+  if (!st) { st = setup(L, root, data, setStateValue, setTriggerValue); }
+  st.data = data;
+  root.style.height = data.height + "px";
+  st.visible = new Set(data.on || data.spec.layers.filter((e) => e.show).map((e) => e.key));
+  data.spec.layers.forEach((e) => { e.titleHtml = e.title; });
+  // Chrome (layer list, legend, buttons) is rebuilt from the data each time: small, and always in the page's language.
+  st.controls.innerHTML = "";
+  st.legendSlot.innerHTML = "";
+  if (data.layerControl) { layerControl(st, data, setStateValue); }
+  if (data.spec.legend) {
+    const legend = el("details", "sj-box sj-legend", st.legendSlot);
+    legend.open = data.spec.legend.open && !data.compact && window.innerWidth >= 1200 && data.height >= 560;
+    el("summary", "", legend).innerHTML = data.spec.legend.title;
+    el("div", "sj-legend-body", legend).innerHTML = data.spec.legend.html;
+  }
+  const tools = el("div", "sj-tools", st.controls);
+  if (data.share) {
+    const button = el("button", "sj-button sj-copy", tools);
+    button.type = "button";
+    button.textContent = data.texts.copy;
+    button.addEventListener("click", () => copyLink(st, data, button));
+  }
+  const full = el("button", "sj-button sj-full", tools);
+  full.type = "button";
+  full.textContent = data.texts.fullscreen;
+  full.addEventListener("click", () => {
+    if (document.fullscreenElement) { document.exitFullscreen(); } else if (root.requestFullscreen) { root.requestFullscreen(); }
+  });
+  updateTiles(L, st, data);
+  updateLayers(L, st, data);
+  if (st.labels) { st.map.removeLayer(st.labels); }
+  st.labels = labelLayer(L, st.map, data.labels);
+  st.labels.addTo(st.map);
+  st.silent = true;
+  const moved = updateView(st, data);
+  st.silent = false;
+  st.map.invalidateSize();
+  st.labels.place();
+  if (data.urlView && !moved && st.userMoved) {
+    // A rerun may have rewritten the address from the server's copy: put the live view back.
+    setTimeout(() => writeViewToAddress(st.map), 60);
+    setTimeout(() => writeViewToAddress(st.map), 500);
+  }
+  if (st.first) {
+    st.first = false;
+    root.dataset.drawn = "1";
+    if (data.gate) { requestAnimationFrame(() => setStateValue("drawn", true)); }
+  }
+}
+
+export default function (component) {
+  const { data, parentElement, setStateValue, setTriggerValue } = component;
+  const root = parentElement.querySelector(".sj-map-root");
+  loadLeaflet().then((L) => render(L, root, data, setStateValue, setTriggerValue)).catch((err) => {
+    root.textContent = (data.texts && data.texts.failed) || String(err);
+    if (data.gate) { setStateValue("drawn", true); }
+  });
+}
