@@ -125,7 +125,7 @@ function labelLayer(L, map, labels) {
 function layerControl(st, data, setStateValue) {
   const box = el("details", "sj-box sj-layers", st.controls);
   const compact = data.compact || window.innerWidth < 800;
-  if (!compact) { box.open = true; }
+  if (!compact && window.innerWidth >= 1500) { box.open = true; }
   el("summary", "", box).textContent = data.texts.layers;
   const byGroup = {};
   data.spec.layers.forEach((entry) => {
@@ -282,7 +282,7 @@ function render(L, root, data, setStateValue, setTriggerValue) {
   if (data.layerControl) { layerControl(st, data, setStateValue); }
   if (data.spec.legend) {
     const legend = el("details", "sj-box sj-legend", st.legendSlot);
-    legend.open = data.spec.legend.open && !data.compact && window.innerWidth >= 1200 && data.height >= 560;
+    legend.open = data.spec.legend.open && !data.compact && window.innerWidth >= 1500 && data.height >= 560;
     el("summary", "", legend).innerHTML = data.spec.legend.title;
     el("div", "sj-legend-body", legend).innerHTML = data.spec.legend.html;
   }
