@@ -3,7 +3,8 @@ import pandas as pd
 import streamlit as st
 
 from layers.app.cache import all_layers, cached_town_statistics
-from layers.app.chrome import chrome, draw, show_load_errors
+from layers.app.chrome import chrome, show_load_errors
+from layers.app.towns_page import draw_choropleth, seed_from_url, sync_url, town_minimap
 from layers.core.catalog import get_catalog
 from layers.core.i18n import t
 from layers.map.choropleth import choropleth_map, legend_frame
@@ -21,11 +22,13 @@ if table is None:
     st.stop()
 name_col = "name_en" if lang == "en" else "name_zh"
 town_name = dict(zip(table.index, table[name_col]))
+seed_from_url(list(table.index))
 
 c1, c2, c3 = st.columns([2, 1, 1])
-stat = c1.selectbox(t("statistic", lang), list(STATISTICS), key="w_stat", format_func=lambda s: STATISTICS[s].label(lang))
+stat = c1.selectbox(t("statistic", lang), list(STATISTICS), key="w_stat",
+                    format_func=lambda s: STATISTICS[s].label(lang))
 scheme = c2.selectbox(t("scheme", lang), list(SCHEMES), key="w_scheme", format_func=lambda s: t(f"scheme_{s}", lang))
-k = c3.slider(t("classes", lang), 2, 7, 5, key="w_k")
+k = c3.slider(t("classes", lang), 2, 7, key="w_k")
 meta = STATISTICS[stat]
 st.caption(t("stat_meta", lang, unit=meta.unit, year=meta.year or t("year_unknown", lang), source=meta.source))
 if meta.note(lang):
@@ -35,7 +38,7 @@ left, right = st.columns([3, 2])
 with left:
     fmap, rows, class_of = choropleth_map(layers["towns"], table[stat], scheme=scheme, k=k,
                                           missing_label=t("missing", lang), lang=lang)
-    draw(fmap, key="towns-choropleth", height=480, lang=lang, layer_control=False)
+    draw_choropleth(fmap, layers["towns"], lang=lang)
     st.dataframe(choropleth_legend(legend_frame(rows, class_of, missing_label=t("missing", lang)), lang),
                  hide_index=True)
 with right:
@@ -51,6 +54,7 @@ d1, d2 = st.columns(2)
 with d1:
     st.subheader(t("facts", lang))
     st.dataframe(town_facts_table(catalog, layers["towns"], code, lang), hide_index=True)
+    town_minimap(layers, code, lang=lang)
 with d2:
     st.subheader(t("contents", lang))
     contents = town_contents(layers, code)
@@ -64,8 +68,9 @@ with d2:
 
 st.header(t("compare", lang))
 a_col, b_col = st.columns(2)
-a = a_col.selectbox(t("town_a", lang), codes, index=0, key="w_cmp_a", format_func=lambda c: town_name[c])
-b = b_col.selectbox(t("town_b", lang), codes, index=1, key="w_cmp_b", format_func=lambda c: town_name[c])
+a = a_col.selectbox(t("town_a", lang), codes, key="w_cmp_a", format_func=lambda c: town_name[c])
+b = b_col.selectbox(t("town_b", lang), codes, key="w_cmp_b", format_func=lambda c: town_name[c])
 side = compare_towns(table, [a, b]) if a != b else compare_towns(table, [a])
 side = side.rename(index=lambda s: STATISTICS[s].label(lang), columns=lambda c: town_name[c])
 st.dataframe(side)
+sync_url()

@@ -4,6 +4,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from layers.core import paths
+from layers.map.stats import STATISTICS
 
 APP = str(paths.PROJECT_DIR / "app.py")
 MAP = "pages/1_地图_Map.py"
@@ -48,3 +49,30 @@ def test_the_plan_page_between_two_map_visits_loses_nothing():
     at.switch_page("pages/3_规划_Plan.py").run()
     at.switch_page(MAP).run()
     assert at.multiselect(key="w_park_kind").value == chosen
+
+
+def test_the_towns_page_choices_travel_in_the_url_and_come_back():
+    at = AppTest.from_file(str(paths.PROJECT_DIR / TOWNS), default_timeout=90)
+    at.query_params.update({"stat": "employment_2023", "scheme": "equal_interval", "k": "4",
+                            "town": "310117102", "a": "310117105", "b": "310117107"})
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="w_stat").value == "employment_2023"
+    assert at.selectbox(key="w_scheme").value == "equal_interval"
+    assert at.slider(key="w_k").value == 4
+    assert at.selectbox(key="w_detail").value == "310117102"
+    assert (at.selectbox(key="w_cmp_a").value, at.selectbox(key="w_cmp_b").value) == ("310117105", "310117107")
+    at.selectbox(key="w_detail").set_value("310117109").run()
+    assert at.query_params["town"] in (["310117109"], "310117109")
+    assert at.query_params["stat"] in (["employment_2023"], "employment_2023")
+    assert not at.warning or all("Session State" not in w.value for w in at.warning)
+
+
+def test_hostile_towns_page_parameters_fall_back_to_the_defaults():
+    at = AppTest.from_file(str(paths.PROJECT_DIR / TOWNS), default_timeout=90)
+    at.query_params.update({"stat": "<script>", "k": "99", "town": "../etc", "a": "x" * 500})
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="w_stat").value == next(iter(STATISTICS))  # the default, not the hostile value
+    assert at.slider(key="w_k").value == 5
+    assert len(at.selectbox(key="w_detail").value) == 9

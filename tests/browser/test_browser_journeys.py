@@ -161,3 +161,18 @@ def test_pan_and_zoom_send_nothing_to_the_server(page, streamlit_url):
     page.wait_for_timeout(2000)
     assert _params(page).get("c")  # the view went into the address
     assert len(sent) == before  # and nothing to the server: no rerun
+
+
+def test_clicking_the_choropleth_selects_the_town_and_puts_it_in_the_url(page, streamlit_url, layers):
+    page.goto(streamlit_url + "/" + quote("街镇_Towns"), wait_until="load")
+    _ready(page)
+    towns = layers["towns"]
+    row = towns[towns["name_zh"] == "泗泾镇"].iloc[0]
+    point = row.geometry.representative_point()
+    page.evaluate(f"""() => {{ const s = {MAP_JS}; const ll = L.latLng({point.y}, {point.x});
+        s.map.fire('click', {{latlng: ll, layerPoint: s.map.latLngToLayerPoint(ll),
+                              containerPoint: s.map.latLngToContainerPoint(ll)}}); }}""")
+    page.wait_for_function(f"() => new URL(location.href).searchParams.get('town') === '{row['code']}'",
+                           timeout=15_000)
+    assert page.locator(MAP).count() == 2  # the choropleth and the chosen town's mini-map
+    assert page.record.page_errors == []
