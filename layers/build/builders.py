@@ -1,6 +1,7 @@
 """One builder per catalogue layer (``BUILDERS``): features with provenance from the inputs."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
@@ -9,6 +10,7 @@ from shapely.geometry import LineString, Point, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
+from layers.build.attribution import attribute_town
 from layers.build.partition import partition_polygon
 from layers.build.sources import Inputs, _place_point, _resolve_point, _town_point
 from layers.core import settings
@@ -220,8 +222,38 @@ def build_rail_lines(inputs: Inputs) -> list[dict[str, Any]]:
 _MODE_BY_LINE = {"L9": "metro", "T1": "tram", "T2": "tram", "JSR": "rail"}
 
 
-def build_stations(inputs: Inputs) -> list[dict[str, Any]]:
-    """OSM stops inside the district plus the national rail stations from places.csv."""
+def _bare_name(name_zh: str) -> str:
+    """"上海松江站（国铁）" → "上海松江站", "春申 (金山铁路)" → "春申": the name the source tables use."""
+    return name_zh.split("（")[0].split(" (")[0].strip()
+
+
+def _stop_accuracy(inputs: Inputs, name_zh: str, point: Point) -> tuple[int, str]:
+    """The stop's uncertainty radius (m) from its sources: OSM ±30 m, widened to the distance to any independent
+    position of the same stop (places.csv rail stations, with their own radius; the research notes' Line 9
+    positions in plan.toml ``station_check``), rounded up to 10 m. Returns the radius and how it was set."""
+    radius, why = float(settings.OSM_STOP_ACCURACY_M), [f"OSM ±{settings.OSM_STOP_ACCURACY_M} m"]
+    point_m = to_measure(point)
+    checks = [(row, float(row["accuracy_m"] or 0), "places.csv") for row in inputs.places.values()
+              if row["kind"] == "rail_station" and row["lon_wgs84"] and _bare_name(row["name_zh"]) == name_zh]
+    checks += [(c, 0.0, c["source"]) for c in inputs.plan.get("station_check", []) if c["name_zh"] == name_zh]
+    for row, own, source in checks:
+        lon, lat = (row["lon_wgs84"], row["lat_wgs84"]) if "lon_wgs84" in row else (row["lon"], row["lat"])
+        dist = point_m.distance(to_measure(Point(float(lon), float(lat))))
+        if max(own, dist) > radius:
+            radius = max(own, dist)
+            why.append(f"{dist:.0f} m from {source}" + (f" (±{own:.0f} m)" if own else ""))
+    return int(math.ceil(radius / 10.0) * 10), "; ".join(why)
+
+
+def _stop_name_en(row: dict[str, str] | None, name_zh: str) -> tuple[str, str]:
+    if row and row.get("official_name_en"):
+        return row["official_name_en"], "English name as the operator writes it (station_towns.csv)"
+    return romanise(name_zh), "English name romanised (pinyin, one word per name part) by the build"
+
+
+def build_stations(inputs: Inputs, towns: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """OSM stops inside the district plus the national rail stations from places.csv, each with its town
+    (stated in station_towns.csv first, otherwise computed on ``towns``) and its own uncertainty radius."""
     opened = inputs.plan.get("station_opened", {})
     features = []
     for stop in inputs.stops:
@@ -231,21 +263,29 @@ def build_stations(inputs: Inputs) -> list[dict[str, Any]]:
         lines = [ln for ln in p["lines"] if ln in _MODE_BY_LINE]
         mode = "metro" if "L9" in lines else _MODE_BY_LINE[lines[0]]
         line_names = ", ".join(lines)
+        row = inputs.station_towns.get(p["name_zh"])
+        name_en, en_note = _stop_name_en(row, p["name_zh"])
+        accuracy_m, accuracy_basis = _stop_accuracy(inputs, p["name_zh"], stop["geom"])
         props = {
             "id": f"stn-{romanise(p['name_zh'], slug=True)}-{mode}", "name_zh": p["name_zh"],
-            "name_en": romanise(p["name_zh"]), "lines": line_names, "mode": mode, "status": "open",
-            "opened": opened.get(p["name_zh"]), "notes": "English name romanised (pinyin) by the build",
+            "name_en": name_en, "lines": line_names, "mode": mode, "status": "open",
+            "opened": opened.get(p["name_zh"]), "notes": en_note,
+            "aliases_zh": (row or {}).get("aliases_zh") or None,
             "source": f"{p['source']}; GCJ-02 converted to WGS84", "licence": OSM_LICENCE, "accuracy": "osm",
-            "accuracy_m": 30,
+            "accuracy_m": accuracy_m, "accuracy_basis": accuracy_basis,
+            **attribute_town(row, stop["geom"], towns),
         }
         features.append(feature(stop["geom"], props))
     for st in inputs.plan["station"]:
         point, row = _place_point(inputs, st["places_name"])
+        town_row = inputs.station_towns.get(_bare_name(st["name_zh"]))
         props = {
             "id": st["id"], "name_zh": st["name_zh"], "name_en": st["name_en"], "lines": st["lines"],
             "mode": st["mode"], "status": st["status"], "opened": st["opened"], "notes": st["notes"],
+            "aliases_zh": (town_row or {}).get("aliases_zh") or None,
             "source": row["source"], "licence": "Facts from public sources (see source)", "accuracy": "approximate",
-            "accuracy_m": int(row["accuracy_m"]),
+            "accuracy_m": int(row["accuracy_m"]), "accuracy_basis": f"places.csv ±{row['accuracy_m']} m",
+            **attribute_town(town_row, point, towns),
         }
         features.append(feature(point, props))
     ids = [f["id"] for f in features]
@@ -254,15 +294,9 @@ def build_stations(inputs: Inputs) -> list[dict[str, Any]]:
     return features
 
 
-def _town_of(point: Point, towns: list[dict[str, Any]]) -> str | None:
-    for t in towns:
-        if shape(t["geometry"]).covers(point):
-            return t["properties"]["name_zh"]
-    return None
-
-
 def build_parks(inputs: Inputs, towns: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Located parks as points with their uncertainty radius, and the list of parks with no coordinate."""
+    """Located parks as points with their uncertainty radius and their town (stated in park_towns.csv first,
+    otherwise computed on ``towns``), and the list of parks with no coordinate."""
     located, unlocated = [], []
     for park in inputs.plan["park"]:
         common = {
@@ -276,13 +310,10 @@ def build_parks(inputs: Inputs, towns: list[dict[str, Any]]) -> tuple[list[dict[
                               "reason": "no coordinate found in any source"})
             continue
         point, row = _place_point(inputs, park["places_name"])
-        if park["town_zh"]:
-            town, basis = park["town_zh"], "source"
-        else:
-            town, basis = _town_of(point, towns), "schematic_join"
         props = {
             "id": park["id"], "name_zh": row["name_zh"], "name_en": row["name_en"], **common,
-            "town_zh": town, "town_basis": basis, "notes": row["notes"], "source": row["source"],
+            **attribute_town(inputs.park_towns.get(park["places_name"]), point, towns),
+            "notes": row["notes"], "source": row["source"],
             "licence": "Facts compiled from public sources (see source)", "accuracy": "approximate",
             "accuracy_m": int(row["accuracy_m"]),
         }

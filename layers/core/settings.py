@@ -38,6 +38,8 @@ CLIP_BUFFER_M = 50.0
 
 #: Stops farther than this outside the outline are dropped (m).
 STOP_OUTSIDE_TOLERANCE_M = 100.0
+#: Position uncertainty of an OSM stop node (m) when no other source widens it.
+OSM_STOP_ACCURACY_M = 30
 
 
 #: Half-width of the schematic G60 corridor band (m).
