@@ -11,7 +11,7 @@ from layers.map.filters import LayerFilter
 from layers.map.load import load_layers
 from layers.map.search import GazetteerEntry, build_gazetteer, search_places
 from layers.map.simplify import display_copies
-from layers.map.stats import town_statistics
+from layers.map.stats import town_statistic_marks, town_statistics
 from layers.map.tables import headline_figures, read_indicators
 from layers.scenes.output import scene_bytes
 from layers.scenes.web import SceneText, scene_text
@@ -63,6 +63,15 @@ def cached_town_statistics(layer_ids: tuple[str, ...]):
     if "towns" not in layers:
         return None
     return town_statistics(layers)
+
+
+@st.cache_data(show_spinner=False)
+def cached_town_marks(layer_ids: tuple[str, ...]):
+    """Which per-town figure is approximate (depends on schematic geometry); None without the towns layer."""
+    layers, _ = cached_layers(layer_ids)
+    if "towns" not in layers:
+        return None
+    return town_statistic_marks(layers)
 
 
 @st.cache_data(show_spinner=False)

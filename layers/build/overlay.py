@@ -27,7 +27,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 from shapely.strtree import STRtree
 
-from layers.build.builders import build_towns
+from layers.build.builders import AREA_BASIS_IMPORTED, build_towns
 from layers.build.partition import DESIRED_MARGIN_M, partition_polygon
 from layers.build.sources import Inputs
 from layers.core import paths, settings
@@ -292,6 +292,7 @@ def overlay_towns(inputs: Inputs, overlay: Sequence[Mapping[str, Any]]) -> list[
             f"{q['import_date']}), cut to the district outline: {fit.clipped_m2[code] / 1e6:.3f} km² outside it "
             f"removed, {fit.added_m2[code] / 1e6:.3f} km² of slivers and gaps along it added")
         props["import_date"] = q["import_date"]
+        props["area_km2_basis"] = AREA_BASIS_IMPORTED
     return towns
 
 

@@ -22,6 +22,8 @@ GRID_SIZE = 10.0 ** -COORD_DECIMALS
 
 #: Allowed values of the per-feature ``accuracy`` property.
 ACCURACY_LEVELS = ("authoritative", "osm", "provider", "approximate", "schematic")
+#: Layer-level accuracy: one of the levels, or "mixed" (with counts per level) when the features differ.
+LAYER_ACCURACY_LEVELS = (*ACCURACY_LEVELS, "mixed")
 
 
 #: Features every layer must carry.

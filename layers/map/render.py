@@ -22,13 +22,17 @@ from layers.core.crs import TO_MEASURE, geometry_wgs84_to_gcj02
 from layers.core.i18n import t
 from layers.map.basemaps import BASEMAPS, Basemap, basemaps
 from layers.map.elements import APPROX_RING_STYLE, Legend, VectorLayer, legend_html, safe_text
-from layers.map.style import LegendEntry, accuracy_legend, legend_entries, style_function
+from layers.map.style import LegendEntry, accuracy_legend, layer_title, legend_entries, style_function
 
 MISSING = {"zh": "缺失（未找到来源）", "en": "missing (no source found)"}
 #: Decimal places of drawn coordinates (1e-6 degree is about 0.1 m here).
 DISPLAY_DECIMALS = 6
+#: Figures measured on the feature's own geometry: approximate when it is schematic.
+GEOMETRY_FIGURES = frozenset({"area_km2", "length_km"})
+#: A point's town: approximate when it was computed on a schematic cell.
+TOWN_FIELDS = frozenset({"town_zh", "town_code", "town_codes"})
 #: Fields whose values are codes with labels in the catalogue's [values] tables.
-CODED_FIELDS = ("accuracy", "mode", "status", "kind", "industries", "element", "type")
+CODED_FIELDS = ("accuracy", "mode", "status", "kind", "industries", "element", "type", "town_basis")
 
 
 def _display_value(catalog: Catalog, field: str, value: Any, lang: str) -> str:
@@ -64,10 +68,17 @@ def display_features(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, lang: str = "zh"
     ids = [safe_text(v) for v in gdf["id"].tolist()]
     values = {f: gdf[f].tolist() for f in shown}
     raws = {f: gdf[f].tolist() for f in raw}
+    geom_approx = [a == "schematic" for a in gdf["accuracy"].tolist()] if "accuracy" in gdf.columns else [False] * len(gdf)
+    town_approx = ([v is not None and v == v and bool(v) for v in gdf["town_approx"].tolist()]
+                   if "town_approx" in gdf.columns else [False] * len(gdf))
     features = []
     for i in np.flatnonzero(keep):
         props: dict[str, Any] = {"id": ids[i]}
         props.update((f, _display_value(catalog, f, values[f][i], lang)) for f in shown)
+        # Figures that depend on schematic geometry carry "≈" wherever they appear (issue 13).
+        for f in shown:
+            if (f in GEOMETRY_FIGURES and geom_approx[i]) or (f in TOWN_FIELDS and town_approx[i]):
+                props[f] = "≈ " + props[f]
         props.update((f"_raw_{f}", str(raws[f][i])) for f in raw)
         features.append({"type": "Feature", "id": ids[i], "properties": props,
                          "geometry": geo_json[i] if geometry_text else json.loads(geo_json[i])})
@@ -130,7 +141,7 @@ def add_layer(fmap: folium.Map, spec: LayerSpec, gdf: gpd.GeoDataFrame, *, lang:
     catalog = catalog or get_catalog()
     tweak = restyle or (lambda style: style)
     features = display_features(spec, gdf, lang=lang, gcj02=basemap.gcj02, catalog=catalog, geometry_text=True)
-    group = folium.FeatureGroup(name=safe_text(spec.title(lang)), show=show)
+    group = folium.FeatureGroup(name=safe_text(layer_title(spec, gdf, lang)), show=show)
     if spec.geometry == "point":
         rings = uncertainty_rings(gdf, gcj02=basemap.gcj02, geometry_text=True)
         if rings:
@@ -258,7 +269,8 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame], *, lang: str = "zh", basem
         group = add_layer(fmap, spec, gdf, lang=lang, basemap=base, show=show, catalog=catalog)
         groups.setdefault(catalog.groups[spec.group][lang], []).append(group)
         if show:
-            sections.append((spec.title(lang), legend_entries(spec, legend_records(spec, gdf), catalog, lang)))
+            sections.append((layer_title(spec, gdf, lang),
+                             legend_entries(spec, legend_records(spec, gdf), catalog, lang)))
     for name, gdf in (user_layers or {}).items():
         group = add_user_layer(fmap, gdf, name=name, lang=lang, basemap=base)
         groups.setdefault(t("map_my_layers", lang), []).append(group)

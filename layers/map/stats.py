@@ -229,12 +229,15 @@ def town_statistic_marks(layers: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame
 
 
 def mark_value(value: Any, approximate: bool, *, digits: int = 2) -> str:
-    """A figure as text, with "≈" in front when it is approximate; missing values stay empty."""
+    """A figure as text, with "≈" in front when it is approximate; a missing value gives ""."""
     value = _plain(value)
     if value is None:
         return ""
-    text = f"{value:,.{digits}f}" if isinstance(value, float) and not float(value).is_integer() else f"{value:,.0f}" \
-        if isinstance(value, (int, float)) else str(value)
+    if isinstance(value, (int, float)):
+        whole = isinstance(value, int) or float(value).is_integer()
+        text = f"{value:,.0f}" if whole else f"{value:,.{digits}f}"
+    else:
+        text = str(value)
     return f"≈{text}" if approximate else text
 
 

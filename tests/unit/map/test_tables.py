@@ -77,7 +77,9 @@ def test_town_statistic_table_names_its_columns_in_the_page_language(layers, cat
 
     table = town_statistics(layers)
     shown = town_statistic_table(table, "employment_2023", "X", catalog, lang)
-    assert list(shown.columns) == [name_header, "X"] and shown.index.name == catalog.label("code", lang)
+    # Issue 13: a "≈" marker column follows the value, and the development zone's statistical unit and the
+    # district total are rows of the employment table.
+    assert list(shown.columns) == [name_header, "X", "≈"] and shown.index.name == catalog.label("code", lang)
     names = shown[name_header].tolist()
     assert ("九亭镇" in names) if lang == "zh" else ("Jiuting Town" in names)
 
