@@ -59,7 +59,7 @@ def build_towns(inputs: Inputs, cells: list[BaseGeometry]) -> list[dict[str, Any
     """The 17 units with every column of town_facts.csv on a schematic geometry."""
     zones = _zone_names(inputs)
     features = []
-    for row, cell in zip(inputs.towns, cells):
+    for row, cell in zip(inputs.towns, cells, strict=False):
         zone = zones.get(row["fyp_zone"])
         props: dict[str, Any] = {"id": row["code"], "name_zh": row["name_zh"], "name_en": row["name_en"]}
         for key, value in row.items():

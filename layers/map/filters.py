@@ -206,11 +206,11 @@ def _rail_masks(layers: Mapping[str, gpd.GeoDataFrame], flt: LayerFilter) -> dic
             keep &= _in_set(rail["line_id"], flt.rail_line)
         masks["rail_lines"] = keep
         known_lines = {str(v) for v in rail["line_id"]}
-        selected = {str(v) for v, k in zip(rail["line_id"], keep) if k}
+        selected = {str(v) for v, k in zip(rail["line_id"], keep, strict=False) if k}
     stations = layers.get("stations")
     if stations is not None:
         keep = []
-        for lines, mode, status in zip(stations["lines"], stations["mode"], stations["status"]):
+        for lines, mode, status in zip(stations["lines"], stations["mode"], stations["status"], strict=False):
             own_ok = ((not flt.rail_mode or mode in flt.rail_mode)
                       and (not flt.rail_status or status in flt.rail_status))
             ok = False
@@ -258,9 +258,9 @@ def _zone_codes(layers: Mapping[str, gpd.GeoDataFrame], zones: tuple[str, ...]) 
     if frame is None:
         frame = _polygon_layer(layers, "zones") if layers.get("towns") is None else None
     if frame is not None and "member_codes" in frame.columns:
-        return {c for mc, z in zip(frame["member_codes"], frame["id"]) if z in zones for c in _tokens(mc)}
+        return {c for mc, z in zip(frame["member_codes"], frame["id"], strict=False) if z in zones for c in _tokens(mc)}
     towns = _polygon_layer(layers, "towns")
-    return {str(c) for c, z in zip(towns["id"], towns["zone_id"]) if isinstance(z, str) and z in zones}
+    return {str(c) for c, z in zip(towns["id"], towns["zone_id"], strict=False) if isinstance(z, str) and z in zones}
 
 
 def _place_mask(layers: Mapping[str, gpd.GeoDataFrame], layer_id: str, flt: LayerFilter) -> np.ndarray:

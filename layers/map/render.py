@@ -63,12 +63,14 @@ def display_features(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, lang: str = "zh"
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     keep = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
     if gcj02:
-        geoms = np.array([geometry_wgs84_to_gcj02(g) if k else None for g, k in zip(geoms, keep)], dtype=object)
+        geoms = np.array([geometry_wgs84_to_gcj02(g) if k else None for g, k in zip(geoms, keep, strict=False)],
+                         dtype=object)
     geo_json = shapely.to_geojson(_rounded(geoms))
     ids = [safe_text(v) for v in gdf["id"].tolist()]
     values = {f: gdf[f].tolist() for f in shown}
     raws = {f: gdf[f].tolist() for f in raw}
-    geom_approx = [a == "schematic" for a in gdf["accuracy"].tolist()] if "accuracy" in gdf.columns else [False] * len(gdf)
+    geom_approx = ([a == "schematic" for a in gdf["accuracy"].tolist()] if "accuracy" in gdf.columns
+                   else [False] * len(gdf))
     town_approx = ([v is not None and v == v and bool(v) for v in gdf["town_approx"].tolist()]
                    if "town_approx" in gdf.columns else [False] * len(gdf))
     features = []
@@ -121,7 +123,8 @@ def uncertainty_rings(gdf: gpd.GeoDataFrame, *, gcj02: bool = False, geometry_te
     if "accuracy_m" not in gdf.columns:
         return []
     approx = gdf[(gdf["accuracy"] == "approximate") & gdf["accuracy_m"].notna() & gdf.geometry.notna()]
-    points = tuple((round(g.x, 7), round(g.y, 7), float(r)) for g, r in zip(approx.geometry, approx["accuracy_m"])
+    points = tuple((round(g.x, 7), round(g.y, 7), float(r))
+                   for g, r in zip(approx.geometry, approx["accuracy_m"], strict=False)
                    if g.geom_type == "Point")
     return [{"type": "Feature", "id": None, "properties": {"accuracy_m": radius},
              "geometry": text if geometry_text else json.loads(text)} for radius, text in _rings(points, gcj02)]
@@ -187,7 +190,7 @@ def legend_records(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> list[dict[str, Any
     """The few attributes the legend reads, per feature (plain lists: far cheaper than ``to_dict`` per rerun)."""
     cols = [c for c in dict.fromkeys((spec.style.color_field, "name_zh", "name_en", "status", "accuracy", "colour"))
             if c and c in gdf.columns]
-    return [dict(zip(cols, row)) for row in zip(*(gdf[c].tolist() for c in cols))]
+    return [dict(zip(cols, row, strict=False)) for row in zip(*(gdf[c].tolist() for c in cols), strict=False)]
 
 
 def add_fullscreen(fmap: folium.Map, *, lang: str = "zh", position: str = "topleft") -> None:

@@ -87,7 +87,7 @@ OFFICIAL_FIELDS = tuple(k for k, m in STATISTICS.items() if not m.computed)
 # Spatial assignment (EPSG:4549)
 # --------------------------------------------------------------------------------------------------------------
 def _cells_m(towns: gpd.GeoDataFrame) -> list[tuple[str, BaseGeometry]]:
-    return [(str(code), to_measure(geom)) for code, geom in zip(towns["code"], towns.geometry)]
+    return [(str(code), to_measure(geom)) for code, geom in zip(towns["code"], towns.geometry, strict=False)]
 
 
 def _point_town(cells: Sequence[tuple[str, BaseGeometry]], point_m: BaseGeometry) -> str | None:
@@ -123,7 +123,7 @@ def _member_codes(points: gpd.GeoDataFrame, cells: Sequence[tuple[str, BaseGeome
     if "town_codes" not in points.columns:
         return [{c} if c else set() for c in counted]
     out = []
-    for codes, code in zip(points["town_codes"], counted):
+    for codes, code in zip(points["town_codes"], counted, strict=False):
         members = {c for c in str(_plain(codes) or "").split(",") if c}
         out.append(members | ({code} if code else set()))
     return out
@@ -203,7 +203,7 @@ def town_statistics(layers: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
 def schematic_codes(towns: gpd.GeoDataFrame) -> set[str]:
     """Codes of the towns whose geometry is schematic (generated, not imported)."""
     acc = towns["accuracy"] if "accuracy" in towns.columns else pd.Series(["schematic"] * len(towns))
-    return {str(c) for c, a in zip(towns["code"], acc) if a == "schematic"}
+    return {str(c) for c, a in zip(towns["code"], acc, strict=False) if a == "schematic"}
 
 
 def town_statistic_marks(layers: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
@@ -224,7 +224,7 @@ def town_statistic_marks(layers: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame
         points = layers.get(layer_id)
         counted = _assign_points(cells, points)
         approx = _approx_points(cells, points, schematic)
-        marks[layer_id] = [any(a for c, a in zip(counted, approx) if c == code) for code in codes]
+        marks[layer_id] = [any(a for c, a in zip(counted, approx, strict=False) if c == code) for code in codes]
     return marks
 
 
@@ -291,7 +291,7 @@ def town_contents(layers: Mapping[str, gpd.GeoDataFrame], code: str) -> dict[str
         counted = _assign_points(cells, gdf)
         approx = _approx_points(cells, gdf, schematic)
         out = []
-        for r, m, c, a in zip(gdf.to_dict("records"), members, counted, approx):
+        for r, m, c, a in zip(gdf.to_dict("records"), members, counted, approx, strict=False):
             if code not in m:
                 continue
             basis = _plain(r.get("town_basis")) or ("computed_schematic" if a else "computed")

@@ -29,7 +29,7 @@ def test_every_point_carries_a_town_basis_and_its_codes(layers):
     for layer_id in ("stations", "parks"):
         frame = layers[layer_id]
         assert set(frame["town_basis"]) <= set(TOWN_BASES), layer_id
-        for code, codes in zip(frame["town_code"], frame["town_codes"]):
+        for code, codes in zip(frame["town_code"], frame["town_codes"], strict=False):
             assert code and code in codes.split(","), layer_id
 
 
@@ -98,7 +98,7 @@ def test_station_accuracy_comes_from_each_source(layers):
 
 
 def test_english_names_use_the_operators_and_readable_pinyin(layers):
-    en = dict(zip(layers["stations"]["name_zh"], layers["stations"]["name_en"]))
+    en = dict(zip(layers["stations"]["name_zh"], layers["stations"]["name_en"], strict=False))
     official = {r["name_zh"]: r["official_name_en"] for r in _rows("station_towns.csv") if r["official_name_en"]}
     for name_zh, name_en in official.items():
         if name_zh in en:

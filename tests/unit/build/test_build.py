@@ -101,7 +101,7 @@ def test_town_areas_match_scaled_official_areas(layers, outline_m):
     target = official / official.sum() * outline_m.area / 1e6
     computed = np.array([to_measure(g).area / 1e6 for g in towns.geometry])
     rel = np.abs(computed - target) / target
-    assert rel.max() <= 0.01, dict(zip(towns["name_zh"], rel.round(4)))
+    assert rel.max() <= 0.01, dict(zip(towns["name_zh"], rel.round(4), strict=False))
 
 
 def test_each_reference_point_lies_in_its_own_cell(layers):

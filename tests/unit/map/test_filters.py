@@ -50,7 +50,8 @@ def ids_within(points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> set[str]
 
 def attributed_to(points: gpd.GeoDataFrame, codes: set[str]) -> set[str]:
     """Ids of the points whose town attribution (any of ``town_codes``) is one of ``codes``."""
-    return {i for i, tc in zip(points["id"], points["town_codes"]) if set(str(tc or "").split(",")) & codes}
+    pairs = zip(points["id"], points["town_codes"], strict=True)
+    return {i for i, tc in pairs if set(str(tc or "").split(",")) & codes}
 
 
 def test_zone_filter_follows_the_stated_town_not_the_schematic_cell(layers):
@@ -219,7 +220,7 @@ def test_an_interchange_stays_when_any_of_its_lines_is_selected(layers):
 @pytest.mark.parametrize("industry", ["it", "consumer", "culture", "health"])
 def test_park_industry_matches_any_listed_industry(layers, industry):
     out = filter_layers(layers, LayerFilter(park_industry=(industry,)))
-    want = {pid for pid, ind in zip(layers["parks"]["id"], layers["parks"]["industries"].fillna(""))
+    want = {pid for pid, ind in zip(layers["parks"]["id"], layers["parks"]["industries"].fillna(""), strict=False)
             if industry in [s.strip() for s in ind.split(",")]}
     assert set(out["parks"]["id"]) == want
 

@@ -207,7 +207,7 @@ def test_all_missing_population_classifies_as_missing(table):
 def test_every_value_falls_in_a_class_bounded_by_the_bins(table):
     values = table["employment_2023"].to_numpy(dtype=float)
     bins, classes = classify(values, scheme="quantiles", k=5)
-    for v, c in zip(values, classes):
+    for v, c in zip(values, classes, strict=False):
         assert v <= bins[c] and (c == 0 or v > bins[c - 1])
 
 

@@ -61,7 +61,7 @@ def test_headline_figures_come_from_curation_with_plan_lines_that_hold_the_value
     import csv
 
     with open(paths.CURATION_DIR / "headlines.csv", encoding="utf-8") as fh:
-        for row, fig in zip(csv.DictReader(fh), figures):
+        for row, fig in zip(csv.DictReader(fh), figures, strict=False):
             ref = row["plan_ref"].removeprefix("FYP ").replace("–", "-").split("-")
             first, last = int(ref[0]), int(ref[-1])
             cited = "".join(lines[first - 1:last])
