@@ -11,7 +11,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 from layers.build.attribution import attribute_town
-from layers.build.partition import partition_polygon
+from layers.build.partition import claim_points, partition_polygon
 from layers.build.sources import Inputs, _place_point, _resolve_point, _town_point
 from layers.core import settings
 from layers.core.crs import area_km2, length_km, to_measure, to_wgs84
@@ -45,13 +45,58 @@ def _zone_names(inputs: Inputs) -> dict[str, dict[str, str]]:
     return {z["id"]: z for z in inputs.plan["zone"]}
 
 
-def town_cells(inputs: Inputs) -> list[BaseGeometry]:
-    """Generate the schematic partition (WGS84), one cell per row of town_facts.csv."""
+def stated_anchors(inputs: Inputs) -> list[tuple[int, Point]]:
+    """Stations and parks whose unit a source states (one unit, not a boundary case): (row index in town_facts.csv,
+    WGS84 point). They anchor the schematic partition next to each unit's reference point. Grades A/B always;
+    grade C for stations unless the evidence says the stop may sit on the unit line; grade C parks never."""
+    index = {r["code"]: i for i, r in enumerate(inputs.towns)}
+    found: list[tuple[int, Point]] = []
 
+    def add(row: dict[str, str] | None, point: Point, *, weak_ok: bool = True) -> None:
+        codes = [c for c in ((row or {}).get("town_code") or "").split("|") if c]
+        if len(codes) != 1 or codes[0] not in index or "BOUNDARY" in row.get("evidence", ""):
+            return  # not stated, several units, or a boundary stop (it may sit on either side)
+        if row.get("grade") == "C" and (not weak_ok or "possibly" in row.get("evidence", "")):
+            return  # a weak statement that itself says the point may lie on the unit line: not forced
+        if inputs.outline_m.distance(to_measure(point)) > 0 or any(p.distance(point) < 1e-6 for _, p in found):
+            return
+        found.append((index[codes[0]], point))
+
+    for stop in inputs.stops:
+        add(inputs.station_towns.get(stop["props"]["name_zh"]), stop["geom"])
+    for st in inputs.plan["station"]:
+        add(inputs.station_towns.get(_bare_name(st["name_zh"])), _place_point(inputs, st["places_name"])[0])
+    for park in inputs.plan["park"]:
+        if "places_name" in park:
+            # Grade C park rows are aggregator pages about points placed to ±700 m or worse: not forced.
+            add(inputs.park_towns.get(park["places_name"]), _place_point(inputs, park["places_name"])[0],
+                weak_ok=False)
+    return found
+
+
+def town_cells(inputs: Inputs, *, extra_anchors: bool = True) -> list[BaseGeometry]:
+    """Generate the schematic partition (WGS84), one cell per row of town_facts.csv.
+
+    With ``extra_anchors`` every stated station and park (:func:`stated_anchors`) is then handed to its unit's
+    cell (:func:`layers.build.partition.claim_points`), so it lies inside the unit a source puts it in.
+    """
     anchors = [to_measure(Point(float(r["ref_lon_wgs84"]), float(r["ref_lat_wgs84"]))) for r in inputs.towns]
     official = np.array([float(r["area_official_km2"]) for r in inputs.towns])
     targets = official / official.sum() * inputs.outline_m.area
-    cells_m = partition_polygon(inputs.outline_m, anchors, list(targets), tolerance=settings.PARTITION_TOLERANCE)
+    if not extra_anchors:
+        cells_m = partition_polygon(inputs.outline_m, anchors, list(targets), tolerance=settings.PARTITION_TOLERANCE)
+        return [clean_geometry(to_wgs84(c)) for c in cells_m]
+    claims = [(i, to_measure(p)) for i, p in stated_anchors(inputs)] + list(enumerate(anchors))
+    aim = np.array(targets, dtype=float)
+    for _ in range(settings.CLAIM_ROUNDS):
+        # The claims move land between cells: partition for targets corrected by what the last round moved.
+        cells_m = partition_polygon(inputs.outline_m, anchors, list(aim / aim.sum() * inputs.outline_m.area),
+                                    tolerance=settings.PARTITION_TOLERANCE)
+        cells_m = claim_points(cells_m, claims, corridor_m=settings.CLAIM_CORRIDOR_M, reach_m=settings.CLAIM_REACH_M)
+        areas = np.array([c.area for c in cells_m])
+        if (np.abs(areas - targets) / targets).max() < settings.PARTITION_TOLERANCE:
+            break
+        aim = np.maximum(aim - (areas - targets), 0.2 * targets)
     return [clean_geometry(to_wgs84(c)) for c in cells_m]
 
 

@@ -118,3 +118,16 @@ def test_rail_lines_layer_accuracy_says_mixed_with_counts(catalog, layers):
     counts = layers["rail_lines"]["accuracy"].value_counts().to_dict()
     assert acc.accuracy == "mixed"
     assert acc.accuracy_counts == counts
+
+
+def test_every_stated_anchor_lies_in_its_units_schematic_cell(layers):
+    from layers.build.builders import stated_anchors
+    from layers.build.sources import read_inputs
+
+    inputs = read_inputs()
+    towns = layers["towns"].set_index("code")
+    anchors = stated_anchors(inputs)
+    assert len(anchors) >= 20
+    for i, point in anchors:
+        code = inputs.towns[i]["code"]
+        assert towns.loc[code].geometry.covers(point), (inputs.towns[i]["name_zh"], point.wkt)
