@@ -76,8 +76,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "indicators": "“十四五”主要指标（21 项）",
         "ind_no": "序号", "ind_name": "指标名称", "ind_unit": "单位", "ind_kind": "属性",
         "ind_target": "2025 年目标", "ind_2020": "2020 年值", "ind_2020_ref": "2020 年值出处",
-        "ind_ref": "规划出处",
-        "ind_note": "2020 年值仅在规划第一章给出时列出，其余显示为“缺失”，不作估算。",
+        "ind_ref": "规划出处", "ind_latest": "最新值", "ind_latest_year": "最新值年份",
+        "ind_latest_ref": "最新值出处（文章文件与行号）",
+        "ind_note": "2020 年值仅在规划第一章给出时列出，其余显示为“缺失”，不作估算。最新值仅在文章（seed）"
+                    "按同一口径给出时列出。",
         # data page
         "catalogue": "数据目录", "col_layer": "图层", "col_source": "来源", "col_licence": "许可",
         "col_accuracy": "精度", "col_features": "要素数", "col_crs": "坐标系", "col_release": "发布日期",
@@ -200,9 +202,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "indicators": "The plan's 21 headline indicators",
         "ind_no": "No.", "ind_name": "Indicator (official name)", "ind_unit": "Unit", "ind_kind": "Kind",
         "ind_target": "2025 target", "ind_2020": "2020 value", "ind_2020_ref": "2020 value source",
-        "ind_ref": "Plan reference",
+        "ind_ref": "Plan reference", "ind_latest": "Latest value", "ind_latest_year": "Latest year",
+        "ind_latest_ref": "Latest value source (article file and line)",
         "ind_note": "A 2020 value is listed only where chapter 1 of the plan gives one; otherwise it is shown as "
-                    "missing, never estimated.",
+                    "missing, never estimated. A latest value is listed only where an article (seed) gives one "
+                    "for the same definition.",
         "catalogue": "Data catalogue", "col_layer": "Layer", "col_source": "Source", "col_licence": "Licence",
         "col_accuracy": "Accuracy", "col_features": "Features", "col_crs": "CRS", "col_release": "Release date",
         "col_attribution": "Attribution", "col_date": "Data date", "col_plan_ref": "Plan reference",

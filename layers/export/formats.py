@@ -81,6 +81,14 @@ def _readme(job: ExportJob, layer_id: str, extra: Sequence[str] = ()) -> str:
         "approximate = located within accuracy_m metres; schematic = an illustration, not for measurement.",
         f"Plan reference: {prov.plan_ref or '-'} ({job.catalog.meta.get('plan_en', '')})",
     ]
+    if "town_basis" in gdf.columns:
+        approx = int(gdf["town_approx"].fillna(False).astype(bool).sum()) if "town_approx" in gdf.columns else 0
+        lines += ["", "Town of each feature: town_code (the unit it is counted in), town_codes (every unit it may lie "
+                  "in), town_basis = stated / inferred (a source says so) / boundary (on a unit boundary) / "
+                  "computed_schematic (≈ approximate: computed on schematic town cells) / computed_osm / "
+                  f"computed_authoritative. town_approx marks the ≈ approximate ones: {approx} of {len(gdf)} here."]
+    if "area_km2" in gdf.columns and "accuracy" in gdf.columns and (gdf["accuracy"] == "schematic").any():
+        lines += ["≈ area_km2 of schematic features is approximate (see area_km2_basis where present)."]
     if spec.notes_en:
         lines += ["", f"Notes: {spec.notes_en}"]
     if extra:

@@ -99,14 +99,22 @@ def read_indicators() -> pd.DataFrame:
     return pd.read_csv(paths.CURATION_DIR / "indicators.csv", dtype=str, keep_default_na=False)
 
 
+#: Columns of the indicators table in reading order: 2020 → latest → 2025 target.
+INDICATOR_COLUMNS = ("no", "name_zh", "unit", "kind", "value_2020", "value_2020_ref", "latest_value", "latest_year",
+                     "latest_ref", "target_2025", "plan_ref")
+
+
 def indicators_table(indicators: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Indicators with labelled columns; a 2020 value the plan does not state is shown as missing."""
-    shown = indicators.copy()
+    """Indicators with labelled columns, 2020 → latest → 2025 target; a 2020 value the plan does not state is shown
+    as missing; the latest value is filled only where an article (seed) gives one for the same definition."""
+    shown = indicators[[c for c in INDICATOR_COLUMNS if c in indicators.columns]].copy()
     shown["value_2020"] = shown["value_2020"].replace("", t("missing", lang))
     return shown.rename(columns={
         "no": t("ind_no", lang), "name_zh": t("ind_name", lang), "unit": t("ind_unit", lang),
         "kind": t("ind_kind", lang), "target_2025": t("ind_target", lang), "plan_ref": t("ind_ref", lang),
-        "value_2020": t("ind_2020", lang), "value_2020_ref": t("ind_2020_ref", lang)})
+        "value_2020": t("ind_2020", lang), "value_2020_ref": t("ind_2020_ref", lang),
+        "latest_value": t("ind_latest", lang), "latest_year": t("ind_latest_year", lang),
+        "latest_ref": t("ind_latest_ref", lang)})
 
 
 def read_statistical_units() -> pd.DataFrame:

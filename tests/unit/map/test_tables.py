@@ -103,3 +103,20 @@ def test_town_statistic_bars_leave_missing_values_out_and_run_largest_first(laye
     bars = town_statistic_bars(table, "employment_2023", "en")
     assert list(bars) == sorted(bars, reverse=True) and "Jiuting Town" in bars.index
     assert town_statistic_bars(table, "population_2020", "zh").empty  # no census figure by town: nothing drawn
+
+
+def test_2020_values_the_plan_gives_are_filled_and_the_rest_stay_missing():
+    from layers.map.tables import indicators_table, read_indicators
+
+    ind = read_indicators().set_index("no")
+    given = {"3": ("29", "FYP 103–105"), "8": ("1755", "FYP 164–166"), "9": ("29/408（5）", "FYP 174–176"),
+             "10": ("4.32", "FYP 160–162"), "11": ("50.52", "FYP 162"), "12": ("PM2.5：35", "FYP 493–495"),
+             "16": ("18.5", "FYP 499"), "17": ("5.95", "FYP 352–354"), "20": ("84.05", "FYP 395–397")}
+    for no, (value, ref) in given.items():
+        assert (ind.loc[no, "value_2020"], ind.loc[no, "value_2020_ref"]) == (value, ref), no
+    assert (ind.drop(index=list(given))["value_2020"] == "").all()
+    assert (ind.loc["10", "latest_value"], ind.loc["10", "latest_year"]) == ("6.79", "2023")
+    shown = indicators_table(read_indicators(), "en")
+    cols = list(shown.columns)
+    assert cols.index("2020 value") < cols.index("Latest value") < cols.index("2025 target")
+    assert (shown["2020 value"] == "missing").sum() == 21 - len(given)
