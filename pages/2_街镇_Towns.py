@@ -28,10 +28,11 @@ if table is None:
     st.error(t("no_stats", lang))
     st.stop()
 name_col = "name_en" if lang == "en" else "name_zh"
-town_name = dict(zip(table.index, table[name_col]))
+town_name = dict(zip(table.index, table[name_col], strict=False))
 
 c1, c2, c3 = st.columns([2, 1, 1])
-stat = c1.selectbox(t("statistic", lang), list(STATISTICS), key="w_stat", format_func=lambda s: STATISTICS[s].label(lang))
+stat = c1.selectbox(t("statistic", lang), list(STATISTICS), key="w_stat",
+                    format_func=lambda s: STATISTICS[s].label(lang))
 scheme = c2.selectbox(t("scheme", lang), list(SCHEMES), key="w_scheme", format_func=lambda s: t(f"scheme_{s}", lang))
 k = c3.slider(t("classes", lang), 2, 7, 5, key="w_k")
 meta = STATISTICS[stat]

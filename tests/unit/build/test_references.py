@@ -99,7 +99,8 @@ def _curation_csv() -> Iterator[Cited]:
                        number_terms(row["value_2020"]) + quote)
     with (paths.CURATION_DIR / "headlines.csv").open(encoding="utf-8", newline="") as fh:
         for row in csv.DictReader(fh):
-            yield "geodata/curation/headlines.csv", f"headline {row['key']}", row["plan_ref"], number_terms(row["value"])
+            yield ("geodata/curation/headlines.csv", f"headline {row['key']}", row["plan_ref"],
+                   number_terms(row["value"]))
 
 
 def _catalogue() -> Iterator[Cited]:
