@@ -137,5 +137,6 @@ def towns_banner(layers: Mapping[str, Any], lang: str) -> None:
     text = towns_banner_text(layers.get("towns"), lang)
     if text is None:
         return
-    # A markdown link: st.page_link needs the page registered, which a page run on its own (AppTest) lacks.
-    st.info(f"{text} [{t('towns_banner_link', lang)}](./{page_route('pages/4_数据_Data.py')})")
+    # A caption, not st.info (info boxes are the pages' notices about the link); a markdown link, because
+    # st.page_link needs the page registered, which a page run on its own (AppTest) lacks.
+    st.caption(f"**≈** {text} [{t('towns_banner_link', lang)}](./{page_route('pages/4_数据_Data.py')})")

@@ -149,7 +149,7 @@ def test_the_towns_page_marks_approximate_figures_on_every_surface():
     at = run_page(PAGES["page_towns"])
     at.selectbox(key="w_stat").set_value("stations").run()
     assert not at.exception, at.exception
-    assert any(i.value.startswith(t("towns_banner", "zh")) and "数据_Data" in i.value for i in at.info)
+    assert any(t("towns_banner", "zh") in c.value and "数据_Data" in c.value for c in at.caption)
     frames = [df.value for df in at.dataframe]
     stats = next(f for f in frames if "≈" in getattr(f, "columns", []) and len(f) >= 17)
     assert (stats["≈"] == "≈").any() and (stats["≈"] == "").any()
