@@ -6,7 +6,7 @@ browser starts drawing while the sidebar loads.
 import streamlit as st
 
 from layers.app.cache import all_layers, cached_display_layers
-from layers.app.chrome import chrome, plain, show_load_errors
+from layers.app.chrome import chrome, plain, show_load_errors, towns_banner
 from layers.app.map_page import (
     MAP_SUMMARY_KEY,
     download_panel,
@@ -33,6 +33,7 @@ catalog = get_catalog()
 st.title(t("page_map", lang))
 layers, errors = all_layers()
 show_load_errors(errors, lang)
+towns_banner(layers, lang)
 state = session_map_state(initial_state(), layers, lang)
 sync_url(state)
 mine = held_user_layers(lang)

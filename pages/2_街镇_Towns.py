@@ -1,27 +1,35 @@
 """Town statistics page: choropleth, table, bar chart, town detail, two towns side by side (layout only)."""
-import pandas as pd
 import streamlit as st
 
-from layers.app.cache import all_layers, cached_town_statistics
-from layers.app.chrome import chrome, show_load_errors
+from layers.app.cache import all_layers, cached_town_marks, cached_town_statistics
+from layers.app.chrome import chrome, show_load_errors, towns_banner
 from layers.app.towns_page import draw_choropleth, seed_from_url, sync_url, town_minimap
 from layers.core.catalog import get_catalog
 from layers.core.i18n import t
 from layers.map.choropleth import choropleth_map, legend_frame
-from layers.map.stats import SCHEMES, STATISTICS, compare_towns, town_contents
-from layers.map.tables import choropleth_legend, town_facts_table, town_statistic_bars, town_statistic_table
+from layers.map.stats import SCHEMES, STATISTICS, town_contents
+from layers.map.tables import (
+    choropleth_legend,
+    contents_heading,
+    contents_table,
+    town_comparison,
+    town_facts_table,
+    town_statistic_bars,
+    town_statistic_table,
+)
 
 lang = chrome("page_towns")
 catalog = get_catalog()
 st.title(t("page_towns", lang))
 layers, errors = all_layers()
 show_load_errors(errors, lang)
+towns_banner(layers, lang)
 table = cached_town_statistics(catalog.layer_ids)
 if table is None:
     st.error(t("no_stats", lang))
     st.stop()
 name_col = "name_en" if lang == "en" else "name_zh"
-town_name = dict(zip(table.index, table[name_col]))
+town_name = dict(zip(table.index, table[name_col], strict=False))
 seed_from_url(list(table.index))
 
 c1, c2, c3 = st.columns([2, 1, 1])
@@ -43,7 +51,8 @@ with left:
                  hide_index=True)
 with right:
     st.subheader(t("table", lang))
-    st.dataframe(town_statistic_table(table, stat, meta.label(lang), catalog, lang), height=360)
+    st.dataframe(town_statistic_table(table, stat, meta.label(lang), catalog, lang,
+                                      cached_town_marks(catalog.layer_ids)), height=360)
     st.subheader(t("chart", lang))
     st.bar_chart(town_statistic_bars(table, stat, lang), horizontal=True, sort=False)
 
@@ -56,13 +65,12 @@ with d1:
     st.dataframe(town_facts_table(catalog, layers["towns"], code, lang), hide_index=True)
     town_minimap(layers, code, lang=lang)
 with d2:
-    st.subheader(t("contents", lang))
     contents = town_contents(layers, code)
+    st.subheader(contents_heading(contents, lang))
     for key in ("stations", "lines", "parks"):
         st.markdown(f"**{t(key, lang)}**")
         if contents[key]:
-            st.dataframe(pd.DataFrame(contents[key]).rename(columns=lambda c: catalog.label(c, lang)),
-                         hide_index=True)
+            st.dataframe(contents_table(contents, key, catalog, lang), hide_index=True)
         else:
             st.caption(t("none_listed", lang))
 
@@ -70,7 +78,6 @@ st.header(t("compare", lang))
 a_col, b_col = st.columns(2)
 a = a_col.selectbox(t("town_a", lang), codes, key="w_cmp_a", format_func=lambda c: town_name[c])
 b = b_col.selectbox(t("town_b", lang), codes, key="w_cmp_b", format_func=lambda c: town_name[c])
-side = compare_towns(table, [a, b]) if a != b else compare_towns(table, [a])
-side = side.rename(index=lambda s: STATISTICS[s].label(lang), columns=lambda c: town_name[c])
-st.dataframe(side)
+side = town_comparison(table, cached_town_marks(catalog.layer_ids), [a, b] if a != b else [a], lang)
+st.dataframe(side.rename(columns=lambda c: town_name[c]))
 sync_url()

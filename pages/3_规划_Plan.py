@@ -27,6 +27,8 @@ with right:
                 if rec.get(f"members_{lang}"):
                     st.text(f"{t('members', lang)}: {rec[f'members_{lang}']}")
                 st.caption(f"{t('plan_ref', lang)}: {rec.get('plan_ref', '')}")
+                if rec.get("accuracy_note"):
+                    st.caption(str(rec["accuracy_note"]))
 
 st.header(t("indicators", lang))
 st.dataframe(indicators_table(cached_indicators(), lang), hide_index=True)

@@ -12,7 +12,7 @@ from layers.map.filters import LayerFilter
 from layers.map.load import load_layers
 from layers.map.search import GazetteerEntry, build_gazetteer, search_places
 from layers.map.simplify import display_copies
-from layers.map.stats import town_statistics
+from layers.map.stats import town_statistic_marks, town_statistics
 from layers.map.tables import headline_figures, read_indicators
 from layers.scenes.output import scene_bytes
 from layers.scenes.web import SceneText, scene_text
@@ -67,6 +67,15 @@ def cached_town_statistics(layer_ids: tuple[str, ...]):
 
 
 @st.cache_data(show_spinner=False)
+def cached_town_marks(layer_ids: tuple[str, ...]):
+    """Which per-town figure is approximate (depends on schematic geometry); None without the towns layer."""
+    layers, _ = cached_layers(layer_ids)
+    if "towns" not in layers:
+        return None
+    return town_statistic_marks(layers)
+
+
+@st.cache_data(show_spinner=False)
 def cached_option_names(layer_ids: tuple[str, ...], lang: str) -> dict[str, dict[str, str]]:
     """Filter key → {id: name} for the options named after features (zones, towns, lines), built once."""
     layers, _ = cached_layers(layer_ids)
@@ -74,7 +83,8 @@ def cached_option_names(layer_ids: tuple[str, ...], lang: str) -> dict[str, dict
     for key, layer_id in (("zone", "zones"), ("town", "towns"), ("rail_line", "rail_lines")):
         frame = layers.get(layer_id)
         if frame is not None:
-            names[key] = dict(zip(frame["id"].astype(str), frame["name_en" if lang == "en" else "name_zh"].astype(str)))
+            names[key] = dict(zip(frame["id"].astype(str), frame["name_en" if lang == "en" else "name_zh"].astype(str),
+                                  strict=False))
     return names
 
 
@@ -99,7 +109,7 @@ def cached_town_names(lang: str) -> dict[str, str]:
     if towns is None:
         return {}
     column = "name_en" if lang == "en" else "name_zh"
-    return {str(code): str(name) for code, name in sorted(zip(towns["code"], towns[column]))}
+    return {str(code): str(name) for code, name in sorted(zip(towns["code"], towns[column], strict=False))}
 
 
 @st.cache_data(show_spinner=False)

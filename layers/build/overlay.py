@@ -27,7 +27,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 from shapely.strtree import STRtree
 
-from layers.build.builders import build_towns
+from layers.build.builders import AREA_BASIS_IMPORTED, build_towns
 from layers.build.partition import DESIRED_MARGIN_M, partition_polygon
 from layers.build.sources import Inputs
 from layers.core import paths, settings
@@ -241,18 +241,18 @@ def refit_towns(inputs: Inputs, imported: Mapping[str, BaseGeometry]) -> RefitRe
         targets = official / official.sum() * comp.area
         cells = partition_polygon(comp, [where[r["code"]][1] for r in members], list(targets),
                                   tolerance=settings.PARTITION_TOLERANCE)
-        for row, cell in zip(members, cells):
+        for row, cell in zip(members, cells, strict=False):
             own[row["code"]].append(cell)
     owned = {c: shapely.union_all(g) if len(g) > 1 else g[0] for c, g in own.items() if g}
     owners = _hand_over(loose, owned, order) if loose else []
     added = {c: 0.0 for c in order}
     gaps = []
-    for piece, kind, code in zip(loose, kinds, owners):
+    for piece, kind, code in zip(loose, kinds, owners, strict=False):
         own[code].append(piece)
         added[code] += piece.area
         if kind == "gap" and piece.area >= settings.IMPORT_REPORT_MIN_M2:
             gaps.append({"area_m2": round(piece.area, 1), "to": code})
-    slivers = sum(p.area for p, k in zip(loose, kinds) if k == "sliver")
+    slivers = sum(p.area for p, k in zip(loose, kinds, strict=False) if k == "sliver")
     cells_m = [shapely.union_all(own[c]) if len(own[c]) > 1 else own[c][0] for c in order]
     cells = [_simplest(clean_geometry(to_wgs84(_polygonal(c)))) for c in cells_m]
     check = [to_measure(c) for c in cells]
@@ -292,6 +292,7 @@ def overlay_towns(inputs: Inputs, overlay: Sequence[Mapping[str, Any]]) -> list[
             f"{q['import_date']}), cut to the district outline: {fit.clipped_m2[code] / 1e6:.3f} km² outside it "
             f"removed, {fit.added_m2[code] / 1e6:.3f} km² of slivers and gaps along it added")
         props["import_date"] = q["import_date"]
+        props["area_km2_basis"] = AREA_BASIS_IMPORTED
     return towns
 
 

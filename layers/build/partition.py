@@ -26,8 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 from scipy.optimize import nnls
-from shapely.geometry import MultiPolygon, Point, Polygon
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
+from shapely.ops import nearest_points
 
 from layers.core.errors import PartitionError
 
@@ -531,7 +532,7 @@ def anchor_margins(cells: Sequence[BaseGeometry], anchors: Sequence[Point]) -> l
         Metres (in the CRS's unit).
     """
     out = []
-    for cell, anchor in zip(cells, anchors):
+    for cell, anchor in zip(cells, anchors, strict=False):
         d = float(shapely.distance(anchor, shapely.boundary(cell))) if not cell.is_empty else -math.inf
         out.append(d if cell.contains(anchor) else -d)
     return out
@@ -644,3 +645,67 @@ def partition_polygon(
         raise PartitionError(f"Schematic partition failed (tolerance {tolerance:.2%}, "
                              f"{max_iter - problem.budget} power-diagram evaluations): {'; '.join(failures)}.")
     return cells
+
+
+def polygonal(geom: BaseGeometry) -> Polygon | MultiPolygon:
+    """The valid polygonal part of an overlay result (lines and points from touching edges dropped)."""
+    parts = [p for p in shapely.get_parts(shapely.make_valid(geom)) if isinstance(p, (Polygon, MultiPolygon))]
+    return _as_output(shapely.make_valid(shapely.union_all(parts)))
+
+
+def _grab(point: Point, cell: BaseGeometry, corridor_m: float, reach_m: float) -> BaseGeometry:
+    _, near = nearest_points(point, cell)
+    return LineString([point, near]).buffer(corridor_m, cap_style="flat").union(point.buffer(reach_m))
+
+
+def claim_points(cells: Sequence[BaseGeometry], claims: Sequence[tuple[int, Point]], *,
+                 corridor_m: float = 150.0, reach_m: float = 250.0) -> list[Polygon | MultiPolygon]:
+    """Hand each claimed point to its cell: a point (index of the cell, point) lying in another cell is joined to
+    its own by a corridor (half-width ``corridor_m``) along the shortest path, with a disc of ``reach_m`` around it.
+
+    Land within ``reach_m`` of a point claimed by another cell is never taken. All cells are rebuilt from the
+    faces of one noded overlay, so they still tile the outline exactly (shared edges, no gaps or overlaps); a
+    detached piece holding no claimed point goes to the neighbour it shares the longest edge with.
+    """
+    cells = list(cells)
+    grabs: list[tuple[int, BaseGeometry]] = []
+    for own, point in sorted(claims, key=lambda c: cells[c[0]].distance(c[1])):
+        if cells[own].covers(point):
+            continue
+        grab = _grab(point, cells[own], corridor_m, reach_m)
+        others = [p.buffer(reach_m) for i, p in claims if i != own]
+        if others:
+            grab = grab.difference(shapely.union_all(others))
+        grabs.append((own, grab))
+    if not grabs:
+        return [_as_output(c) for c in cells]
+    outline = shapely.union_all(cells)
+    lines = shapely.union_all([c.boundary for c in cells] + [g.boundary for _, g in grabs])
+    faces = [f for f in shapely.get_parts(shapely.polygonize(shapely.get_parts(lines)))
+             if f.area > 0 and outline.contains(f.representative_point())]
+    owner = []
+    for face in faces:
+        rp = face.representative_point()
+        mine = [own for own, g in grabs if g.contains(rp)]
+        owner.append(mine[-1] if mine else next(i for i, c in enumerate(cells) if c.covers(rp)))
+    out = [shapely.union_all([f for f, o in zip(faces, owner, strict=True) if o == i]) for i in range(len(cells))]
+    return _hand_over_detached([polygonal(c) for c in out], claims)
+
+
+def _hand_over_detached(cells: list[BaseGeometry], claims: Sequence[tuple[int, Point]]) -> list[BaseGeometry]:
+    """Give every detached piece that holds none of its cell's claimed points to the neighbour sharing the longest
+    edge with it."""
+    for i, cell in enumerate(cells):
+        if cell.geom_type != "MultiPolygon":
+            continue
+        mine = [p for j, p in claims if j == i]
+        for part in list(cell.geoms):
+            if any(part.covers(p) for p in mine):
+                continue
+            shared = [(part.boundary.intersection(c.boundary).length, j) for j, c in enumerate(cells) if j != i]
+            length, j = max(shared)
+            if length <= 0:
+                continue
+            cells[j] = polygonal(shapely.union_all([cells[j], part]))
+            cells[i] = polygonal(cells[i].difference(part))
+    return [_as_output(c) for c in cells]

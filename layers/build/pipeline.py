@@ -39,7 +39,7 @@ def build_layers(inputs: Inputs, *, overlay: list[dict[str, Any]] | None = None)
         "zones": build_zones(inputs, towns),
         "structure": build_structure(inputs),
         "rail_lines": build_rail_lines(inputs),
-        "stations": build_stations(inputs),
+        "stations": build_stations(inputs, towns),
         "parks": parks,
     }
 

@@ -27,6 +27,8 @@ SOURCE_FILES = (
     "town_facts.csv",
     "villages_2022.csv",
     "places.csv",
+    "station_towns.csv",
+    "park_towns.csv",
 )
 
 
@@ -43,6 +45,8 @@ class Inputs:
     stops: list[dict[str, Any]]
     places: dict[str, dict[str, str]]
     plan: dict[str, Any]
+    station_towns: dict[str, dict[str, str]]   # name_zh → row of station_towns.csv
+    park_towns: dict[str, dict[str, str]]      # name_zh (places.csv name) → row of park_towns.csv
 
 
 def copy_sources(src_dir: Path = paths.SHARED_SOURCES_DIR, dst_dir: Path = paths.SOURCES_DIR) -> list[str]:
@@ -101,7 +105,9 @@ def read_inputs(src_dir: Path = paths.SOURCES_DIR) -> Inputs:
     plan = tomllib.loads((paths.CURATION_DIR / "plan.toml").read_text(encoding="utf-8"))
     return Inputs(outline=outline, outline_m=to_measure(outline), district_props=district["properties"],
                   towns=_read_csv(src_dir / "town_facts.csv"), committees=committees, rail=rail, stops=stops,
-                  places=places, plan=plan)
+                  places=places, plan=plan,
+                  station_towns={r["name_zh"]: r for r in _read_csv(src_dir / "station_towns.csv")},
+                  park_towns={r["name_zh"]: r for r in _read_csv(src_dir / "park_towns.csv")})
 
 
 def _place_point(inputs: Inputs, name: str) -> tuple[Point, dict[str, str]]:

@@ -27,6 +27,8 @@ class Provenance:
     accuracy: str
     plan_ref: str = ""
     inputs: tuple[str, ...] = ()
+    #: For a layer of ``mixed`` accuracy: how many features have each accuracy level.
+    accuracy_counts: dict[str, int] | None = None
 
 
 @dataclass(frozen=True)
@@ -159,8 +161,12 @@ def _parse_layer(raw: dict[str, Any], groups: dict[str, Any], fields: dict[str, 
             raise CatalogError(f"{where}: {list_key} fields {unknown} have no label under [fields].")
     prov = _require(raw, "provenance", where, dict)
     accuracy = _require(prov, "accuracy", f"{where} provenance")
-    if accuracy not in settings.ACCURACY_LEVELS:
-        raise CatalogError(f"{where}: provenance accuracy {accuracy!r} is not one of {settings.ACCURACY_LEVELS}.")
+    if accuracy not in settings.LAYER_ACCURACY_LEVELS:
+        raise CatalogError(f"{where}: provenance accuracy {accuracy!r} is not one of "
+                           f"{settings.LAYER_ACCURACY_LEVELS}.")
+    counts = prov.get("accuracy_counts")
+    if accuracy == "mixed" and not (isinstance(counts, dict) and set(counts) <= set(settings.ACCURACY_LEVELS)):
+        raise CatalogError(f"{where}: a mixed-accuracy layer needs accuracy_counts by level, e.g. {{osm = 4}}.")
     provenance = Provenance(
         source=_require(prov, "source", f"{where} provenance"),
         licence=_require(prov, "licence", f"{where} provenance"),
@@ -169,6 +175,7 @@ def _parse_layer(raw: dict[str, Any], groups: dict[str, Any], fields: dict[str, 
         accuracy=accuracy,
         plan_ref=prov.get("plan_ref", ""),
         inputs=tuple(prov.get("inputs", ())),
+        accuracy_counts=dict(counts) if accuracy == "mixed" else None,
     )
     undrawn = tuple(dict(item) for item in raw.get("undrawn", ()))
     for item in undrawn:

@@ -19,7 +19,11 @@ def clean_geometry(geom: BaseGeometry) -> BaseGeometry:
     Snapping with one grid for every layer keeps shared vertices identical, so neighbouring
     polygons still tile exactly after rounding.
     """
-    geom = shapely.set_precision(geom, GRID_SIZE)
+    try:
+        geom = shapely.set_precision(geom, GRID_SIZE)
+    except shapely.errors.GEOSException:
+        # An overlay result GEOS cannot snap as is (e.g. a hole it cannot place): repair first, then snap.
+        geom = shapely.set_precision(shapely.make_valid(geom), GRID_SIZE)
     if not geom.is_valid:
         geom = shapely.make_valid(geom)
     if geom.geom_type in ("Polygon", "MultiPolygon"):

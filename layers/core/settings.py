@@ -30,6 +30,8 @@ GRID_SIZE = 10.0 ** -COORD_DECIMALS
 
 #: Allowed values of the per-feature ``accuracy`` property.
 ACCURACY_LEVELS = ("authoritative", "osm", "provider", "approximate", "schematic")
+#: Layer-level accuracy: one of the levels, or "mixed" (with counts per level) when the features differ.
+LAYER_ACCURACY_LEVELS = (*ACCURACY_LEVELS, "mixed")
 
 
 #: Features every layer must carry.
@@ -46,6 +48,16 @@ CLIP_BUFFER_M = 50.0
 
 #: Stops farther than this outside the outline are dropped (m).
 STOP_OUTSIDE_TOLERANCE_M = 100.0
+#: Stated stations/parks outside their unit's schematic cell are joined to it by a corridor of this half-width (m)
+#: with a disc of this radius (m) around the point (layers/build/partition.py claim_points): about the 1 km
+#: walking catchment of a stop. Of 150/250, 300/600, 500/1000 and 800/1500 m this gave the best fit to the
+#: reference OSM towns (test-only measurement, tests/unit/build/test_reference.py).
+CLAIM_CORRIDOR_M = 500.0
+CLAIM_REACH_M = 1000.0
+#: Partition-and-claim rounds that bring the areas back to their targets after the claims moved land.
+CLAIM_ROUNDS = 4
+#: Position uncertainty of an OSM stop node (m) when no other source widens it.
+OSM_STOP_ACCURACY_M = 30
 
 
 #: Half-width of the schematic G60 corridor band (m).

@@ -93,6 +93,14 @@ def _readme(job: ExportJob, layer_id: str, extra: Sequence[str] = ()) -> str:
         "approximate = located within accuracy_m metres; schematic = an illustration, not for measurement.",
         f"Plan reference: {prov.plan_ref or '-'} ({job.catalog.meta.get('plan_en', '')})",
     ]
+    if "town_basis" in gdf.columns:
+        approx = int(gdf["town_approx"].fillna(False).astype(bool).sum()) if "town_approx" in gdf.columns else 0
+        lines += ["", "Town of each feature: town_code (the unit it is counted in), town_codes (every unit it may lie "
+                  "in), town_basis = stated / inferred (a source says so) / boundary (on a unit boundary) / "
+                  "computed_schematic (≈ approximate: computed on schematic town cells) / computed_osm / "
+                  f"computed_authoritative. town_approx marks the ≈ approximate ones: {approx} of {len(gdf)} here."]
+    if "area_km2" in gdf.columns and "accuracy" in gdf.columns and (gdf["accuracy"] == "schematic").any():
+        lines += ["≈ area_km2 of schematic features is approximate (see area_km2_basis where present)."]
     if spec.notes_en:
         lines += ["", f"Notes: {spec.notes_en}"]
     if extra:
@@ -129,8 +137,13 @@ def _write_geojson(job: ExportJob, staging: _Staging) -> None:
     # RFC 7946: lon/lat WGS84, 6 decimals, CCW exteriors, no crs member (layers.geojson does all of it).
     for layer_id, gdf in job.frames.items():
         cols = _attribute_columns(gdf)
+<<<<<<< HEAD
         feats = [feature(geom, dict(zip(cols, row, strict=True)))
                  for geom, row in zip(gdf.geometry.values, gdf[cols].itertuples(index=False, name=None), strict=True)]
+=======
+        feats = [feature(geom, dict(zip(cols, row, strict=False)))
+                 for geom, row in zip(gdf.geometry.values, gdf[cols].itertuples(index=False, name=None), strict=False)]
+>>>>>>> issue-13
         stem = job.stem(layer_id)
         text = feature_collection_text(feats, name=stem)
         staging.new(f"{stem}.geojson").write_text(text, encoding="utf-8", newline="\n")
@@ -366,8 +379,13 @@ def _write_kml(job: ExportJob, staging: _Staging) -> None:
         cols = _attribute_columns(gdf)
         out = gdf.rename(columns={"id": KML_ID_FIELD})
         out.insert(0, "Name", [" ".join(p for p in (_text(zh), _text(en)) if p)
+<<<<<<< HEAD
                                for zh, en in zip(gdf["name_zh"], gdf["name_en"], strict=True)])
         out.insert(1, "Description", [_description_table(job.catalog, dict(zip(cols, row, strict=True)))
+=======
+                               for zh, en in zip(gdf["name_zh"], gdf["name_en"], strict=False)])
+        out.insert(1, "Description", [_description_table(job.catalog, dict(zip(cols, row, strict=False)))
+>>>>>>> issue-13
                                       for row in gdf[cols].itertuples(index=False, name=None)])
         target = staging.new(f"{job.stem(layer_id)}.kml")
         pyogrio.write_dataframe(out, target, layer=layer_id, driver="KML",

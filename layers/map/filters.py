@@ -207,11 +207,11 @@ def _rail_masks(layers: Mapping[str, gpd.GeoDataFrame], flt: LayerFilter) -> dic
             keep &= _in_set(rail["line_id"], flt.rail_line)
         masks["rail_lines"] = keep
         known_lines = {str(v) for v in rail["line_id"]}
-        selected = {str(v) for v, k in zip(rail["line_id"], keep) if k}
+        selected = {str(v) for v, k in zip(rail["line_id"], keep, strict=False) if k}
     stations = layers.get("stations")
     if stations is not None:
         keep = []
-        for lines, mode, status in zip(stations["lines"], stations["mode"], stations["status"]):
+        for lines, mode, status in zip(stations["lines"], stations["mode"], stations["status"], strict=False):
             own_ok = ((not flt.rail_mode or mode in flt.rail_mode)
                       and (not flt.rail_status or status in flt.rail_status))
             ok = False
@@ -253,6 +253,35 @@ def _area(layers: Mapping[str, gpd.GeoDataFrame], flt: LayerFilter) -> BaseGeome
     return area
 
 
+def _zone_codes(layers: Mapping[str, gpd.GeoDataFrame], zones: tuple[str, ...]) -> set[str]:
+    """The unit codes of the selected zones (the zones' member lists, else the towns' zone_id)."""
+    frame = layers.get("zones")
+    if frame is None:
+        frame = _polygon_layer(layers, "zones") if layers.get("towns") is None else None
+    if frame is not None and "member_codes" in frame.columns:
+        return {c for mc, z in zip(frame["member_codes"], frame["id"], strict=False) if z in zones for c in _tokens(mc)}
+    towns = _polygon_layer(layers, "towns")
+    return {str(c) for c, z in zip(towns["id"], towns["zone_id"], strict=False) if isinstance(z, str) and z in zones}
+
+
+def _place_mask(layers: Mapping[str, gpd.GeoDataFrame], layer_id: str, flt: LayerFilter) -> np.ndarray:
+    """Points kept by the zone and town keys: by their town attribution (``town_codes``: stated first, every
+    candidate unit of a boundary stop) when the layer has one, otherwise by position in the polygons."""
+    frame = layers[layer_id]
+    if "town_codes" not in frame.columns:
+        area = _area(layers, flt)
+        shapely.prepare(area)
+        geoms = np.asarray(frame.geometry.values, dtype=object)
+        return np.array([g is not None and area.intersects(g) for g in geoms], dtype=bool)
+    zone_codes = _zone_codes(layers, flt.zone) if flt.zone else None
+    keep = []
+    for codes in frame["town_codes"]:
+        units = set(_tokens(codes))
+        ok = (zone_codes is None or bool(units & zone_codes)) and (not flt.town or bool(units & set(flt.town)))
+        keep.append(ok)
+    return np.array(keep, dtype=bool)
+
+
 def filter_layers(layers: Mapping[str, gpd.GeoDataFrame], flt: LayerFilter) -> dict[str, gpd.GeoDataFrame]:
     """Apply ``flt`` to the layers; returns new frames, never mutates; absent layers stay absent.
 
@@ -265,8 +294,10 @@ def filter_layers(layers: Mapping[str, gpd.GeoDataFrame], flt: LayerFilter) -> d
     - ``park_kind`` selects ``parks`` by ``kind``; ``park_industry`` keeps parks with any listed industry
       (``parks.industries`` is comma-joined).
     - ``zone`` keeps those ``zones`` rows, the ``towns`` whose ``zone_id`` is selected, and the parks and
-      stations inside the selected zones' geometry (points on a boundary count as inside).
-    - ``town`` keeps those ``towns`` (by 9-digit code) and the parks and stations inside them.
+      stations attributed to a member unit of a selected zone (``town_codes``: the unit a source states first,
+      otherwise the one computed on the current boundaries; a boundary stop counts in each of its units). A
+      point layer without attribution is tested against the zones' geometry.
+    - ``town`` keeps those ``towns`` (by 9-digit code) and the parks and stations attributed to them, the same way.
       ``zone`` and ``town`` combine with AND (a point must lie in both); ``town`` does not filter ``zones``.
     - ``district`` and ``structure`` are never filtered.
     - When a zone/town filter is set but its polygon layer is not in ``layers``, that layer is read from
@@ -293,13 +324,9 @@ def filter_layers(layers: Mapping[str, gpd.GeoDataFrame], flt: LayerFilter) -> d
             masks["towns"] &= _in_set(layers["towns"]["zone_id"], flt.zone)
         if flt.town:
             masks["towns"] &= _in_set(layers["towns"]["id"].astype(str), flt.town)
-    area = _area(layers, flt) if (flt.zone or flt.town) and ({"parks", "stations"} & set(layers)) else None
-    if area is not None:
-        shapely.prepare(area)
-        for k in ("parks", "stations"):
-            if k in layers:
-                geoms = np.asarray(layers[k].geometry.values, dtype=object)
-                masks[k] &= np.array([g is not None and area.intersects(g) for g in geoms], dtype=bool)
+    for k in ("parks", "stations"):
+        if k in layers and (flt.zone or flt.town):
+            masks[k] &= _place_mask(layers, k, flt)
     for k, frame in layers.items():
         if k in UNFILTERED_LAYERS:
             out[k] = frame.copy()

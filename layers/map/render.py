@@ -20,14 +20,23 @@ from layers.core.catalog import Catalog, LayerSpec, get_catalog
 from layers.core.crs import TO_MEASURE, TO_WGS84, geometry_wgs84_to_gcj02
 from layers.core.i18n import t
 from layers.map.basemaps import BASEMAPS, Basemap, basemaps
+<<<<<<< HEAD
 from layers.map.elements import Legend, VectorLayer, legend_html, safe_text
 from layers.map.style import APPROXIMATE_RING, LegendEntry, accuracy_legend, legend_entries, style_function
+=======
+from layers.map.elements import APPROX_RING_STYLE, Legend, VectorLayer, legend_html, safe_text
+from layers.map.style import LegendEntry, accuracy_legend, layer_title, legend_entries, style_function
+>>>>>>> issue-13
 
 MISSING = {"zh": "缺失（未找到来源）", "en": "missing (no source found)"}
 #: Decimal places of drawn coordinates (1e-6 degree is about 0.1 m here).
 DISPLAY_DECIMALS = 6
+#: Figures measured on the feature's own geometry: approximate when it is schematic.
+GEOMETRY_FIGURES = frozenset({"area_km2", "length_km"})
+#: A point's town: approximate when it was computed on a schematic cell.
+TOWN_FIELDS = frozenset({"town_zh", "town_code", "town_codes"})
 #: Fields whose values are codes with labels in the catalogue's [values] tables.
-CODED_FIELDS = ("accuracy", "mode", "status", "kind", "industries", "element", "type")
+CODED_FIELDS = ("accuracy", "mode", "status", "kind", "industries", "element", "type", "town_basis")
 
 
 def _display_value(catalog: Catalog, field: str, value: Any, lang: str) -> str:
@@ -58,15 +67,24 @@ def display_features(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, lang: str = "zh"
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     keep = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
     if gcj02:
-        geoms = np.array([geometry_wgs84_to_gcj02(g) if k else None for g, k in zip(geoms, keep)], dtype=object)
+        geoms = np.array([geometry_wgs84_to_gcj02(g) if k else None for g, k in zip(geoms, keep, strict=False)],
+                         dtype=object)
     geo_json = shapely.to_geojson(_rounded(geoms))
     ids = [safe_text(v) for v in gdf["id"].tolist()]
     values = {f: gdf[f].tolist() for f in shown}
     raws = {f: gdf[f].tolist() for f in raw}
+    geom_approx = ([a == "schematic" for a in gdf["accuracy"].tolist()] if "accuracy" in gdf.columns
+                   else [False] * len(gdf))
+    town_approx = ([v is not None and v == v and bool(v) for v in gdf["town_approx"].tolist()]
+                   if "town_approx" in gdf.columns else [False] * len(gdf))
     features = []
     for i in np.flatnonzero(keep):
         props: dict[str, Any] = {"id": ids[i]}
         props.update((f, _display_value(catalog, f, values[f][i], lang)) for f in shown)
+        # Figures that depend on schematic geometry carry "≈" wherever they appear (issue 13).
+        for f in shown:
+            if (f in GEOMETRY_FIGURES and geom_approx[i]) or (f in TOWN_FIELDS and town_approx[i]):
+                props[f] = "≈ " + props[f]
         props.update((f"_raw_{f}", str(raws[f][i])) for f in raw)
         features.append({"type": "Feature", "id": ids[i], "properties": props,
                          "geometry": geo_json[i] if geometry_text else json.loads(geo_json[i])})
@@ -106,7 +124,8 @@ def uncertainty_rings(gdf: gpd.GeoDataFrame, *, gcj02: bool = False, geometry_te
     if "accuracy_m" not in gdf.columns:
         return []
     approx = gdf[(gdf["accuracy"] == "approximate") & gdf["accuracy_m"].notna() & gdf.geometry.notna()]
-    points = tuple((round(g.x, 7), round(g.y, 7), float(r)) for g, r in zip(approx.geometry, approx["accuracy_m"])
+    points = tuple((round(g.x, 7), round(g.y, 7), float(r))
+                   for g, r in zip(approx.geometry, approx["accuracy_m"], strict=False)
                    if g.geom_type == "Point")
     return [{"type": "Feature", "id": None, "properties": {"accuracy_m": radius},
              "geometry": text if geometry_text else json.loads(text)} for radius, text in _rings(points, gcj02)]
@@ -126,7 +145,7 @@ def add_layer(fmap: folium.Map, spec: LayerSpec, gdf: gpd.GeoDataFrame, *, lang:
     catalog = catalog or get_catalog()
     tweak = restyle or (lambda style: style)
     features = display_features(spec, gdf, lang=lang, gcj02=basemap.gcj02, catalog=catalog, geometry_text=True)
-    group = folium.FeatureGroup(name=safe_text(spec.title(lang)), show=show)
+    group = folium.FeatureGroup(name=safe_text(layer_title(spec, gdf, lang)), show=show)
     if spec.geometry == "point":
         rings = uncertainty_rings(gdf, gcj02=basemap.gcj02, geometry_text=True)
         if rings:
@@ -172,7 +191,7 @@ def legend_records(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> list[dict[str, Any
     """The few attributes the legend reads, per feature (plain lists: far cheaper than ``to_dict`` per rerun)."""
     cols = [c for c in dict.fromkeys((spec.style.color_field, "name_zh", "name_en", "status", "accuracy", "colour"))
             if c and c in gdf.columns]
-    return [dict(zip(cols, row)) for row in zip(*(gdf[c].tolist() for c in cols))]
+    return [dict(zip(cols, row, strict=False)) for row in zip(*(gdf[c].tolist() for c in cols), strict=False)]
 
 
 def add_fullscreen(fmap: folium.Map, *, lang: str = "zh", position: str = "topleft") -> None:
@@ -255,7 +274,8 @@ def build_map(layers: Mapping[str, gpd.GeoDataFrame], *, lang: str = "zh", basem
         group = add_layer(fmap, spec, gdf, lang=lang, basemap=base, show=show, catalog=catalog)
         groups.setdefault(catalog.groups[spec.group][lang], []).append(group)
         if show:
-            sections.append((spec.title(lang), legend_entries(spec, legend_records(spec, gdf), catalog, lang)))
+            sections.append((layer_title(spec, gdf, lang),
+                             legend_entries(spec, legend_records(spec, gdf), catalog, lang)))
     for name, gdf in (user_layers or {}).items():
         group = add_user_layer(fmap, gdf, name=name, lang=lang, basemap=base)
         groups.setdefault(t("map_my_layers", lang), []).append(group)

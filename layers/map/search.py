@@ -47,6 +47,8 @@ class GazetteerEntry:
     bounds: tuple[float, float, float, float]
     centre: tuple[float, float]
     keys: tuple[str, ...] = field(default=(), repr=False, compare=False)
+    #: Other names (a station's aliases): they match one level weaker than ``keys``.
+    aliases: tuple[str, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def folium_bounds(self) -> list[list[float]]:
@@ -82,6 +84,25 @@ def _name_parts(name: str) -> list[str]:
     return [p for p in parts if p and p.strip()]
 
 
+def _station_keys(row: Mapping[str, object]) -> list[str]:
+    """A station is also found by its name with 站: "泗泾站" → 泗泾."""
+    base = re.split(r"[（(]", str(row.get("name_zh") or ""))[0].strip()
+    return [fold(base + "站")] if base and not base.endswith("站") else []
+
+
+def _alias_keys(row: Mapping[str, object]) -> tuple[str, ...]:
+    """A station's aliases (``aliases_zh``, "|"-joined, e.g. 松江南站 → 上海松江站; a bracketed note after an
+    alias is not part of it), folded and in pinyin."""
+    aliases = row.get("aliases_zh")
+    keys: list[str] = []
+    if isinstance(aliases, str):
+        for alias in aliases.split("|"):
+            alias = re.split(r"\s*[（(]", alias)[0].strip()
+            if alias:
+                keys += [fold(alias), to_pinyin(alias)]
+    return tuple(dict.fromkeys(k for k in keys if k))
+
+
 def _keys_for(row: Mapping[str, object], layer_id: str) -> tuple[str, ...]:
     keys: list[str] = []
     for column in ("name_zh", "name_en"):
@@ -102,6 +123,8 @@ def _keys_for(row: Mapping[str, object], layer_id: str) -> tuple[str, ...]:
             keys += [f"{n}号线", f"line{n}", f"metroline{n}"]
     if layer_id == "towns" and isinstance(row.get("code"), str):
         keys.append(row["code"])
+    if layer_id == "stations":
+        keys += _station_keys(row)
     return tuple(dict.fromkeys(k for k in keys if k))
 
 
@@ -134,7 +157,7 @@ def build_gazetteer(layers: Mapping[str, gpd.GeoDataFrame]) -> list[GazetteerEnt
                 kind=kind, layer_id=layer_id, feature_id=str(row.get("id")), name_zh=name_zh,
                 name_en=str(row.get("name_en") or ""), pinyin=to_pinyin(normalise_name(name_zh)),
                 bounds=(minx, miny, maxx, maxy), centre=(float(point.y), float(point.x)),
-                keys=_keys_for(row, layer_id)))
+                keys=_keys_for(row, layer_id), aliases=_alias_keys(row)))
     return entries
 
 
@@ -179,6 +202,9 @@ def search_places(gazetteer: list[GazetteerEntry], query: str, *, limit: int = 1
     scored = []
     for order, entry in enumerate(gazetteer):
         level = _match_level(q, entry.keys)
+        alias = _match_level(q, entry.aliases)
+        if alias is not None:
+            level = alias + 1 if level is None else min(level, alias + 1)
         if level is not None:
             scored.append((level, _KIND_RANK.get(entry.kind, len(_KIND_RANK)), order, entry))
     scored.sort(key=lambda t: t[:3])

@@ -87,7 +87,7 @@ OFFICIAL_FIELDS = tuple(k for k, m in STATISTICS.items() if not m.computed)
 # Spatial assignment (EPSG:4549)
 # --------------------------------------------------------------------------------------------------------------
 def _cells_m(towns: gpd.GeoDataFrame) -> list[tuple[str, BaseGeometry]]:
-    return [(str(code), to_measure(geom)) for code, geom in zip(towns["code"], towns.geometry)]
+    return [(str(code), to_measure(geom)) for code, geom in zip(towns["code"], towns.geometry, strict=False)]
 
 
 def _point_town(cells: Sequence[tuple[str, BaseGeometry]], point_m: BaseGeometry) -> str | None:
@@ -98,10 +98,46 @@ def _point_town(cells: Sequence[tuple[str, BaseGeometry]], point_m: BaseGeometry
     return None
 
 
+def _attributed(points: gpd.GeoDataFrame) -> bool:
+    return "town_code" in points.columns
+
+
 def _assign_points(cells: Sequence[tuple[str, BaseGeometry]], points: gpd.GeoDataFrame | None) -> list[str | None]:
+    """The town each point is counted in: its built attribution (``town_code``: stated first, see
+    layers/build/attribution.py) when the layer has one, otherwise the cell that covers it."""
     if points is None or points.empty:
         return []
+    if _attributed(points):
+        return [_plain_code(v) for v in points["town_code"]]
     return [None if g is None or g.is_empty else _point_town(cells, to_measure(g)) for g in points.geometry]
+
+
+def _plain_code(value: Any) -> str | None:
+    value = _plain(value)
+    return None if value in (None, "") else str(value)
+
+
+def _member_codes(points: gpd.GeoDataFrame, cells: Sequence[tuple[str, BaseGeometry]]) -> list[set[str]]:
+    """Every unit each point may lie in (``town_codes``; a boundary stop or a park spanning units has several)."""
+    counted = _assign_points(cells, points)
+    if "town_codes" not in points.columns:
+        return [{c} if c else set() for c in counted]
+    out = []
+    for codes, code in zip(points["town_codes"], counted, strict=False):
+        members = {c for c in str(_plain(codes) or "").split(",") if c}
+        out.append(members | ({code} if code else set()))
+    return out
+
+
+def _approx_points(cells: Sequence[tuple[str, BaseGeometry]], points: gpd.GeoDataFrame | None,
+                   schematic: set[str]) -> list[bool]:
+    """Per point: does its town depend on schematic geometry? (``town_approx`` when built; otherwise whether the
+    covering cell is schematic)."""
+    if points is None or points.empty:
+        return []
+    if "town_approx" in points.columns:
+        return [bool(_plain(v)) for v in points["town_approx"]]
+    return [c in schematic for c in _assign_points(cells, points)]
 
 
 def _line_km(cells: Sequence[tuple[str, BaseGeometry]], lines: gpd.GeoDataFrame | None
@@ -164,6 +200,47 @@ def town_statistics(layers: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
     return table[["name_zh", "name_en", *STATISTICS]]
 
 
+def schematic_codes(towns: gpd.GeoDataFrame) -> set[str]:
+    """Codes of the towns whose geometry is schematic (generated, not imported)."""
+    acc = towns["accuracy"] if "accuracy" in towns.columns else pd.Series(["schematic"] * len(towns))
+    return {str(c) for c, a in zip(towns["code"], acc, strict=False) if a == "schematic"}
+
+
+def town_statistic_marks(layers: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame:
+    """Which figure of :func:`town_statistics` is approximate because it depends on schematic geometry.
+
+    Same index and statistic columns as :func:`town_statistics`, booleans. Official facts are never approximate;
+    areas, densities and rail lengths are approximate on a schematic cell; a count is approximate when any point
+    counted in it was placed by a schematic cell. Marks follow the accuracy of each town after an import.
+    """
+    towns = _towns(layers)
+    cells = _cells_m(towns)
+    codes = [code for code, _ in cells]
+    schematic = schematic_codes(towns)
+    marks = pd.DataFrame(False, index=pd.Index(codes, name="code"), columns=list(STATISTICS))
+    for stat in ("area_km2", "employment_density", "rail_km_open", "rail_km_total"):
+        marks[stat] = [c in schematic for c in codes]
+    for layer_id in ("stations", "parks"):
+        points = layers.get(layer_id)
+        counted = _assign_points(cells, points)
+        approx = _approx_points(cells, points, schematic)
+        marks[layer_id] = [any(a for c, a in zip(counted, approx, strict=False) if c == code) for code in codes]
+    return marks
+
+
+def mark_value(value: Any, approximate: bool, *, digits: int = 2) -> str:
+    """A figure as text, with "≈" in front when it is approximate; a missing value gives ""."""
+    value = _plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)):
+        whole = isinstance(value, int) or float(value).is_integer()
+        text = f"{value:,.0f}" if whole else f"{value:,.{digits}f}"
+    else:
+        text = str(value)
+    return f"≈{text}" if approximate else text
+
+
 def compare_towns(table: pd.DataFrame, codes: Sequence[str]) -> pd.DataFrame:
     """Rows = statistics, columns = the given towns, for a side-by-side view; unknown codes raise UnknownTownError."""
     codes = [_check_code(table.index, c) for c in codes]
@@ -185,9 +262,13 @@ def town_contents(layers: Mapping[str, gpd.GeoDataFrame], code: str) -> dict[str
     Returns
     -------
     dict
-        ``code``, ``name_zh``, ``name_en``, ``area_km2`` (schematic), ``stations`` (id, name_zh, name_en, lines,
-        status), ``lines`` (id, name_zh, name_en, mode, status, km inside, longest first) and ``parks`` (id, name_zh,
-        name_en, kind, accuracy, accuracy_m).
+        ``code``, ``name_zh``, ``name_en``, ``area_km2``, ``accuracy`` of the town and ``approximate`` (its
+        geometry is schematic), ``stations`` (id, name_zh, name_en, lines, status), ``lines`` (id, name_zh, name_en,
+        mode, status, km inside, longest first; approximate with the town) and ``parks`` (id, name_zh, name_en,
+        kind, accuracy, accuracy_m). Stations and parks are those attributed to the town (stated first, then
+        computed; a boundary stop or a park spanning units is listed in each of its units), each with
+        ``town_basis``, ``approximate``, ``counted_here`` (the unit its count goes to), ``town_codes`` and
+        ``town_conflict`` (the stated unit differs from the computed one).
 
     Raises
     ------
@@ -200,21 +281,35 @@ def town_contents(layers: Mapping[str, gpd.GeoDataFrame], code: str) -> dict[str
     cell = dict(cells)[code]
     row = towns[towns["code"].astype(str) == code].iloc[0]
 
+    schematic = schematic_codes(towns)
+
     def records(layer_id: str, fields: Sequence[str]) -> list[dict[str, Any]]:
         gdf = layers.get(layer_id)
-        inside = [t == code for t in _assign_points(cells, gdf)]
-        if gdf is None or not any(inside):
+        if gdf is None or gdf.empty:
             return []
-        return [{f: _plain(r.get(f)) for f in fields} for r, keep in zip(gdf.to_dict("records"), inside) if keep]
+        members = _member_codes(gdf, cells)
+        counted = _assign_points(cells, gdf)
+        approx = _approx_points(cells, gdf, schematic)
+        out = []
+        for r, m, c, a in zip(gdf.to_dict("records"), members, counted, approx, strict=False):
+            if code not in m:
+                continue
+            basis = _plain(r.get("town_basis")) or ("computed_schematic" if a else "computed")
+            out.append({f: _plain(r.get(f)) for f in fields} | {
+                "town_basis": basis, "approximate": bool(a), "counted_here": c == code,
+                "town_codes": ",".join(sorted(m)), "town_conflict": bool(_plain(r.get("town_conflict")))})
+        return out
 
     lines = layers.get("rail_lines")
     line_rows = []
     for pos, km in _line_km([(code, cell)], lines)[code]:
         r = lines.iloc[pos]
-        line_rows.append({f: _plain(r.get(f)) for f in ("id", "name_zh", "name_en", "mode", "status")} | {"km": km})
+        line_rows.append({f: _plain(r.get(f)) for f in ("id", "name_zh", "name_en", "mode", "status")}
+                         | {"km": km, "approximate": code in schematic})
     line_rows.sort(key=lambda d: -d["km"])
     return {
         "code": code, "name_zh": str(row["name_zh"]), "name_en": str(row["name_en"]), "area_km2": cell.area / 1e6,
+        "accuracy": str(row.get("accuracy", "schematic")), "approximate": code in schematic,
         "stations": records("stations", ("id", "name_zh", "name_en", "lines", "status")),
         "lines": line_rows,
         "parks": records("parks", ("id", "name_zh", "name_en", "kind", "accuracy", "accuracy_m")),

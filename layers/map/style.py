@@ -5,7 +5,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import pandas as pd
+
 from layers.core.catalog import Catalog, LayerSpec
+from layers.core.i18n import STRINGS, t
 
 #: Dash patterns. Schematic geometry must *look* schematic, whatever else it is.
 DASH_SCHEMATIC = "8 6"
@@ -22,6 +25,17 @@ class LegendEntry:
     color: str
     shape: str          # "fill", "line" or "point"
     dash: str | None = None
+
+
+def layer_title(spec: LayerSpec, frame: pd.DataFrame | None, lang: str) -> str:
+    """The layer's title, following the accuracy of its features: a schematic layer whose features were partly or
+    wholly imported says so (i18n ``layer_title_<id>_mixed`` / ``_real``) instead of calling itself schematic."""
+    if frame is None or "accuracy" not in frame.columns or spec.provenance.accuracy != "schematic" or frame.empty:
+        return spec.title(lang)
+    schematic = int((frame["accuracy"] == "schematic").sum())
+    state = "mixed" if 0 < schematic < len(frame) else "real" if schematic == 0 else ""
+    key = f"layer_title_{spec.id}_{state}"
+    return t(key, lang) if state and key in STRINGS["zh"] else spec.title(lang)
 
 
 def feature_colour(spec: LayerSpec, props: dict[str, Any]) -> str:

@@ -10,6 +10,7 @@ import pandas as pd
 from layers.core import paths, settings
 from layers.core.catalog import Catalog, get_catalog
 from layers.core.i18n import t
+from layers.map.stats import STATISTICS, compare_towns, mark_value
 
 #: Official facts shown in a town's detail view, in order.
 TOWN_FACT_FIELDS = ("type", "employment_2023", "residents_committees_2022", "village_committees_2022",
@@ -45,6 +46,15 @@ def undrawn_lines_table(catalog: Catalog, lang: str) -> pd.DataFrame:
     return frame[cols].rename(columns=lambda c: catalog.label(c, lang))
 
 
+def _layer_accuracy(catalog: Catalog, prov: Any, lang: str) -> str:
+    """A layer's accuracy in words; a mixed layer lists how many features have each level."""
+    label = catalog.value_label("accuracy", prov.accuracy, lang)
+    if prov.accuracy_counts:
+        parts = [f"{catalog.value_label('accuracy', k, lang)} {n}" for k, n in prov.accuracy_counts.items()]
+        label += ": " + ", ".join(parts)
+    return label
+
+
 def catalogue_table(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> pd.DataFrame:
     """One row per layer: title, provenance, accuracy, feature count (empty when the layer failed), CRS, dates."""
     rows = []
@@ -53,7 +63,7 @@ def catalogue_table(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], la
         frame = layers.get(spec.id)
         rows.append({t("col_layer", lang): spec.title(lang), t("col_source", lang): p.source,
                      t("col_licence", lang): p.licence,
-                     t("col_accuracy", lang): catalog.value_label("accuracy", p.accuracy, lang),
+                     t("col_accuracy", lang): _layer_accuracy(catalog, p, lang),
                      t("col_features", lang): None if frame is None else len(frame),
                      t("col_crs", lang): settings.WGS84, t("col_date", lang): p.date,
                      t("col_release", lang): catalog.meta.get("release_date", ""),
@@ -89,22 +99,112 @@ def read_indicators() -> pd.DataFrame:
     return pd.read_csv(paths.CURATION_DIR / "indicators.csv", dtype=str, keep_default_na=False)
 
 
+#: Columns of the indicators table in reading order: 2020 → latest → 2025 target.
+INDICATOR_COLUMNS = ("no", "name_zh", "unit", "kind", "value_2020", "value_2020_ref", "latest_value", "latest_year",
+                     "latest_ref", "target_2025", "plan_ref")
+
+
 def indicators_table(indicators: pd.DataFrame, lang: str) -> pd.DataFrame:
-    """Indicators with labelled columns; a 2020 value the plan does not state is shown as missing."""
-    shown = indicators.copy()
+    """Indicators with labelled columns, 2020 → latest → 2025 target; a 2020 value the plan does not state is shown
+    as missing; the latest value is filled only where an article (seed) gives one for the same definition."""
+    shown = indicators[[c for c in INDICATOR_COLUMNS if c in indicators.columns]].copy()
     shown["value_2020"] = shown["value_2020"].replace("", t("missing", lang))
     return shown.rename(columns={
         "no": t("ind_no", lang), "name_zh": t("ind_name", lang), "unit": t("ind_unit", lang),
         "kind": t("ind_kind", lang), "target_2025": t("ind_target", lang), "plan_ref": t("ind_ref", lang),
-        "value_2020": t("ind_2020", lang), "value_2020_ref": t("ind_2020_ref", lang)})
+        "value_2020": t("ind_2020", lang), "value_2020_ref": t("ind_2020_ref", lang),
+        "latest_value": t("ind_latest", lang), "latest_year": t("ind_latest_year", lang),
+        "latest_ref": t("ind_latest_ref", lang)})
 
 
-def town_statistic_table(table: pd.DataFrame, stat: str, label: str, catalog: Catalog, lang: str) -> pd.DataFrame:
-    """One statistic per town for the sortable table: the town's name and the value, indexed by its code."""
+def read_statistical_units() -> pd.DataFrame:
+    """Statistical units without territory of their own (geodata/curation/statistical_units.csv), by code."""
+    return pd.read_csv(paths.CURATION_DIR / "statistical_units.csv", dtype={"code": str}).set_index("code")
+
+
+def town_statistic_table(table: pd.DataFrame, stat: str, label: str, catalog: Catalog, lang: str,
+                         marks: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One statistic per town for the sortable table: the town's name, the value and a "≈" marker where the value
+    depends on schematic geometry (``marks``, from :func:`layers.map.stats.town_statistic_marks`), indexed by its
+    code. For employment the statistical unit of the development zone (no territory of its own) gets its own row
+    and a district total follows, so the figures add up."""
     name_col = "name_en" if lang == "en" else "name_zh"
-    shown = table[[name_col, stat]].rename(columns={name_col: catalog.label(name_col, lang), stat: label})
+    shown = table[[name_col, stat]].copy()
+    shown[t("approx_col", lang)] = ["≈" if marks is not None and bool(marks.loc[c, stat]) else "" for c in shown.index]
+    if stat == "employment_2023":
+        units = read_statistical_units()
+        extra = pd.DataFrame({name_col: [f"{r[name_col]}（{r[f'note_{lang}']}）" if lang == "zh"
+                                         else f"{r[name_col]} ({r[f'note_{lang}']})" for _, r in units.iterrows()],
+                              stat: units[stat].astype(float).values, t("approx_col", lang): ""}, index=units.index)
+        shown = pd.concat([shown, extra])
+        total = pd.DataFrame({name_col: [t("district_total", lang)], stat: [shown[stat].sum()],
+                              t("approx_col", lang): [""]}, index=pd.Index(["310117"]))
+        shown = pd.concat([shown, total])
+    shown = shown.rename(columns={name_col: catalog.label(name_col, lang), stat: label})
     shown.index.name = catalog.label("code", lang)
     return shown
+
+
+def town_comparison(table: pd.DataFrame, marks: pd.DataFrame | None, codes: list[str], lang: str) -> pd.DataFrame:
+    """Statistics of the given towns side by side (rows = statistics, columns = codes), as text with "≈" on the
+    figures that depend on schematic geometry; missing figures said to be missing."""
+    side = compare_towns(table, codes)
+    out = pd.DataFrame(index=side.index, columns=side.columns, dtype=object)
+    for stat in side.index:
+        for code in side.columns:
+            text = mark_value(side.loc[stat, code], marks is not None and bool(marks.loc[code, stat]))
+            out.loc[stat, code] = text or t("missing", lang)
+    return out.rename(index=lambda s: STATISTICS[s].label(lang))
+
+
+def towns_banner_text(towns: gpd.GeoDataFrame | None, lang: str) -> str | None:
+    """The one-line caveat of pages that use towns: None when no town is schematic any more."""
+    if towns is None or towns.empty:
+        return None
+    n = int((towns["accuracy"] == "schematic").sum()) if "accuracy" in towns.columns else len(towns)
+    if n == 0:
+        return None
+    return t("towns_banner", lang) if n == len(towns) else t("towns_banner_partial", lang, n=n)
+
+
+def contents_heading(contents: Mapping[str, Any], lang: str) -> str:
+    """Heading of a town's contents: says "schematic boundary" only while the town's boundary is schematic."""
+    if contents.get("approximate", True):
+        return t("contents", lang)
+    return t("contents_real", lang, accuracy=get_catalog().value_label("accuracy", contents["accuracy"], lang))
+
+
+#: Columns of a town's contents tables, in order (the ≈ marker first).
+CONTENT_FIELDS = {
+    "stations": ("name_zh", "name_en", "lines", "status", "town_basis", "counted_here", "town_codes"),
+    "lines": ("name_zh", "name_en", "mode", "status", "km"),
+    "parks": ("name_zh", "name_en", "kind", "town_basis", "counted_here", "town_codes", "accuracy_m"),
+}
+
+
+def contents_table(contents: Mapping[str, Any], key: str, catalog: Catalog, lang: str) -> pd.DataFrame:
+    """One list of a town's contents (stations, lines or parks) with labelled columns, the town basis in words, a
+    "≈" marker on every row whose presence or figure depends on schematic geometry, and "≈" on lengths measured on
+    a schematic cell."""
+    rows = []
+    for item in contents[key]:
+        approx = bool(item.get("approximate"))
+        row = {t("approx_col", lang): "≈" if approx else ""}
+        for f in CONTENT_FIELDS[key]:
+            value = item.get(f)
+            if f == "town_basis" and value:
+                value = catalog.value_label("town_basis", str(value), lang)
+                if item.get("town_conflict"):
+                    value += " ⚠ " + catalog.label("town_conflict", lang)
+            elif f == "km" and value is not None:
+                value = f"≈{value:.2f}" if approx else f"{value:.2f}"
+            elif f == "counted_here":
+                value = "✓" if value else ""
+            elif f in ("status", "mode", "kind") and value:
+                value = catalog.value_label(f, str(value), lang)
+            row[catalog.label(f, lang)] = value
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def town_statistic_bars(table: pd.DataFrame, stat: str, lang: str) -> pd.Series:

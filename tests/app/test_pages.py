@@ -132,3 +132,23 @@ def test_the_plan_page_lists_the_21_indicators():
     table = at.dataframe[0].value
     assert len(table) == 21
     assert "森林覆盖率" in set(table[t("ind_name", "zh")])
+
+
+def test_the_towns_page_marks_approximate_figures_on_every_surface():
+    # Issue 13: banner with a link to the import, ≈ in the statistics and comparison tables, a marked contents
+    # list and a heading that says the boundary is schematic.
+    at = run_page(PAGES["page_towns"])
+    at.selectbox(key="w_stat").set_value("stations").run()
+    assert not at.exception, at.exception
+    assert any(t("towns_banner", "zh") in c.value and "数据_Data" in c.value for c in at.caption)
+    frames = [df.value for df in at.dataframe]
+    stats = next(f for f in frames if "≈" in getattr(f, "columns", []) and len(f) >= 17)
+    assert (stats["≈"] == "≈").any() and (stats["≈"] == "").any()
+    assert any(t("contents", "zh") == h.value for h in at.subheader)
+    assert any(f.astype(str).apply(lambda c: c.str.startswith("≈")).any().any() for f in frames
+               if hasattr(f, "astype") and len(f) and not hasattr(f, "data"))
+    at.selectbox(key="w_detail").set_value("310117102").run()  # 泗泾: stated stations, no ≈ on them
+    stations = next(df.value for df in at.dataframe if "名称" in getattr(df.value, "columns", [])
+                    and "佘山" in set(df.value["名称"]))
+    assert set(stations["≈"]) == {""}
+    assert set(stations["名称"]) == {"佘山", "泗泾"}

@@ -95,4 +95,8 @@ def test_unknown_layer_is_a_clear_error():
 def test_undrawn_lines_are_listed_with_status_and_reference():
     undrawn = {u["line_id"]: u for u in CATALOG.layer("rail_lines").undrawn}
     assert {"L23W", "L9-L17", "JQSJ", "EW-LINK"} <= set(undrawn)
-    assert all(u["status"] and u["plan_ref"].startswith("FYP") for u in undrawn.values())
+    # Issue 13: a line the plan does not name (沪昆) cites its real source instead of a plan range.
+    assert all(u["status"] and (u["plan_ref"].startswith("FYP") or u["plan_ref"].startswith("not named in the plan"))
+               for u in undrawn.values())
+    assert not undrawn["HSR-HK"]["plan_ref"].startswith("FYP")
+    assert undrawn["HSR-SSH"]["plan_ref"] == "FYP 246, 1525"

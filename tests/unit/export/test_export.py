@@ -435,3 +435,21 @@ def test_cli_help_lists_formats_and_filters(capsys):
     text = capsys.readouterr().out
     for word in ("geojson", "gpkg", "shp", "kml", "csv", "4549", "--rail-status", "--zone", "--town"):
         assert word in text
+
+
+def test_a_town_filtered_export_carries_the_attribution_and_its_approximate_marks(layers, tmp_path):
+    # Issue 13: 中山街道's stations come from the attribution (a stop stated elsewhere never appears), each with its
+    # basis, and the readme says which are ≈ approximate.
+    files = export_layers(["stations"], fmt="geojson", crs=4326, out_dir=tmp_path, layers=layers,
+                          flt=LayerFilter(town=("310117004",)))
+    geo = next(f for f in files if f.suffix == ".geojson")
+    feats = json.loads(geo.read_text(encoding="utf-8"))["features"]
+    assert feats and all("310117004" in f["properties"]["town_codes"].split(",") for f in feats)
+    assert {f["properties"]["town_basis"] for f in feats} <= {"stated", "inferred", "boundary", "computed_schematic"}
+    assert not {"stn-shanghaisongjiangzhan-metro", "stn-shanghai-songjiang-rail"} & {f["id"] for f in feats}
+    shp = export_layers(["stations"], fmt="shp", crs=4326, out_dir=tmp_path / "shp", layers=layers,
+                        flt=LayerFilter(town=("310117004",)))
+    with zipfile.ZipFile(next(f for f in shp if f.suffix == ".zip")) as zf:
+        readme = zf.read("README.txt").decode("utf-8")
+    n = sum(bool(f["properties"]["town_approx"]) for f in feats)
+    assert f"town_approx marks the ≈ approximate ones: {n} of {len(feats)}" in readme and n > 0

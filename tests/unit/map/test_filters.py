@@ -48,6 +48,20 @@ def ids_within(points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame) -> set[str]
     return set(joined["id"])
 
 
+def attributed_to(points: gpd.GeoDataFrame, codes: set[str]) -> set[str]:
+    """Ids of the points whose town attribution (any of ``town_codes``) is one of ``codes``."""
+    pairs = zip(points["id"], points["town_codes"], strict=True)
+    return {i for i, tc in pairs if set(str(tc or "").split(",")) & codes}
+
+
+def test_zone_filter_follows_the_stated_town_not_the_schematic_cell(layers):
+    # 佘山 station: stated in 泗泾镇 (产城融合); 上海松江站: a boundary stop of 永丰/车墩, never 中山.
+    city = filter_layers(layers, LayerFilter(zone=("industry_city",)))
+    assert "stn-sheshan-metro" in set(city["stations"]["id"])
+    zhongshan = filter_layers(layers, LayerFilter(town=("310117004",)))
+    assert not {"stn-shanghai-songjiang-rail", "stn-shanghaisongjiangzhan-metro"} & set(zhongshan["stations"]["id"])
+
+
 # ----------------------------------------------------------------------------- LayerFilter and URL params
 
 def test_empty_filter_has_no_params():
@@ -206,7 +220,7 @@ def test_an_interchange_stays_when_any_of_its_lines_is_selected(layers):
 @pytest.mark.parametrize("industry", ["it", "consumer", "culture", "health"])
 def test_park_industry_matches_any_listed_industry(layers, industry):
     out = filter_layers(layers, LayerFilter(park_industry=(industry,)))
-    want = {pid for pid, ind in zip(layers["parks"]["id"], layers["parks"]["industries"].fillna(""))
+    want = {pid for pid, ind in zip(layers["parks"]["id"], layers["parks"]["industries"].fillna(""), strict=False)
             if industry in [s.strip() for s in ind.split(",")]}
     assert set(out["parks"]["id"]) == want
 
@@ -223,9 +237,10 @@ def test_zone_keeps_its_row_towns_and_the_points_inside(layers, zone):
     out = filter_layers(layers, LayerFilter(zone=(zone,)))
     assert list(out["zones"]["id"]) == [zone]
     assert set(out["towns"]["id"]) == set(layers["towns"].loc[layers["towns"]["zone_id"] == zone, "id"])
-    zone_poly = layers["zones"][layers["zones"]["id"] == zone]
+    # Points follow their town attribution (stated first), not the schematic geometry (issue 13).
+    members = set(layers["zones"].loc[layers["zones"]["id"] == zone, "member_codes"].iloc[0].split(","))
     for k in ("parks", "stations"):
-        assert set(out[k]["id"]) == ids_within(layers[k], zone_poly)
+        assert set(out[k]["id"]) == attributed_to(layers[k], members)
     assert len(out["district"]) == 1 and len(out["structure"]) == len(layers["structure"])
 
 
@@ -234,8 +249,8 @@ def test_zone_points_add_up_with_the_unassigned_town(layers):
     counted = set()
     for zone in layers["zones"]["id"]:
         counted |= set(filter_layers(layers, LayerFilter(zone=(zone,)))["stations"]["id"])
-    unassigned = layers["towns"][layers["towns"]["zone_id"].isna()]
-    counted |= ids_within(layers["stations"], unassigned)
+    unassigned = set(layers["towns"].loc[layers["towns"]["zone_id"].isna(), "id"])
+    counted |= attributed_to(layers["stations"], unassigned)
     assert counted == set(layers["stations"]["id"])
 
 
@@ -243,17 +258,15 @@ def test_town_keeps_that_town_and_the_points_inside(layers):
     for code in ("310117105", "310117001", "310117104"):
         out = filter_layers(layers, LayerFilter(town=(code,)))
         assert list(out["towns"]["id"]) == [code]
-        town = layers["towns"][layers["towns"]["id"] == code]
         for k in ("parks", "stations"):
-            assert set(out[k]["id"]) == ids_within(layers[k], town)
+            assert set(out[k]["id"]) == attributed_to(layers[k], {code})
         assert len(out["zones"]) == len(layers["zones"])  # a town filter leaves the zones alone
 
 
 def test_zone_and_town_combine_with_and(layers):
     inside = filter_layers(layers, LayerFilter(zone=("industry_city",), town=("310117105",)))
-    town = layers["towns"][layers["towns"]["id"] == "310117105"]
     assert list(inside["towns"]["id"]) == ["310117105"]
-    assert set(inside["stations"]["id"]) == ids_within(layers["stations"], town)
+    assert set(inside["stations"]["id"]) == attributed_to(layers["stations"], {"310117105"})
     # A town outside the zone: nothing passes both.
     apart = filter_layers(layers, LayerFilter(zone=("new_town",), town=("310117105",)))
     assert apart["towns"].empty and apart["stations"].empty and apart["parks"].empty
@@ -261,16 +274,16 @@ def test_zone_and_town_combine_with_and(layers):
 
 def test_rail_and_zone_combine_with_and(layers):
     out = filter_layers(layers, LayerFilter(rail_line=("L9",), zone=("industry_city",)))
-    zone_poly = layers["zones"][layers["zones"]["id"] == "industry_city"]
-    want = expected_station_ids(layers, line=("L9",)) & ids_within(layers["stations"], zone_poly)
+    members = set(layers["zones"].loc[layers["zones"]["id"] == "industry_city", "member_codes"].iloc[0].split(","))
+    want = expected_station_ids(layers, line=("L9",)) & attributed_to(layers["stations"], members)
     assert set(out["stations"]["id"]) == want and want
 
 
 def test_absent_layers_stay_absent_and_zone_geometry_is_read_when_needed(layers):
     out = filter_layers({"stations": layers["stations"]}, LayerFilter(zone=("new_town",)))
     assert set(out) == {"stations"}
-    zone_poly = layers["zones"][layers["zones"]["id"] == "new_town"]
-    assert set(out["stations"]["id"]) == ids_within(layers["stations"], zone_poly)
+    members = set(layers["zones"].loc[layers["zones"]["id"] == "new_town", "member_codes"].iloc[0].split(","))
+    assert set(out["stations"]["id"]) == attributed_to(layers["stations"], members)
 
 
 # ----------------------------------------------------------------------------- synthetic edge cases

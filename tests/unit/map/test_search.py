@@ -108,3 +108,14 @@ def test_fold_strips_suffixes_width_and_quotes():
 
 def test_empty_layers_give_an_empty_gazetteer():
     assert build_gazetteer({}) == []
+
+
+def test_stations_are_found_by_their_aliases_and_with_zhan(layers):
+    from layers.map.search import build_gazetteer, search_places
+
+    gaz = build_gazetteer(layers)
+    first = search_places(gaz, "松江南站")[0]
+    assert first.kind == "station" and first.name_zh.startswith("上海松江站")
+    hit = search_places(gaz, "泗泾站")[0]
+    assert (hit.kind, hit.name_zh) == ("station", "泗泾")
+    assert search_places(gaz, "九亭地铁站")[0].name_zh == "九亭"

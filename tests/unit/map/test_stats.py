@@ -95,8 +95,9 @@ def test_town_contents_of_jiuting(layers, table):
     jt = town_contents(layers, JIUTING)
     assert jt["name_zh"] == "九亭镇"
     assert "stn-jiuting-metro" in {s["id"] for s in jt["stations"]}
-    assert len(jt["stations"]) == table.loc[JIUTING, "stations"]
-    assert len(jt["parks"]) == table.loc[JIUTING, "parks"]
+    # Listed: every point attributed to the town (a park spanning units in each); counted: once, in one unit.
+    assert sum(s["counted_here"] for s in jt["stations"]) == table.loc[JIUTING, "stations"]
+    assert sum(p["counted_here"] for p in jt["parks"]) == table.loc[JIUTING, "parks"]
     l9 = next(line for line in jt["lines"] if line["id"] == "L9")
     assert l9["status"] == "open" and l9["km"] > 1.0
     assert sum(line["km"] for line in jt["lines"]) == pytest.approx(table.loc[JIUTING, "rail_km_total"])
@@ -206,7 +207,7 @@ def test_all_missing_population_classifies_as_missing(table):
 def test_every_value_falls_in_a_class_bounded_by_the_bins(table):
     values = table["employment_2023"].to_numpy(dtype=float)
     bins, classes = classify(values, scheme="quantiles", k=5)
-    for v, c in zip(values, classes):
+    for v, c in zip(values, classes, strict=False):
         assert v <= bins[c] and (c == 0 or v > bins[c - 1])
 
 

@@ -61,7 +61,7 @@ def test_headline_figures_come_from_curation_with_plan_lines_that_hold_the_value
     import csv
 
     with open(paths.CURATION_DIR / "headlines.csv", encoding="utf-8") as fh:
-        for row, fig in zip(csv.DictReader(fh), figures):
+        for row, fig in zip(csv.DictReader(fh), figures, strict=False):
             ref = row["plan_ref"].removeprefix("FYP ").replace("–", "-").split("-")
             first, last = int(ref[0]), int(ref[-1])
             cited = "".join(lines[first - 1:last])
@@ -77,7 +77,9 @@ def test_town_statistic_table_names_its_columns_in_the_page_language(layers, cat
 
     table = town_statistics(layers)
     shown = town_statistic_table(table, "employment_2023", "X", catalog, lang)
-    assert list(shown.columns) == [name_header, "X"] and shown.index.name == catalog.label("code", lang)
+    # Issue 13: a "≈" marker column follows the value, and the development zone's statistical unit and the
+    # district total are rows of the employment table.
+    assert list(shown.columns) == [name_header, "X", "≈"] and shown.index.name == catalog.label("code", lang)
     names = shown[name_header].tolist()
     assert ("九亭镇" in names) if lang == "zh" else ("Jiuting Town" in names)
 
@@ -101,3 +103,20 @@ def test_town_statistic_bars_leave_missing_values_out_and_run_largest_first(laye
     bars = town_statistic_bars(table, "employment_2023", "en")
     assert list(bars) == sorted(bars, reverse=True) and "Jiuting Town" in bars.index
     assert town_statistic_bars(table, "population_2020", "zh").empty  # no census figure by town: nothing drawn
+
+
+def test_2020_values_the_plan_gives_are_filled_and_the_rest_stay_missing():
+    from layers.map.tables import indicators_table, read_indicators
+
+    ind = read_indicators().set_index("no")
+    given = {"3": ("29", "FYP 103–105"), "8": ("1755", "FYP 164–166"), "9": ("29/408（5）", "FYP 174–176"),
+             "10": ("4.32", "FYP 160–162"), "11": ("50.52", "FYP 162"), "12": ("PM2.5：35", "FYP 493–495"),
+             "16": ("18.5", "FYP 499"), "17": ("5.95", "FYP 352–354"), "20": ("84.05", "FYP 395–397")}
+    for no, (value, ref) in given.items():
+        assert (ind.loc[no, "value_2020"], ind.loc[no, "value_2020_ref"]) == (value, ref), no
+    assert (ind.drop(index=list(given))["value_2020"] == "").all()
+    assert (ind.loc["10", "latest_value"], ind.loc["10", "latest_year"]) == ("6.79", "2023")
+    shown = indicators_table(read_indicators(), "en")
+    cols = list(shown.columns)
+    assert cols.index("2020 value") < cols.index("Latest value") < cols.index("2025 target")
+    assert (shown["2020 value"] == "missing").sum() == 21 - len(given)
