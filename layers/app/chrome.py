@@ -15,11 +15,8 @@ from layers.core.errors import MapSpecError
 from layers.core.i18n import LANGS, t
 from layers.map.assets import localize_assets
 from layers.map.render import build_map
-<<<<<<< HEAD
 from layers.map.spec import map_spec
-=======
 from layers.map.tables import towns_banner_text
->>>>>>> issue-13
 
 #: Session key holding the language chosen on any page (shared by all pages).
 LANG_KEY = "lang"
@@ -138,10 +135,7 @@ def show_map(*, lang: str = "zh", basemap: str = "none", key: str = "map", heigh
     layers, errors = all_layers()
     show_load_errors(errors, lang)
     shown = {k: v for k, v in layers.items() if only is None or k in only}
-<<<<<<< HEAD
     draw(build_map(shown, lang=lang, basemap=basemap, compact=True), key=key, height=height, lang=lang)
-=======
-    draw(build_map(shown, lang=lang, basemap=basemap, compact=True), key=key, height=height)
 
 
 def towns_banner(layers: Mapping[str, Any], lang: str) -> None:
@@ -153,4 +147,3 @@ def towns_banner(layers: Mapping[str, Any], lang: str) -> None:
     # A caption, not st.info (info boxes are the pages' notices about the link); a markdown link, because
     # st.page_link needs the page registered, which a page run on its own (AppTest) lacks.
     st.caption(f"**≈** {text} [{t('towns_banner_link', lang)}](./{page_route('pages/4_数据_Data.py')})")
->>>>>>> issue-13

@@ -137,13 +137,8 @@ def _write_geojson(job: ExportJob, staging: _Staging) -> None:
     # RFC 7946: lon/lat WGS84, 6 decimals, CCW exteriors, no crs member (layers.geojson does all of it).
     for layer_id, gdf in job.frames.items():
         cols = _attribute_columns(gdf)
-<<<<<<< HEAD
         feats = [feature(geom, dict(zip(cols, row, strict=True)))
                  for geom, row in zip(gdf.geometry.values, gdf[cols].itertuples(index=False, name=None), strict=True)]
-=======
-        feats = [feature(geom, dict(zip(cols, row, strict=False)))
-                 for geom, row in zip(gdf.geometry.values, gdf[cols].itertuples(index=False, name=None), strict=False)]
->>>>>>> issue-13
         stem = job.stem(layer_id)
         text = feature_collection_text(feats, name=stem)
         staging.new(f"{stem}.geojson").write_text(text, encoding="utf-8", newline="\n")
@@ -379,13 +374,8 @@ def _write_kml(job: ExportJob, staging: _Staging) -> None:
         cols = _attribute_columns(gdf)
         out = gdf.rename(columns={"id": KML_ID_FIELD})
         out.insert(0, "Name", [" ".join(p for p in (_text(zh), _text(en)) if p)
-<<<<<<< HEAD
                                for zh, en in zip(gdf["name_zh"], gdf["name_en"], strict=True)])
         out.insert(1, "Description", [_description_table(job.catalog, dict(zip(cols, row, strict=True)))
-=======
-                               for zh, en in zip(gdf["name_zh"], gdf["name_en"], strict=False)])
-        out.insert(1, "Description", [_description_table(job.catalog, dict(zip(cols, row, strict=False)))
->>>>>>> issue-13
                                       for row in gdf[cols].itertuples(index=False, name=None)])
         target = staging.new(f"{job.stem(layer_id)}.kml")
         pyogrio.write_dataframe(out, target, layer=layer_id, driver="KML",

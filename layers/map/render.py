@@ -20,13 +20,8 @@ from layers.core.catalog import Catalog, LayerSpec, get_catalog
 from layers.core.crs import TO_MEASURE, TO_WGS84, geometry_wgs84_to_gcj02
 from layers.core.i18n import t
 from layers.map.basemaps import BASEMAPS, Basemap, basemaps
-<<<<<<< HEAD
 from layers.map.elements import Legend, VectorLayer, legend_html, safe_text
-from layers.map.style import APPROXIMATE_RING, LegendEntry, accuracy_legend, legend_entries, style_function
-=======
-from layers.map.elements import APPROX_RING_STYLE, Legend, VectorLayer, legend_html, safe_text
-from layers.map.style import LegendEntry, accuracy_legend, layer_title, legend_entries, style_function
->>>>>>> issue-13
+from layers.map.style import APPROXIMATE_RING, LegendEntry, accuracy_legend, layer_title, legend_entries, style_function
 
 MISSING = {"zh": "缺失（未找到来源）", "en": "missing (no source found)"}
 #: Decimal places of drawn coordinates (1e-6 degree is about 0.1 m here).
