@@ -58,7 +58,11 @@ def test_map_page_draws_every_feature_and_makes_no_outside_request(page, streaml
     expected = _expected_shapes(layers)
     expect(frame.locator("path.leaflet-interactive")).to_have_count(expected["features"])
     expect(frame.locator(SHAPES)).to_have_count(expected["features"] + expected["rings"])
-    # Measure, full screen, scale bar and the grouped layer control are on the explorer map.
+    # Measure, full screen, scale bar and the grouped layer control are on the explorer map (the layer list
+    # starts folded on screens narrower than 1500 px: open it).
+    layer_list = frame.locator(".sj-layers")
+    if not layer_list.evaluate("e => e.open"):
+        layer_list.locator("summary").click()
     for control in (".leaflet-control-measure", ".sj-full", ".sj-copy", ".leaflet-control-scale", ".sj-group"):
         expect(frame.locator(control).first).to_be_visible()
     groups = [t.strip() for t in frame.locator(".sj-group").all_inner_texts()]
