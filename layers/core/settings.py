@@ -70,6 +70,11 @@ IMPORT_MAX_BYTES = UPLOAD_MAX_MB * 1024 * 1024
 IMPORT_MAX_VERTICES = 1_000_000
 
 
+#: Text attribute values of an upload (import or own layer) are cut to this many characters: one file must not
+#: make every visitor's map heavy (names and sources are far shorter).
+UPLOAD_MAX_TEXT_CHARS = 500
+
+
 #: A feature with less than this share of its area inside the outline (buffered by IMPORT_NEAR_M) is rejected.
 IMPORT_MIN_INSIDE_SHARE = 0.5
 

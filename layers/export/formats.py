@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from layers.core import upload as _gdal_environment  # noqa: F401  (GDAL_SAFE_ENV set before pyogrio loads)
+
+# isort: split
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -111,8 +114,8 @@ def _write_geojson(job: ExportJob, staging: _Staging) -> None:
     # RFC 7946: lon/lat WGS84, 6 decimals, CCW exteriors, no crs member (layers.geojson does all of it).
     for layer_id, gdf in job.frames.items():
         cols = _attribute_columns(gdf)
-        feats = [feature(geom, dict(zip(cols, row)))
-                 for geom, row in zip(gdf.geometry.values, gdf[cols].itertuples(index=False, name=None))]
+        feats = [feature(geom, dict(zip(cols, row, strict=False)))
+                 for geom, row in zip(gdf.geometry.values, gdf[cols].itertuples(index=False, name=None), strict=False)]
         stem = job.stem(layer_id)
         text = feature_collection_text(feats, name=stem)
         staging.new(f"{stem}.geojson").write_text(text, encoding="utf-8", newline="\n")
@@ -289,8 +292,8 @@ def _write_kml(job: ExportJob, staging: _Staging) -> None:
         cols = _attribute_columns(gdf)
         out = gdf.copy()
         out.insert(0, "Name", [" ".join(p for p in (_text(zh), _text(en)) if p)
-                               for zh, en in zip(gdf["name_zh"], gdf["name_en"])])
-        out.insert(1, "Description", [_description_table(job.catalog, dict(zip(cols, row)))
+                               for zh, en in zip(gdf["name_zh"], gdf["name_en"], strict=False)])
+        out.insert(1, "Description", [_description_table(job.catalog, dict(zip(cols, row, strict=False)))
                                       for row in gdf[cols].itertuples(index=False, name=None)])
         stem = job.stem(layer_id)
         pyogrio.write_dataframe(out, staging.new(f"{stem}.kml"), layer=layer_id, driver="KML",
