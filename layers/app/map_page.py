@@ -13,7 +13,7 @@ from layers.app.cache import _search_hits, all_layers, cached_download, cached_o
 from layers.app.chrome import plain, show_notices
 from layers.core.catalog import get_catalog
 from layers.core.errors import SongjiangMapError
-from layers.core.i18n import t
+from layers.core.i18n import error_text, t
 from layers.export.formats import FORMATS
 from layers.export.job import CRS_NAMES
 from layers.map.basemaps import basemaps
@@ -23,7 +23,7 @@ from layers.map.render import build_map
 from layers.map.search import GazetteerEntry
 from layers.map.simplify import with_display_geometry
 from layers.map.state import CENTRE_DECIMALS, MapState, state_from_params, state_to_params, view_from_params
-from layers.map.userlayer import read_user_layer, user_layer_summary
+from layers.map.userlayer import read_user_layer_bounded, user_layer_summary
 
 #: Session key where the map page records what it drew (features shown, bounds zoomed to), for tests and captions.
 MAP_SUMMARY_KEY = "map_summary"
@@ -173,9 +173,9 @@ def held_user_layers(lang: str) -> dict[str, gpd.GeoDataFrame]:
     held = st.session_state.get(USER_LAYER_KEY)
     if held is None or held[0] != signature:
         try:
-            held = (signature, read_user_layer(upload, filename=upload.name, crs=crs), None)
+            held = (signature, read_user_layer_bounded(upload.getvalue(), filename=upload.name, crs=crs), None)
         except SongjiangMapError as exc:
-            held = (signature, None, str(exc))
+            held = (signature, None, error_text(exc, lang))
         st.session_state[USER_LAYER_KEY] = held
     return {} if held[1] is None else {upload.name: held[1]}
 

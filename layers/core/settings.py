@@ -75,6 +75,17 @@ IMPORT_MAX_VERTICES = 1_000_000
 UPLOAD_MAX_TEXT_CHARS = 500
 
 
+#: Limits of the worker process that reads an upload and plans an import (layers/core/worker.py): wall-clock
+#: seconds, CPU seconds, and memory (MB of address space on top of what the worker starts with).
+WORKER_WALL_S = 60.0
+
+
+WORKER_CPU_S = 45
+
+
+WORKER_MEMORY_MB = 1536
+
+
 #: A feature with less than this share of its area inside the outline (buffered by IMPORT_NEAR_M) is rejected.
 IMPORT_MIN_INSIDE_SHARE = 0.5
 

@@ -21,6 +21,8 @@ from layers.core.crs import geometry_gcj02_to_wgs84, to_measure
 from layers.core.errors import PartitionError, TownImportError
 from layers.core.geojson import feature
 from layers.core.names import normalise_name
+from layers.core.upload import read_town_file
+from layers.core.worker import Limits, run_bounded
 from layers.imports.report import ImportReport, UnitResult
 
 DEFAULT_LICENCE = {"osm": "ODbL-1.0, © OpenStreetMap contributors",
@@ -149,7 +151,7 @@ def plan_import(gdf: gpd.GeoDataFrame, *, code_field: str | None = None, name_fi
     records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
     polygons: list[tuple[int, BaseGeometry]] = []
     wrong: list[str] = []
-    for k, (geom, row) in enumerate(zip(gdf.geometry.values, records)):
+    for k, (geom, row) in enumerate(zip(gdf.geometry.values, records, strict=False)):
         label = next((_text(row[f]) for f in [*name_fields, *code_fields] if _text(row[f])), f"#{k + 1}")
         poly, problem, reason = _as_polygons(geom)
         if problem:
@@ -295,7 +297,7 @@ def plan_import(gdf: gpd.GeoDataFrame, *, code_field: str | None = None, name_fi
     report.slivers_km2 = round(fit.slivers_m2 / 1e6, 4)
     report.result_overlap_m2 = round(fit.overlap_m2, 2)
     report.result_symdiff_m2 = round(fit.symdiff_m2, 2)
-    for row, cell in zip(inputs.towns, fit.cells):
+    for row, cell in zip(inputs.towns, fit.cells, strict=False):
         code = row["code"]
         item = accepted.get(code)
         report.units.append(UnitResult(
@@ -311,3 +313,23 @@ def plan_import(gdf: gpd.GeoDataFrame, *, code_field: str | None = None, name_fi
                f"are re-fitted around them.")
     report.elapsed_s = round(time.perf_counter() - started, 2)
     return report
+
+
+def plan_file(data: bytes, *, filename: str, crs: str | None = None, accuracy: str = "authoritative",
+              geodata_dir: Path = paths.GEODATA_DIR) -> ImportReport:
+    """Read an uploaded file (:func:`read_town_file`) and plan its import: what the worker process runs."""
+    return plan_import(read_town_file(data, filename=filename, crs=crs), accuracy=accuracy, geodata_dir=geodata_dir)
+
+
+def plan_upload(data: bytes, *, filename: str, crs: str | None = None, accuracy: str = "authoritative",
+                geodata_dir: Path = paths.GEODATA_DIR, limits: Limits | None = None) -> ImportReport:
+    """:func:`plan_file` in a bounded worker process (``layers.core.worker``): an upload can neither freeze nor
+    bloat the server.
+
+    Raises
+    ------
+    TownImportError, WorkerLimitError, UnexpectedError
+        The file was refused, hit a limit, or something unforeseen happened (logged with an id).
+    """
+    return run_bounded(plan_file, data, filename=filename, crs=crs, accuracy=accuracy, geodata_dir=geodata_dir,
+                       limits=limits, where="import plan")
