@@ -86,6 +86,12 @@ WORKER_CPU_S = 45
 WORKER_MEMORY_MB = 1536
 
 
+#: Most vertices an import is planned (re-fitted) from: what the re-fit does in a few seconds (measured on this
+#: project's 2-core machine: ~20k vertices 4-6 s, ~50k 8-18 s, ~100k 11-34 s with many slivers). Files up to
+#: IMPORT_MAX_VERTICES are still read (and refused with this figure); simplify them by a metre first.
+IMPORT_PLAN_MAX_VERTICES = 30_000
+
+
 #: A feature with less than this share of its area inside the outline (buffered by IMPORT_NEAR_M) is rejected.
 IMPORT_MIN_INSIDE_SHARE = 0.5
 
