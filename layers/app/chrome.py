@@ -9,7 +9,7 @@ import folium
 import streamlit as st
 from streamlit_folium import st_folium
 
-from layers.app.cache import all_layers
+from layers.app.cache import all_layers, refresh_if_data_changed
 from layers.core.catalog import get_catalog
 from layers.core.i18n import LANGS, t
 from layers.map.assets import localize_assets
@@ -17,7 +17,8 @@ from layers.map.render import build_map
 
 #: Session key holding the language chosen on any page (shared by all pages).
 LANG_KEY = "lang"
-_MD_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+#: Markdown and HTML specials, plus ':', '/', '@' and '=' so that no autolink (www.…, https://…, a@b.c) forms.
+_MD_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:/@=])")
 PAGES = (("app.py", "page_home"), ("pages/1_地图_Map.py", "page_map"), ("pages/2_街镇_Towns.py", "page_towns"),
          ("pages/3_规划_Plan.py", "page_plan"), ("pages/4_数据_Data.py", "page_data"),
          ("pages/5_演示_Present.py", "pres_page"))
@@ -74,6 +75,9 @@ def chrome(page_key: str, *, sidebar: str = "auto") -> str:
                  format_func=lambda code: {"zh": "中文", "en": "English"}[code])
     if st.query_params.get("lang") != lang:
         st.query_params["lang"] = lang
+    problem = refresh_if_data_changed()
+    if problem:
+        st.error(plain(t("err_data", lang, message=problem)))
     return lang
 
 

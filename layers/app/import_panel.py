@@ -5,6 +5,7 @@ from typing import Any
 
 import streamlit as st
 
+from layers.app.cache import clear_caches
 from layers.app.chrome import plain
 from layers.build.overlay import IMPORT_ACCURACY, read_overlay
 from layers.core import settings
@@ -13,8 +14,6 @@ from layers.core.errors import SongjiangMapError
 from layers.core.i18n import error_text, t
 from layers.imports.apply import apply_import, import_in_app_allowed, revert_import
 from layers.imports.plan import plan_upload
-from layers.map.filters import _cached_options
-from layers.map.state import town_codes
 
 _IMPORT_REPORT_KEY = "_imp_report"
 _IMPORT_FLASH_KEY = "_imp_flash"
@@ -63,9 +62,7 @@ def _show_import_report(report: Any, lang: str) -> None:
 def _finish_import(message: str) -> None:
     """After a change of the data: forget cached layers and the report, and show ``message`` after a rerun."""
 
-    st.cache_data.clear()
-    _cached_options.cache_clear()
-    town_codes.cache_clear()
+    clear_caches()
     st.session_state.pop(_IMPORT_REPORT_KEY, None)
     st.session_state[_IMPORT_FLASH_KEY] = message
     st.rerun()

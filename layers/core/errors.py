@@ -119,10 +119,13 @@ class DiskError(SongjiangMapError):
 class ImportBusyError(SongjiangMapError):
     """Another import or revert is being applied right now; this one was not applied."""
 
-    def __init__(self):
-        super().__init__("Another import or revert is being applied right now; this one was not applied. Reload "
-                         "the page to see the current data, then try again.")
-        self.key, self.params = "err_busy", {}
+    def __init__(self, changed: bool = False):
+        super().__init__("The data changed since this report was made (another import or revert was applied); "
+                          "this one was not applied. Check the file again, then apply." if changed else
+                          "Another import or revert is being applied right now; this one was not applied. Reload "
+                          "the page to see the current data, then try again.")
+        self.changed = changed
+        self.key, self.params = ("err_changed" if changed else "err_busy"), {}
 
     def __reduce__(self):
-        return (type(self), ())
+        return (type(self), (self.changed,))

@@ -116,6 +116,8 @@ STRINGS: dict[str, dict[str, str]] = {
                           "请把此编号告知管理员。",
         "err_disk": "数据无法写入（{reason}），没有任何数据被修改。请联系管理员。",
         "err_busy": "另一个导入或撤销正在进行，本次操作未执行。请刷新页面查看当前数据后重试。",
+        "err_changed": "生成此报告后数据已被修改（另一个导入或撤销已应用），本次导入未执行。请重新检查文件后再应用。",
+        "err_data": "数据状态不一致，已停止显示以免出错：{message}",
         "err_host": "此服务器不接受通过该地址（{host}）的访问。请使用管理员提供的地址。",
         "ul_outside_district": "此图层的要素都不在松江区内（最近处距区界 {km} 公里）：坐标系是否正确？",
     },
@@ -245,6 +247,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "err_disk": "The data could not be written ({reason}); nothing was changed. Tell the administrator.",
         "err_busy": "Another import or revert is being applied right now; this one was not applied. Reload the page "
                     "to see the current data, then try again.",
+        "err_changed": "The data changed since this report was made (another import or revert was applied); this "
+                       "import was not applied. Check the file again, then apply.",
+        "err_data": "The data is in an inconsistent state: {message}",
         "err_host": "This server does not accept requests for the address {host}. Use the address the administrator "
                     "gave you.",
         "ul_outside_district": "None of this layer's features lies in Songjiang District (the nearest is {km} km from "

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import re
 import time
@@ -16,7 +17,15 @@ import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from layers.build.overlay import IMPORT_ACCURACY, NOT_FINITE, _anchor, _as_polygons, read_overlay, refit_towns
+from layers.build.overlay import (
+    IMPORT_ACCURACY,
+    NOT_FINITE,
+    _anchor,
+    _as_polygons,
+    overlay_path,
+    read_overlay,
+    refit_towns,
+)
 from layers.build.sources import Inputs, read_inputs
 from layers.core import paths, settings
 from layers.core.crs import geometry_bd09_to_wgs84, geometry_gcj02_to_wgs84, to_measure
@@ -113,6 +122,8 @@ def _read_step(plan: _Plan, *, code_field: str | None, name_field: str | None, g
     if gdf.attrs.get("note"):
         report.add("read", "info", str(gdf.attrs["note"]))
     previous = read_overlay(geodata_dir)
+    overlay = overlay_path(geodata_dir)
+    report.based_on = hashlib.sha256(overlay.read_bytes()).hexdigest() if overlay.exists() else ""
     if previous:
         report.replaces = sorted(f["properties"]["code"] for f in previous)
         report.add("replaces", "info", f"Applying this import replaces the current one ({len(previous)} units).")
