@@ -1,6 +1,7 @@
 """Shared page chrome: language, navigation, page links, the map drawn in a page, load errors."""
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -10,6 +11,7 @@ import streamlit as st
 from streamlit_folium import st_folium
 
 from layers.app.cache import all_layers, refresh_if_data_changed
+from layers.core import settings
 from layers.core.catalog import get_catalog
 from layers.core.i18n import LANGS, t
 from layers.map.assets import localize_assets
@@ -27,6 +29,29 @@ PAGES = (("app.py", "page_home"), ("pages/1_地图_Map.py", "page_map"), ("pages
 def plain(text: Any) -> str:
     """Text made inert for Streamlit markdown (every markdown/HTML special character escaped)."""
     return _MD_SPECIALS.sub(r"\\\1", str(text))
+
+
+def host_allowed(host: str | None, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether a request's ``Host`` header names this server: the machine itself, or a name listed in
+    ``settings.ALLOWED_HOSTS_ENV`` ("*" allows any). No header (not HTTP, e.g. AppTest) passes."""
+    if not host:
+        return True
+    env = os.environ if environ is None else environ
+    name = host.strip().lower()
+    name = name[1:].split("]")[0] if name.startswith("[") else name.rsplit(":", 1)[0] if name.count(":") == 1 else name
+    listed = {h.strip().lower() for h in env.get(settings.ALLOWED_HOSTS_ENV, "").split(",") if h.strip()}
+    return "*" in listed or name in listed or name in settings.LOCAL_HOSTS
+
+
+def _refuse_foreign_host(lang: str) -> None:
+    """Stop the page for a Host this server does not answer to (DNS rebinding through a visitor's browser)."""
+    try:
+        host = st.context.headers.get("Host")
+    except (AttributeError, RuntimeError):  # no request context (tests, bare mode)
+        host = None
+    if not host_allowed(host):
+        st.error(plain(t("err_host", lang, host=str(host)[:80])))
+        st.stop()
 
 
 def current_lang() -> str:
@@ -69,6 +94,7 @@ def chrome(page_key: str, *, sidebar: str = "auto") -> str:
     lang = current_lang()
     title = catalog.meta["title_en" if lang == "en" else "title_zh"]
     st.set_page_config(page_title=f"{t(page_key, lang)} · {title}", layout="wide", initial_sidebar_state=sidebar)
+    _refuse_foreign_host(lang)
     with st.sidebar:
         st.session_state["_lang_widget"] = lang
         st.radio(t("language", lang), LANGS, key="_lang_widget", horizontal=True, on_change=_on_lang_change,

@@ -23,7 +23,7 @@ from layers.map.render import build_map
 from layers.map.search import GazetteerEntry
 from layers.map.simplify import with_display_geometry
 from layers.map.state import CENTRE_DECIMALS, MapState, state_from_params, state_to_params, view_from_params
-from layers.map.userlayer import read_user_layer_bounded, user_layer_summary
+from layers.map.userlayer import distance_to_district_km, read_user_layer_bounded, user_layer_summary
 
 #: Session key where the map page records what it drew (features shown, bounds zoomed to), for tests and captions.
 MAP_SUMMARY_KEY = "map_summary"
@@ -195,6 +195,11 @@ def user_layer_upload(lang: str) -> None:
         st.sidebar.error(plain(t("ul_failed", lang, message=error)))
         return
     st.sidebar.caption(plain(t("ul_loaded", lang, name=upload.name, n=len(gdf))))
+    layers, _ = all_layers()
+    if "district" in layers:
+        away = distance_to_district_km(gdf, layers["district"])
+        if away > 0:
+            st.sidebar.warning(plain(t("ul_outside_district", lang, km=f"{away:,.0f}" if away < 1e6 else "∞")))
     if gdf.attrs.get("dropped") or gdf.attrs.get("repaired"):
         st.sidebar.caption(t("ul_dropped", lang, n=gdf.attrs.get("dropped", 0), r=gdf.attrs.get("repaired", 0)))
 

@@ -166,6 +166,16 @@ PRESENT_MAP_HEIGHT = 700
 IMPORT_IN_APP_ENV = "SONGJIANG_IMPORT_IN_APP"
 
 
+# ---- Serving (README, "Serving to a team") --------------------------------------------------------------------
+#: Environment variable listing the host names the pages answer to (comma-separated, e.g.
+#: "planning.example.org"); a request for any other Host (DNS rebinding) gets a refusal instead of the page.
+ALLOWED_HOSTS_ENV = "SONGJIANG_ALLOWED_HOSTS"
+
+
+#: Host names always allowed: the machine itself (``make run`` listens on 127.0.0.1 only).
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
+
+
 # ---- Basemaps (layers/render.py) --------------------------------------------------------------------------------
 #: Environment variable holding a 天地图 key (32 hex digits); the 天地图 basemap is offered only when it is set.
 TIANDITU_KEY_ENV = "TIANDITU_KEY"

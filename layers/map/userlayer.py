@@ -88,6 +88,18 @@ def read_user_layer_bounded(data: bytes, *, filename: str, crs: str | None = Non
     return run_bounded(read_user_layer, data, filename=filename, crs=crs, limits=limits, where="own layer")
 
 
+def distance_to_district_km(gdf: gpd.GeoDataFrame, district: gpd.GeoDataFrame) -> float:
+    """How far (km, EPSG:4549) the layer's nearest feature lies from the district: 0 when any part is inside.
+
+    A layer in a wrong CRS lands at 0,0 or near a pole; the page says so instead of drawing it far away silently.
+    """
+    layer = shapely.union_all(np.asarray(gdf.geometry.to_crs(settings.MEASURE_CRS).values, dtype=object))
+    outline = shapely.union_all(np.asarray(district.geometry.to_crs(settings.MEASURE_CRS).values, dtype=object))
+    if not np.isfinite(shapely.get_coordinates(layer)).all():
+        return math.inf
+    return 0.0 if layer.intersects(outline) else round(layer.distance(outline) / 1000.0, 1)
+
+
 def _measure(part: Any, family: str) -> float:
     if family == "point":
         return float(len(shapely.get_parts(part)))

@@ -270,3 +270,49 @@ def test_gdal_never_has_the_vrt_driver_in_the_app(entry):
 def test_refusals_raise_the_layer_error_for_the_own_layer(tmp_path):
     with pytest.raises(UserLayerError):
         read_user_layer(gpkg(tmp_path, TRIGGER), filename="t.gpkg")
+
+
+# ------------------------------------------------------------------------------------ the page around uploads
+
+@pytest.mark.parametrize("host, env, allowed", [
+    (None, {}, True), ("localhost:8501", {}, True), ("127.0.0.1:8501", {}, True), ("[::1]:8501", {}, True),
+    ("evil.example:8501", {}, False), ("planning.example.org", {"SONGJIANG_ALLOWED_HOSTS": "planning.example.org"},
+                                       True),
+    ("evil.example", {"SONGJIANG_ALLOWED_HOSTS": "planning.example.org"}, False),
+    ("anything", {"SONGJIANG_ALLOWED_HOSTS": "*"}, True),
+])
+def test_only_allowed_host_names_get_the_pages(host, env, allowed):
+    from layers.app.chrome import host_allowed
+
+    assert host_allowed(host, env) is allowed
+
+
+@pytest.mark.parametrize("name", ["www.example.com", "https://evil.example/x", "mail@evil.example",
+                                  "[a](javascript:x)"])
+def test_names_never_become_links(name):
+    """Every character an autolink or a link needs (. : / @ [ ] ( )) reaches markdown escaped."""
+    import re
+
+    from layers.app.chrome import plain
+
+    assert re.search(r"(?<!\\)[.:/@\[\]()]", plain(name)) is None, plain(name)
+
+
+def test_an_own_layer_far_from_the_district_is_measured(layers):
+    from layers.map.userlayer import distance_to_district_km
+
+    doc = {"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {},
+                                                      "geometry": {"type": "Point", "coordinates": [0.5, 0.5]}}]}
+    far = read_user_layer(json.dumps(doc).encode(), filename="null_island.geojson")
+    assert distance_to_district_km(far, layers["district"]) > 1000
+    doc["features"][0]["geometry"]["coordinates"] = [121.2, 31.0]
+    near = read_user_layer(json.dumps(doc).encode(), filename="songjiang.geojson")
+    assert distance_to_district_km(near, layers["district"]) == 0
+
+
+def test_the_app_listens_on_this_machine_only_by_default():
+    import tomllib
+
+    config = tomllib.loads((paths.PROJECT_DIR / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    assert config["server"]["address"] == "127.0.0.1"
+    assert "ADDRESS ?= 127.0.0.1" in (paths.PROJECT_DIR / "Makefile").read_text(encoding="utf-8")
