@@ -104,8 +104,10 @@ class UnexpectedError(SongjiangMapError):
         return (type(self), (self.incident,))
 
 
-class DiskError(SongjiangMapError):
-    """The data folder could not be written (read-only, full, or without permission); nothing was changed."""
+class DiskError(SongjiangMapError, OSError):
+    """The data folder could not be written (read-only, full, or without permission); nothing was changed.
+
+    Also an OSError, so callers that handle the disk's own errors keep working."""
 
     def __init__(self, reason: str):
         super().__init__(f"The data could not be written ({reason}); nothing was changed. Tell the administrator.")

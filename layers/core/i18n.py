@@ -89,10 +89,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "pres_error": "本幕无法绘制：{message}",
         # data page: importing town boundaries (layers/import_towns.py)
         "imp_title": "导入街镇边界",
-        "imp_help": "上传官方或 OpenStreetMap 的街镇边界（GeoJSON、GeoPackage、Shapefile 压缩包或 KML，不超过 {mb} MB）。"
+        "imp_help": "上传官方或 OpenStreetMap 的街镇边界"
+                    "（GeoJSON、GeoPackage、Shapefile 压缩包或 KML，不超过 {mb} MB）。"
                     "先显示检查报告，不写入任何数据；确认后导入的街镇逐个替换示意划分，其余街镇围绕其重新生成。"
                     "可随时撤销，恢复原示意划分。",
-        "imp_upload": "边界文件", "imp_accuracy": "精度", "imp_crs": "坐标系（文件未声明时填写 EPSG 代码，如 4549；GCJ-02 填 gcj02）",
+        "imp_upload": "边界文件", "imp_accuracy": "精度",
+        "imp_crs": "坐标系（文件未声明时填写 EPSG 代码，如 4549；GCJ-02 填 gcj02）",
         "imp_ready": "检查通过，可以导入。", "imp_rejected": "文件被拒绝，不会写入任何数据。",
         "imp_confirm": "需要确认：请先阅读下面的提示。",
         "imp_units": "各街镇结果", "imp_unmatched": "未能匹配松江街镇的要素",
@@ -105,7 +107,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "imp_force": "确认按原样导入（忽略上述提示）",
         "imp_apply": "应用导入", "imp_applied": "已导入 {n} 个街镇，图层已重建。",
         "imp_revert": "撤销导入，恢复示意划分", "imp_reverted": "已撤销导入，示意划分已恢复。",
-        "imp_current": "当前已导入 {n} 个街镇（{file}，{date}）。", "imp_none": "当前未导入边界：17 个街镇均为示意划分。",
+        "imp_current": "当前已导入 {n} 个街镇（{file}，{date}）。",
+        "imp_none": "当前未导入边界：17 个街镇均为示意划分。",
         "imp_failed": "无法导入：{message}", "imp_download": "下载检查报告 (JSON)",
         "imp_off": "本服务器已关闭页面导入（环境变量 {env}）。管理员可在服务器上运行 python -m layers import-towns。",
         "err_limit_time": "读取和检查此文件超过了允许的 {limit} 秒，已停止。请简化文件（减少要素或节点）后重试。",
@@ -143,7 +146,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "undrawn": "Lines the plan names that are not drawn", "unlocated": "Parks not located (listed, not drawn)",
         "none_listed": "None.",
         "share": "Share link (append to this page's address)",
-        "ul_title": "Add your own layer", "ul_upload": "Upload a vector file (GeoJSON, GeoPackage, zipped Shapefile, KML)",
+        "ul_title": "Add your own layer",
+        "ul_upload": "Upload a vector file (GeoJSON, GeoPackage, zipped Shapefile, KML)",
         "ul_help": "Shown in this session only, never saved on the server; the CRS is read from the file.",
         "ul_crs": "EPSG code if the file does not say its CRS (e.g. 4549, 4326)",
         "ul_loaded": "Shown on the map: {name} ({n} features)",
@@ -156,7 +160,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "ul_length_km_share": "Length share %", "ul_area_km2": "Area km²", "ul_area_km2_share": "Area share %",
         "legend_colour": "Colour", "legend_range": "Range", "legend_towns": "Towns",
         "map_legend": "Legend", "map_accuracy": "Accuracy and status", "map_fullscreen": "Full screen",
-        "map_fullscreen_exit": "Exit full screen", "map_my_layers": "My layers", "map_uploaded": "uploaded, not checked",
+        "map_fullscreen_exit": "Exit full screen", "map_my_layers": "My layers",
+        "map_uploaded": "uploaded, not checked",
         "map_labels": "Labels", "ul_outside": "outside the towns",
         "dl_title": "Download layers (GIS formats)", "dl_format": "Format", "dl_crs": "Coordinate system",
         "dl_help_map": "The download holds what the map shows now: the layers switched on, with the current "
@@ -206,18 +211,21 @@ STRINGS: dict[str, dict[str, str]] = {
         "pres_download": "Download this scene",
         "pres_png": "PNG image", "pres_pdf": "PDF (A4 landscape)", "pres_html": "Offline HTML",
         "pres_note": "Sources and accuracy",
-        "pres_bad_scene": "The link's scene parameter is not a known scene; it was ignored and the first scene is shown.",
+        "pres_bad_scene": "The link's scene parameter is not a known scene; it was ignored and the first scene is "
+                          "shown.",
         "pres_bad_town": "The link's town parameter is not a known town code; it was ignored.",
         "pres_error": "This scene cannot be drawn: {message}",
         # data page: importing town boundaries (layers/import_towns.py)
         "imp_title": "Import town boundaries",
-        "imp_help": "Upload official or OpenStreetMap boundaries of the towns (GeoJSON, GeoPackage, zipped Shapefile or "
+        "imp_help": "Upload official or OpenStreetMap boundaries of the towns (GeoJSON, GeoPackage, zipped Shapefile "
+                    "or "
                     "KML, up to {mb} MB). A check report comes first and nothing is written; once applied, the "
                     "imported units replace their schematic cells one by one and the others are re-fitted around "
                     "them. Revert at any time to get the schematic partition back.",
         "imp_upload": "Boundary file", "imp_accuracy": "Accuracy",
         "imp_crs": "CRS (EPSG code when the file has none, e.g. 4549; gcj02 for GCJ-02)",
-        "imp_ready": "Checks passed: ready to import.", "imp_rejected": "The file was rejected; nothing will be written.",
+        "imp_ready": "Checks passed: ready to import.",
+        "imp_rejected": "The file was rejected; nothing will be written.",
         "imp_confirm": "Needs confirmation: read the notice below first.",
         "imp_units": "Result per unit", "imp_unmatched": "Features matching no Songjiang unit",
         "imp_col_code": "Code", "imp_col_name": "Name", "imp_col_status": "Status", "imp_col_by": "Matched by",

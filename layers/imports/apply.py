@@ -75,14 +75,22 @@ def _switch(geodata_dir: Path, overlay: Mapping[str, str] | None, *, rebuild: bo
             built = build_all(out_dir=staging, copy=False)
             written.update({k: geodata_dir / p.relative_to(staging) for k, p in built.items()})
         delete = [] if overlay is not None else [overlay_path(geodata_dir), report_path(geodata_dir)]
+    except OSError as exc:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise DiskError(_reason(exc)) from exc
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     try:
         switch_folder(geodata_dir, staging, delete=delete)
     except OSError as exc:
-        raise DiskError(exc.strerror or type(exc).__name__) from exc
+        raise DiskError(_reason(exc)) from exc
     return written
+
+
+def _reason(exc: OSError) -> str:
+    """The disk's reason without any path (a visitor never sees a server path)."""
+    return exc.strerror or str(exc).split(":")[0][:80] or type(exc).__name__
 
 
 def apply_import(report: ImportReport, *, geodata_dir: Path = paths.GEODATA_DIR, force: bool = False,

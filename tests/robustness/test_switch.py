@@ -120,3 +120,22 @@ def test_the_version_stamp_changes_with_a_command_line_import(geo, south_file):
     before = version_stamp(geo / "build_info.json")
     assert _cli(geo, str(south_file)) == 0
     assert version_stamp(geo / "build_info.json") != before
+
+
+def test_a_full_or_read_only_disk_is_a_clear_message_without_paths(geo, south_file, monkeypatch):
+    from layers.core import files
+    from layers.core.errors import DiskError
+    from layers.core.i18n import error_text
+
+    report = plan_import(read_town_file(south_file), geodata_dir=geo)
+    before = snapshot(geo)
+
+    def full(*_a, **_k):
+        raise OSError(28, "No space left on device", str(geo / "towns.geojson"))
+
+    monkeypatch.setattr(files, "_stage_text", full)
+    with pytest.raises(DiskError) as info:
+        apply_import(report, geodata_dir=geo)
+    for lang in ("zh", "en"):
+        assert "No space left" in error_text(info.value, lang) and str(geo) not in error_text(info.value, lang)
+    assert snapshot(geo) == before and not list(geo.glob(".staging-*"))
