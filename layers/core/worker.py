@@ -107,9 +107,10 @@ def run_bounded(func: Callable[..., Any], *args: Any, limits: Limits | None = No
         except EOFError:  # the child died without a word: killed by the CPU limit, or the kernel (memory)
             proc.join(5)
             code = proc.exitcode
+            # SIGXCPU at the soft CPU limit; SIGKILL at the hard one (work inside C code, e.g. GEOS, does not
+            # stop for SIGXCPU). Memory shows as MemoryError: RLIMIT_AS makes allocations fail, it kills nothing.
             if code in (-signal.SIGXCPU, -signal.SIGKILL):
-                raise WorkerLimitError("cpu" if code == -signal.SIGXCPU else "memory",
-                                       limits.cpu_s if code == -signal.SIGXCPU else limits.memory_mb) from None
+                raise WorkerLimitError("cpu", limits.cpu_s) from None
             raise incident(f"worker exited with code {code}", where=where) from None
     finally:
         receive.close()
