@@ -6,8 +6,11 @@ STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
 .PHONY: run test test-fast lint data install browser system bench load clean
 
+# Loopback only by default; ADDRESS=0.0.0.0 serves a network (README: "Serving to a team").
+ADDRESS ?= 127.0.0.1
+
 run: $(STAMP)
-	$(PY) -m streamlit run app.py --server.fileWatcherType none
+	$(PY) -m streamlit run app.py --server.fileWatcherType none --server.address $(ADDRESS)
 
 # Everything: lint, then every test (browser, GDAL and QGIS tests included).
 test: $(STAMP) browser system lint

@@ -4,10 +4,12 @@ from __future__ import annotations
 import geopandas as gpd
 import streamlit as st
 
-from layers.core import settings
+from layers.core import paths, settings
 from layers.core.caches import clear_caches
 from layers.core.catalog import get_catalog
+from layers.core.files import version_stamp
 from layers.export.download import export_download
+from layers.imports.apply import check_geodata
 from layers.map.filters import LayerFilter
 from layers.map.load import load_layers
 from layers.map.search import GazetteerEntry, build_gazetteer, search_places
@@ -16,6 +18,23 @@ from layers.map.stats import town_statistic_marks, town_statistics
 from layers.map.tables import headline_figures, read_indicators
 from layers.scenes.output import scene_bytes
 from layers.scenes.web import SceneText, scene_text
+
+#: The data version the caches were filled from (``build_info.json`` is replaced by every build, import and
+#: revert, by the app or the command line) and what :func:`check_geodata` said about it.
+_DATA_VERSION: dict[str, object] = {}
+
+
+def refresh_if_data_changed() -> str | None:
+    """Repair what a crash left in geodata/ once per data version, and clear the caches when the version changed
+    since they were filled (e.g. an import made with the command line). Returns a problem to show, or None."""
+    stamp_file = paths.GEODATA_DIR / "build_info.json"
+    key = (str(paths.GEODATA_DIR), version_stamp(stamp_file))
+    if _DATA_VERSION.get("key") != key:
+        problem = check_geodata(paths.GEODATA_DIR)
+        if "key" in _DATA_VERSION:
+            clear_all_caches()
+        _DATA_VERSION.update(key=(str(paths.GEODATA_DIR), version_stamp(stamp_file)), problem=problem)
+    return _DATA_VERSION.get("problem")  # type: ignore[return-value]
 
 
 @st.cache_data(show_spinner=False)
@@ -83,8 +102,8 @@ def cached_option_names(layer_ids: tuple[str, ...], lang: str) -> dict[str, dict
     for key, layer_id in (("zone", "zones"), ("town", "towns"), ("rail_line", "rail_lines")):
         frame = layers.get(layer_id)
         if frame is not None:
-            names[key] = dict(zip(frame["id"].astype(str), frame["name_en" if lang == "en" else "name_zh"].astype(str),
-                                  strict=False))
+            column = "name_en" if lang == "en" else "name_zh"
+            names[key] = dict(zip(frame["id"].astype(str), frame[column].astype(str), strict=False))
     return names
 
 

@@ -1,6 +1,7 @@
 """Shared page chrome: language, navigation, page links, the map drawn in a page, load errors."""
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -8,8 +9,9 @@ from typing import Any
 import folium
 import streamlit as st
 
-from layers.app.cache import all_layers
+from layers.app.cache import all_layers, refresh_if_data_changed
 from layers.app.mapview import show_map_spec
+from layers.core import settings
 from layers.core.catalog import get_catalog
 from layers.core.errors import MapSpecError
 from layers.core.i18n import LANGS, t
@@ -20,7 +22,8 @@ from layers.map.tables import towns_banner_text
 
 #: Session key holding the language chosen on any page (shared by all pages).
 LANG_KEY = "lang"
-_MD_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$])")
+#: Markdown and HTML specials, plus ':', '/', '@' and '=' so that no autolink (www.…, https://…, a@b.c) forms.
+_MD_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:/@=])")
 PAGES = (("app.py", "page_home"), ("pages/1_地图_Map.py", "page_map"), ("pages/2_街镇_Towns.py", "page_towns"),
          ("pages/3_规划_Plan.py", "page_plan"), ("pages/4_数据_Data.py", "page_data"),
          ("pages/5_演示_Present.py", "pres_page"))
@@ -29,6 +32,29 @@ PAGES = (("app.py", "page_home"), ("pages/1_地图_Map.py", "page_map"), ("pages
 def plain(text: Any) -> str:
     """Text made inert for Streamlit markdown (every markdown/HTML special character escaped)."""
     return _MD_SPECIALS.sub(r"\\\1", str(text))
+
+
+def host_allowed(host: str | None, environ: Mapping[str, str] | None = None) -> bool:
+    """Whether a request's ``Host`` header names this server: the machine itself, or a name listed in
+    ``settings.ALLOWED_HOSTS_ENV`` ("*" allows any). No header (not HTTP, e.g. AppTest) passes."""
+    if not host:
+        return True
+    env = os.environ if environ is None else environ
+    name = host.strip().lower()
+    name = name[1:].split("]")[0] if name.startswith("[") else name.rsplit(":", 1)[0] if name.count(":") == 1 else name
+    listed = {h.strip().lower() for h in env.get(settings.ALLOWED_HOSTS_ENV, "").split(",") if h.strip()}
+    return "*" in listed or name in listed or name in settings.LOCAL_HOSTS
+
+
+def _refuse_foreign_host(lang: str) -> None:
+    """Stop the page for a Host this server does not answer to (DNS rebinding through a visitor's browser)."""
+    try:
+        host = st.context.headers.get("Host")
+    except (AttributeError, RuntimeError):  # no request context (tests, bare mode)
+        host = None
+    if not host_allowed(host):
+        st.error(plain(t("err_host", lang, host=str(host)[:80])))
+        st.stop()
 
 
 def current_lang() -> str:
@@ -71,12 +97,16 @@ def chrome(page_key: str, *, sidebar: str = "auto") -> str:
     lang = current_lang()
     title = catalog.meta["title_en" if lang == "en" else "title_zh"]
     st.set_page_config(page_title=f"{t(page_key, lang)} · {title}", layout="wide", initial_sidebar_state=sidebar)
+    _refuse_foreign_host(lang)
     with st.sidebar:
         st.session_state["_lang_widget"] = lang
         st.radio(t("language", lang), LANGS, key="_lang_widget", horizontal=True, on_change=_on_lang_change,
                  format_func=lambda code: {"zh": "中文", "en": "English"}[code])
     if st.query_params.get("lang") != lang:
         st.query_params["lang"] = lang
+    problem = refresh_if_data_changed()
+    if problem:
+        st.error(plain(t("err_data", lang, message=problem)))
     return lang
 
 

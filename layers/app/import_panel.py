@@ -11,10 +11,9 @@ from layers.build.overlay import IMPORT_ACCURACY, read_overlay
 from layers.core import settings
 from layers.core.catalog import get_catalog
 from layers.core.errors import SongjiangMapError
-from layers.core.i18n import t
-from layers.core.upload import read_town_file
+from layers.core.i18n import error_text, t
 from layers.imports.apply import apply_import, import_in_app_allowed, revert_import
-from layers.imports.plan import plan_import
+from layers.imports.plan import plan_upload
 
 _IMPORT_REPORT_KEY = "_imp_report"
 _IMPORT_FLASH_KEY = "_imp_flash"
@@ -68,6 +67,49 @@ def _finish_import(message: str) -> None:
     st.rerun()
 
 
+def _current_import(lang: str) -> list:
+    """The import in force (said on the page), or an empty list."""
+    try:
+        current = read_overlay()
+    except SongjiangMapError as exc:
+        st.error(plain(error_text(exc, lang)))
+        current = []
+    if current:
+        first = current[0]["properties"]
+        st.info(plain(t("imp_current", lang, n=len(current), file=first.get("import_file", ""),
+                        date=first.get("import_date", ""))))
+    else:
+        st.caption(t("imp_none", lang))
+    return current
+
+
+def _planned(upload: Any, accuracy: str, crs: str, lang: str) -> tuple[Any, str | None]:
+    """The dry-run report of the upload (planned once per file and options, in a bounded worker), or the error."""
+    stamp = (getattr(upload, "file_id", upload.name), upload.size, accuracy, crs)
+    held = st.session_state.get(_IMPORT_REPORT_KEY)
+    if not held or held[0] != stamp:
+        try:
+            with st.spinner(t("imp_title", lang)):
+                report = plan_upload(upload.getvalue(), filename=upload.name, crs=crs or None, accuracy=accuracy)
+            held = (stamp, report, None)
+        except SongjiangMapError as exc:
+            held = (stamp, None, error_text(exc, lang))
+        st.session_state[_IMPORT_REPORT_KEY] = held
+    return held[1], held[2]
+
+
+def _apply_button(report: Any, lang: str) -> None:
+    force = report.needs_confirmation and st.checkbox(t("imp_force", lang), key="imp_force")
+    if st.button(t("imp_apply", lang), key="imp_apply", type="primary",
+                 disabled=report.needs_confirmation and not force):
+        try:
+            apply_import(report, force=bool(force))
+        except SongjiangMapError as exc:
+            st.error(plain(t("imp_failed", lang, message=error_text(exc, lang))))
+        else:
+            _finish_import(t("imp_applied", lang, n=len(report.imported_codes)))
+
+
 def town_import_panel(lang: str) -> None:
     """Upload a boundary file, show its dry-run report, then apply it; or revert the current import."""
 
@@ -79,17 +121,7 @@ def town_import_panel(lang: str) -> None:
     flash = st.session_state.pop(_IMPORT_FLASH_KEY, None)
     if flash:
         st.success(plain(flash))
-    try:
-        current = read_overlay()
-    except SongjiangMapError as exc:
-        st.error(plain(exc))
-        current = []
-    if current:
-        first = current[0]["properties"]
-        st.info(plain(t("imp_current", lang, n=len(current), file=first.get("import_file", ""),
-                        date=first.get("import_date", ""))))
-    else:
-        st.caption(t("imp_none", lang))
+    current = _current_import(lang)
     upload = st.file_uploader(t("imp_upload", lang), type=["geojson", "json", "gpkg", "zip", "kml"], key="imp_file")
     acc_col, crs_col = st.columns(2)
     catalog = get_catalog()
@@ -97,36 +129,17 @@ def town_import_panel(lang: str) -> None:
                              format_func=lambda a: catalog.value_label("accuracy", a, lang))
     crs = crs_col.text_input(t("imp_crs", lang), key="imp_crs", max_chars=20).strip()
     if upload is not None:
-        stamp = (getattr(upload, "file_id", upload.name), upload.size, accuracy, crs)
-        held = st.session_state.get(_IMPORT_REPORT_KEY)
-        if not held or held[0] != stamp:
-            try:
-                with st.spinner(t("imp_title", lang)):
-                    report = plan_import(read_town_file(upload, filename=upload.name, crs=crs or None),
-                                         accuracy=accuracy)
-                held = (stamp, report, None)
-            except SongjiangMapError as exc:
-                held = (stamp, None, str(exc))
-            st.session_state[_IMPORT_REPORT_KEY] = held
-        _stamp, report, error = held
+        report, error = _planned(upload, accuracy, crs, lang)
         if error:
             st.error(plain(t("imp_failed", lang, message=error)))
         else:
             _show_import_report(report, lang)
             if not report.rejected:
-                force = report.needs_confirmation and st.checkbox(t("imp_force", lang), key="imp_force")
-                if st.button(t("imp_apply", lang), key="imp_apply", type="primary",
-                             disabled=report.needs_confirmation and not force):
-                    try:
-                        apply_import(report, force=bool(force))
-                    except SongjiangMapError as exc:
-                        st.error(plain(t("imp_failed", lang, message=exc)))
-                    else:
-                        _finish_import(t("imp_applied", lang, n=len(report.imported_codes)))
+                _apply_button(report, lang)
     if current and st.button(t("imp_revert", lang), key="imp_revert"):
         try:
             revert_import()
         except SongjiangMapError as exc:
-            st.error(plain(t("imp_failed", lang, message=exc)))
+            st.error(plain(t("imp_failed", lang, message=error_text(exc, lang))))
         else:
             _finish_import(t("imp_reverted", lang))

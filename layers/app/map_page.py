@@ -17,7 +17,7 @@ from layers.app.mapview import show_map_spec
 from layers.core.catalog import get_catalog
 from layers.core.crs import geometry_wgs84_to_gcj02
 from layers.core.errors import SongjiangMapError
-from layers.core.i18n import t
+from layers.core.i18n import error_text, t
 from layers.export.formats import FORMATS
 from layers.export.job import CRS_NAMES
 from layers.map.basemaps import basemaps
@@ -29,7 +29,7 @@ from layers.map.search import GazetteerEntry
 from layers.map.simplify import with_display_geometry
 from layers.map.spec import map_spec
 from layers.map.state import CENTRE_DECIMALS, MapState, state_from_params, state_to_params, view_from_params
-from layers.map.userlayer import read_user_layer, user_layer_summary
+from layers.map.userlayer import distance_to_district_km, read_user_layer_bounded, user_layer_summary
 
 #: Session key where the map page records what it drew (features shown, bounds zoomed to), for tests and captions.
 MAP_SUMMARY_KEY = "map_summary"
@@ -204,9 +204,9 @@ def held_user_layers(lang: str) -> dict[str, gpd.GeoDataFrame]:
     held = st.session_state.get(USER_LAYER_KEY)
     if held is None or held[0] != signature:
         try:
-            held = (signature, read_user_layer(upload, filename=upload.name, crs=crs), None)
+            held = (signature, read_user_layer_bounded(upload.getvalue(), filename=upload.name, crs=crs), None)
         except SongjiangMapError as exc:
-            held = (signature, None, str(exc))
+            held = (signature, None, error_text(exc, lang))
         st.session_state[USER_LAYER_KEY] = held
     return {} if held[1] is None else {upload.name: held[1]}
 
@@ -226,6 +226,11 @@ def user_layer_upload(lang: str) -> None:
         st.sidebar.error(plain(t("ul_failed", lang, message=error)))
         return
     st.sidebar.caption(plain(t("ul_loaded", lang, name=upload.name, n=len(gdf))))
+    layers, _ = all_layers()
+    if "district" in layers:
+        away = distance_to_district_km(gdf, layers["district"])
+        if away > 0:
+            st.sidebar.warning(plain(t("ul_outside_district", lang, km=f"{away:,.0f}" if away < 1e6 else "∞")))
     if gdf.attrs.get("dropped") or gdf.attrs.get("repaired"):
         st.sidebar.caption(t("ul_dropped", lang, n=gdf.attrs.get("dropped", 0), r=gdf.attrs.get("repaired", 0)))
 

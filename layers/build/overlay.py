@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import shapely
-from shapely.geometry import MultiPolygon, Point, Polygon, shape
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon, shape
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 from shapely.strtree import STRtree
@@ -135,28 +135,80 @@ def _free_point(point: Point, comps: Sequence[Polygon]) -> tuple[int, Point]:
     return k, comp.representative_point()
 
 
+#: Vertices per piece of boundary in the spatial index of :func:`_hand_over` (small pieces: each lookup touches
+#: only the boundary near a loose piece, so the hand-over grows with n log n, not n², in the vertex count).
+HAND_OVER_CHUNK = 32
+
+
+def _chunks(line: BaseGeometry) -> list[BaseGeometry]:
+    """``line`` (a boundary) cut into linestrings of at most :data:`HAND_OVER_CHUNK` vertices (ends shared)."""
+    out: list[BaseGeometry] = []
+    for part in shapely.get_parts(line):
+        coords = shapely.get_coordinates(part)
+        step = HAND_OVER_CHUNK - 1
+        out += [LineString(coords[i:i + HAND_OVER_CHUNK]) for i in range(0, max(len(coords) - 1, 1), step)
+                if len(coords[i:i + HAND_OVER_CHUNK]) >= 2]
+    return out
+
+
+class _Zones:
+    """Bands (boundaries buffered by ``eps``), each a zone of one owner, kept as small indexed pieces."""
+
+    def __init__(self, eps: float):
+        self.eps = eps
+        self.owner_of: list[str] = []  # zone → owner
+        self.zone_of: list[int] = []   # piece → zone
+        self.bands: list[BaseGeometry] = []
+
+    def add(self, owner: str, boundary: BaseGeometry) -> None:
+        pieces = _chunks(boundary)
+        self.zone_of += [len(self.owner_of)] * len(pieces)
+        self.owner_of.append(owner)
+        self.bands += list(shapely.buffer(np.asarray(pieces, dtype=object), self.eps))
+
+    def shared(self, tree: STRtree, ring: BaseGeometry) -> list[tuple[str, float]]:
+        """(owner, length of ``ring`` inside the zone) for each zone near the ring, in the order zones were added.
+
+        Only the pieces of a zone near the ring are unioned: the same length as the ring's intersection with the
+        whole band, without touching the rest of a long boundary.
+        """
+        hits = tree.query(ring)
+        if not len(hits):
+            return []
+        parts = shapely.intersection(ring, np.asarray(self.bands, dtype=object)[hits])
+        near: dict[int, list[BaseGeometry]] = {}
+        for j, part in zip(hits.tolist(), parts, strict=True):
+            if not part.is_empty:
+                near.setdefault(self.zone_of[j], []).append(part)
+        # the bits of ring inside neighbouring pieces overlap only near their shared ends: a union of short lines
+        return [(self.owner_of[z], shapely.union_all(near[z]).length) for z in sorted(near)]
+
+
 def _hand_over(loose: list[BaseGeometry], owned: dict[str, BaseGeometry], order: Sequence[str]) -> list[str]:
     """Owner of each loose piece: the unit sharing its longest boundary (pieces passed on piece by piece)."""
     eps = 0.05  # m: shared edges computed by different overlays agree to far better than this
-    zones: list[tuple[str, BaseGeometry]] = [(c, owned[c].boundary.buffer(eps)) for c in order if c in owned]
+    zones = _Zones(eps)
+    for c in order:
+        if c in owned:
+            zones.add(c, owned[c].boundary)
     owner: list[str | None] = [None] * len(loose)
     pending = sorted(range(len(loose)), key=lambda i: -loose[i].area)
     while pending:
-        tree = STRtree([z for _c, z in zones])
-        left, progress, new_zones = [], False, []
+        tree = STRtree(zones.bands)
+        left, progress, new = [], False, []
         for i in pending:
             ring = loose[i].boundary
             best, best_len = None, 10 * eps
-            for j in sorted(tree.query(ring).tolist()):
-                length = ring.intersection(zones[j][1]).length
+            for code, length in zones.shared(tree, ring):
                 if length > best_len:
-                    best, best_len = zones[j][0], length
+                    best, best_len = code, length
             if best is None:
                 left.append(i)
             else:
                 owner[i], progress = best, True
-                new_zones.append((best, ring.buffer(eps)))
-        zones += new_zones
+                new.append((best, ring))
+        for code, ring in new:
+            zones.add(code, ring)
         if not progress:
             break
         pending = left
@@ -165,24 +217,11 @@ def _hand_over(loose: list[BaseGeometry], owned: dict[str, BaseGeometry], order:
     return owner  # type: ignore[return-value]
 
 
-def refit_towns(inputs: Inputs, imported: Mapping[str, BaseGeometry]) -> RefitResult:
-    """Replace the cells of ``imported`` units (code → WGS84 geometry) and re-fit the others (module docstring).
-
-    Raises
-    ------
-    TownImportError
-        An unknown code, an imported unit with nothing left inside the outline, or no room for the others.
-    PartitionError
-        The remaining area could not be partitioned within the tolerance.
-    """
-    outline = inputs.outline_m
-    order = [r["code"] for r in inputs.towns]
-    unknown = sorted(set(imported) - set(order))
-    if unknown:
-        raise TownImportError(f"Codes {unknown} are not Songjiang units (town_facts.csv).")
-    own: dict[str, list[BaseGeometry]] = {c: [] for c in order}
-    loose: list[BaseGeometry] = []
-    kinds: list[str] = []
+def _cut_imported(imported: Mapping[str, BaseGeometry], outline: BaseGeometry, own: dict[str, list[BaseGeometry]],
+                  loose: list[BaseGeometry], kinds: list[str]
+                  ) -> tuple[dict[str, BaseGeometry], dict[str, float], list[dict[str, Any]]]:
+    """Step 1: each imported unit cut to the outline, the lower code keeping an overlap; its main part(s) go to
+    ``own``, detached crumbs to ``loose``. Returns (cut units, area clipped off per unit, overlaps)."""
     clipped: dict[str, float] = {}
     overlaps: list[dict[str, Any]] = []
     done: dict[str, BaseGeometry] = {}
@@ -207,6 +246,28 @@ def refit_towns(inputs: Inputs, imported: Mapping[str, BaseGeometry]) -> RefitRe
             else:
                 loose.append(part)
                 kinds.append("sliver")
+    return done, clipped, overlaps
+
+
+def refit_towns(inputs: Inputs, imported: Mapping[str, BaseGeometry]) -> RefitResult:
+    """Replace the cells of ``imported`` units (code → WGS84 geometry) and re-fit the others (module docstring).
+
+    Raises
+    ------
+    TownImportError
+        An unknown code, an imported unit with nothing left inside the outline, or no room for the others.
+    PartitionError
+        The remaining area could not be partitioned within the tolerance.
+    """
+    outline = inputs.outline_m
+    order = [r["code"] for r in inputs.towns]
+    unknown = sorted(set(imported) - set(order))
+    if unknown:
+        raise TownImportError(f"Codes {unknown} are not Songjiang units (town_facts.csv).")
+    own: dict[str, list[BaseGeometry]] = {c: [] for c in order}
+    loose: list[BaseGeometry] = []
+    kinds: list[str] = []
+    done, clipped, overlaps = _cut_imported(imported, outline, own, loose, kinds)
     rest = _polygonal(outline.difference(shapely.union_all(list(done.values())))) if done else outline
     width = settings.IMPORT_SLIVER_WIDTH_M
     core = _polygonal(rest.buffer(-width, join_style="mitre").buffer(width, join_style="mitre").intersection(rest))

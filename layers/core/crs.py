@@ -74,6 +74,32 @@ def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike, *, tol_deg: float = 1e-10) ->
     return wlon, wlat
 
 
+#: BD-09 (Baidu) is GCJ-02 further rotated and shifted by these constants.
+_BD_X_PI = np.pi * 3000.0 / 180.0
+
+
+def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Convert BD-09 (Baidu) lon/lat to GCJ-02."""
+    x = np.asarray(lon, dtype=float) - 0.0065
+    y = np.asarray(lat, dtype=float) - 0.006
+    z = np.sqrt(x * x + y * y) - 0.00002 * np.sin(y * _BD_X_PI)
+    theta = np.arctan2(y, x) - 0.000003 * np.cos(x * _BD_X_PI)
+    return z * np.cos(theta), z * np.sin(theta)
+
+
+def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Convert WGS84 lon/lat to BD-09 (via GCJ-02); for tests and checks."""
+    x, y = wgs84_to_gcj02(lon, lat)
+    z = np.sqrt(x * x + y * y) + 0.00002 * np.sin(y * _BD_X_PI)
+    theta = np.arctan2(y, x) + 0.000003 * np.cos(x * _BD_X_PI)
+    return z * np.cos(theta) + 0.0065, z * np.sin(theta) + 0.006
+
+
+def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Convert BD-09 lon/lat to WGS84 (BD-09 → GCJ-02 → WGS84)."""
+    return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
+
+
 def _geometry_via(geom: BaseGeometry, func) -> BaseGeometry:
     def _apply(coords: np.ndarray) -> np.ndarray:
         x, y = func(coords[:, 0], coords[:, 1])
@@ -85,6 +111,16 @@ def _geometry_via(geom: BaseGeometry, func) -> BaseGeometry:
 def geometry_gcj02_to_wgs84(geom: BaseGeometry) -> BaseGeometry:
     """Return a copy of a shapely geometry with every vertex moved from GCJ-02 to WGS84."""
     return _geometry_via(geom, gcj02_to_wgs84)
+
+
+def geometry_bd09_to_wgs84(geom: BaseGeometry) -> BaseGeometry:
+    """Return a copy of a shapely geometry with every vertex moved from BD-09 to WGS84."""
+    return _geometry_via(geom, bd09_to_wgs84)
+
+
+def geometry_wgs84_to_bd09(geom: BaseGeometry) -> BaseGeometry:
+    """Return a copy of a shapely geometry with every vertex moved from WGS84 to BD-09 (tests, checks)."""
+    return _geometry_via(geom, wgs84_to_bd09)
 
 
 def geometry_wgs84_to_gcj02(geom: BaseGeometry) -> BaseGeometry:

@@ -3,7 +3,14 @@ from __future__ import annotations
 
 
 class SongjiangMapError(Exception):
-    """Base class of every error the project raises on purpose."""
+    """Base class of every error the project raises on purpose.
+
+    ``key``/``params``: when set, the page shows ``layers.core.i18n.t(key, lang, **params)`` (the page's
+    language) instead of the English message, which stays for the command line and the log.
+    """
+
+    key: str | None = None
+    params: dict[str, str] = {}  # noqa: RUF012 — never mutated; instances set their own
 
 
 class CatalogError(SongjiangMapError):
@@ -68,3 +75,63 @@ class AppStartError(SongjiangMapError):
 
 class MapSpecError(SongjiangMapError):
     """A folium map holds an element the in-page map does not draw (folium's own document is shown instead)."""
+
+
+class WorkerLimitError(SongjiangMapError):
+    """Untrusted work (reading an upload, planning an import) hit a limit of its worker and was stopped.
+
+    ``kind`` is "time", "cpu" or "memory"; ``limit`` the limit in s or MB. The page shows ``i18n`` key
+    ``err_limit_<kind>``.
+    """
+
+    def __init__(self, kind: str, limit: float):
+        super().__init__(f"The file needed more than the {limit:g} {'MB of memory' if kind == 'memory' else 's'} "
+                         f"allowed for reading and checking it ({kind} limit); it was stopped. Simplify the file "
+                         f"(fewer features or vertices) and try again.")
+        self.kind, self.limit = kind, limit
+        self.key, self.params = f"err_limit_{kind}", {"limit": f"{limit:g}"}
+
+    def __reduce__(self):
+        return (type(self), (self.kind, self.limit))
+
+
+class UnexpectedError(SongjiangMapError):
+    """Something went wrong that no check foresaw; the details are in the server's log under ``incident``."""
+
+    def __init__(self, incident: str):
+        super().__init__(f"Something unexpected went wrong (incident {incident}, logged on the server). Nothing was "
+                         f"changed. Tell the administrator this id.")
+        self.incident = incident
+        self.key, self.params = "err_unexpected", {"id": incident}
+
+    def __reduce__(self):
+        return (type(self), (self.incident,))
+
+
+class DiskError(SongjiangMapError, OSError):
+    """The data folder could not be written (read-only, full, or without permission); nothing was changed.
+
+    Also an OSError, so callers that handle the disk's own errors keep working."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"The data could not be written ({reason}); nothing was changed. Tell the administrator.")
+        self.reason = reason
+        self.key, self.params = "err_disk", {"reason": reason}
+
+    def __reduce__(self):
+        return (type(self), (self.reason,))
+
+
+class ImportBusyError(SongjiangMapError):
+    """Another import or revert is being applied right now; this one was not applied."""
+
+    def __init__(self, changed: bool = False):
+        super().__init__("The data changed since this report was made (another import or revert was applied); "
+                          "this one was not applied. Check the file again, then apply." if changed else
+                          "Another import or revert is being applied right now; this one was not applied. Reload "
+                          "the page to see the current data, then try again.")
+        self.changed = changed
+        self.key, self.params = ("err_changed" if changed else "err_busy"), {}
+
+    def __reduce__(self):
+        return (type(self), (self.changed,))

@@ -1,8 +1,10 @@
 """Safe file writes: one file or several replaced together through temporary files and renames, or not at all."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
 import tempfile
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,6 +24,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        os.chmod(tmp, FILE_MODE)  # mkstemp makes it 0600: an app running as another user could not read it
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -35,6 +38,7 @@ def _stage_text(path: Path, text: str) -> Path:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
             fh.write(text)
+        os.chmod(tmp, FILE_MODE)  # mkstemp makes it 0600: an app running as another user could not read it
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -111,3 +115,94 @@ def atomic_output(out: Path, *, suffix: str = "") -> Iterator[Path]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+# ---- One switch for a whole folder: stage aside, commit through a journal, roll forward after a crash ----------
+
+#: The journal of a switch in progress, inside the target folder: written (atomically) once everything is staged,
+#: which is the moment the switch happens; removed when every rename is done. Its presence means "roll forward".
+JOURNAL = ".switch-journal.json"
+STAGING_PREFIX = ".staging-"
+#: Test hook: the process kills itself (SIGKILL) at the named step of :func:`switch_folder` ("staged",
+#: "journal", "rename-<n>", "done"), so that crash tests can stop it anywhere.
+CRASH_ENV = "SONGJIANG_TEST_KILL_AT"
+#: Mode of the files a switch writes (readable by an app running as another user).
+FILE_MODE = 0o644
+
+
+def _crash_point(step: str) -> None:
+    if os.environ.get(CRASH_ENV) == step:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+def new_staging(folder: Path) -> Path:
+    """A fresh empty folder inside ``folder`` (same file system, so renames out of it are atomic)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
+
+
+def _apply_journal(folder: Path, entries: list[dict[str, str | None]]) -> None:
+    for n, entry in enumerate(entries):
+        target = folder / str(entry["target"])
+        staged = folder / str(entry["staged"]) if entry["staged"] else None
+        if staged is None:
+            target.unlink(missing_ok=True)
+        elif staged.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.chmod(staged, FILE_MODE)
+            os.replace(staged, target)
+        _crash_point(f"rename-{n}")
+    for entry in entries:  # folders left empty by deletions (e.g. imports/ after a revert)
+        parent = (folder / str(entry["target"])).parent
+        if parent != folder and parent.is_dir() and not any(parent.iterdir()):
+            parent.rmdir()
+
+
+def switch_folder(folder: Path, staging: Path, *, delete: Sequence[Path] = ()) -> None:
+    """Make ``folder`` hold every file of ``staging`` (same relative paths) and lose ``delete``, as one switch.
+
+    The journal naming every rename is written first, atomically; from then on the switch has happened: an
+    interruption (even SIGKILL) is completed by :func:`recover_folder`. Before it, ``folder`` is untouched.
+    ``staging`` (from :func:`new_staging`) is removed.
+    """
+    folder = Path(folder)
+    try:
+        files = sorted(p for p in staging.rglob("*") if p.is_file())
+        entries: list[dict[str, str | None]] = [
+            {"target": p.relative_to(staging).as_posix(), "staged": p.relative_to(folder).as_posix()} for p in files]
+        entries += [{"target": Path(p).relative_to(folder).as_posix(), "staged": None} for p in delete]
+        _crash_point("staged")
+        write_bytes_atomic(folder / JOURNAL, json.dumps(entries, ensure_ascii=False).encode("utf-8"))
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _crash_point("journal")
+    recover_folder(folder)
+    _crash_point("done")
+
+
+def recover_folder(folder: Path) -> bool:
+    """Finish a switch a crash interrupted (the journal is there), and drop staging folders never committed.
+
+    Returns whether anything was repaired.
+    """
+    folder = Path(folder)
+    journal = folder / JOURNAL
+    repaired = False
+    if journal.exists():
+        _apply_journal(folder, json.loads(journal.read_text(encoding="utf-8")))
+        journal.unlink()
+        repaired = True
+    for stale in folder.glob(f"{STAGING_PREFIX}*"):
+        shutil.rmtree(stale, ignore_errors=True)
+        repaired = True
+    return repaired
+
+
+def version_stamp(path: Path) -> tuple[int, int, int] | None:
+    """A value that changes whenever ``path`` is replaced or rewritten (inode, size, mtime in ns)."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_size, st.st_mtime_ns

@@ -153,6 +153,18 @@ STRINGS: dict[str, dict[str, str]] = {
         "id_title": "此处有什么", "id_hint": "点击地图上的任一点，这里列出该处的街镇、片区、规划结构、园区和最近的车站。",
         "id_where": "点击位置：北纬 {lat}，东经 {lon}", "id_nothing": "此处不在任何图层内。",
         "id_distance": "{m} 米", "id_approx": "≈ 按示意边界（近似）",
+        "err_limit_time": "读取和检查此文件超过了允许的 {limit} 秒，已停止。请简化文件（减少要素或节点）后重试。",
+        "err_limit_cpu": "读取和检查此文件超过了允许的 {limit} 秒计算时间，已停止。"
+                         "请简化文件（减少要素或节点）后重试。",
+        "err_limit_memory": "读取和检查此文件需要超过允许的 {limit} MB 内存，已停止。请简化文件后重试。",
+        "err_unexpected": "发生了意外错误（事件编号 {id}，已记录在服务器日志中），没有任何数据被修改。"
+                          "请把此编号告知管理员。",
+        "err_disk": "数据无法写入（{reason}），没有任何数据被修改。请联系管理员。",
+        "err_busy": "另一个导入或撤销正在进行，本次操作未执行。请刷新页面查看当前数据后重试。",
+        "err_changed": "生成此报告后数据已被修改（另一个导入或撤销已应用），本次导入未执行。请重新检查文件后再应用。",
+        "err_data": "数据状态不一致，已停止显示以免出错：{message}",
+        "err_host": "此服务器不接受通过该地址（{host}）的访问。请使用管理员提供的地址。",
+        "ul_outside_district": "此图层的要素都不在松江区内（最近处距区界 {km} 公里）：坐标系是否正确？",
     },
     "en": {
         "language": "语言 / Language",
@@ -318,8 +330,32 @@ STRINGS: dict[str, dict[str, str]] = {
                     "nearest stations at that point are listed here.",
         "id_where": "Clicked at {lat} N, {lon} E", "id_nothing": "This point lies in no layer.",
         "id_distance": "{m} m", "id_approx": "≈ on schematic boundaries (approximate)",
+        "err_limit_time": "Reading and checking this file took longer than the {limit} s allowed; it was stopped. "
+                          "Simplify the file (fewer features or vertices) and try again.",
+        "err_limit_cpu": "Reading and checking this file needed more than the {limit} s of computing time allowed; it "
+                         "was stopped. Simplify the file (fewer features or vertices) and try again.",
+        "err_limit_memory": "Reading and checking this file needed more than the {limit} MB of memory allowed; it was "
+                            "stopped. Simplify the file and try again.",
+        "err_unexpected": "Something unexpected went wrong (incident {id}, logged on the server). Nothing was changed. "
+                          "Tell the administrator this id.",
+        "err_disk": "The data could not be written ({reason}); nothing was changed. Tell the administrator.",
+        "err_busy": "Another import or revert is being applied right now; this one was not applied. Reload the page "
+                    "to see the current data, then try again.",
+        "err_changed": "The data changed since this report was made (another import or revert was applied); this "
+                       "import was not applied. Check the file again, then apply.",
+        "err_data": "The data is in an inconsistent state: {message}",
+        "err_host": "This server does not accept requests for the address {host}. Use the address the administrator "
+                    "gave you.",
+        "ul_outside_district": "None of this layer's features lies in Songjiang District (the nearest is {km} km from "
+                               "its outline): is the coordinate system right?",
     },
 }
+
+
+def error_text(exc: BaseException, lang: str = "zh") -> str:
+    """What a page shows for a project exception: its text in ``lang`` when it has an i18n key, else its message."""
+    key = getattr(exc, "key", None)
+    return t(key, lang, **getattr(exc, "params", {})) if key else str(exc)
 
 
 def t(key: str, lang: str = "zh", /, **kwargs: object) -> str:

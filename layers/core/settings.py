@@ -90,6 +90,28 @@ IMPORT_MAX_BYTES = UPLOAD_MAX_MB * 1024 * 1024
 IMPORT_MAX_VERTICES = 1_000_000
 
 
+#: Text attribute values of an upload (import or own layer) are cut to this many characters: one file must not
+#: make every visitor's map heavy (names and sources are far shorter).
+UPLOAD_MAX_TEXT_CHARS = 500
+
+
+#: Limits of the worker process that reads an upload and plans an import (layers/core/worker.py): wall-clock
+#: seconds, CPU seconds, and memory (MB of address space on top of what the worker starts with).
+WORKER_WALL_S = 60.0
+
+
+WORKER_CPU_S = 45
+
+
+WORKER_MEMORY_MB = 1536
+
+
+#: Most vertices an import is planned (re-fitted) from: what the re-fit does in a few seconds (measured on this
+#: project's 2-core machine: ~20k vertices 4-6 s, ~50k 8-18 s, ~100k 11-34 s with many slivers). Files up to
+#: IMPORT_MAX_VERTICES are still read (and refused with this figure); simplify them by a metre first.
+IMPORT_PLAN_MAX_VERTICES = 30_000
+
+
 #: A feature with less than this share of its area inside the outline (buffered by IMPORT_NEAR_M) is rejected.
 IMPORT_MIN_INSIDE_SHARE = 0.5
 
@@ -162,6 +184,16 @@ PRESENT_MAP_HEIGHT = 700
 #: Any other value ("0", "off", …) takes the import panel off the page for a server shared beyond the planning
 #: team; ``python -m layers import-towns`` on the server still works.
 IMPORT_IN_APP_ENV = "SONGJIANG_IMPORT_IN_APP"
+
+
+# ---- Serving (README, "Serving to a team") --------------------------------------------------------------------
+#: Environment variable listing the host names the pages answer to (comma-separated, e.g.
+#: "planning.example.org"); a request for any other Host (DNS rebinding) gets a refusal instead of the page.
+ALLOWED_HOSTS_ENV = "SONGJIANG_ALLOWED_HOSTS"
+
+
+#: Host names always allowed: the machine itself (``make run`` listens on 127.0.0.1 only).
+LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
 
 
 # ---- Basemaps (layers/render.py) --------------------------------------------------------------------------------

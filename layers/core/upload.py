@@ -1,34 +1,65 @@
-"""Reading an untrusted vector file (GeoJSON, GeoPackage, zipped Shapefile, KML): size, format, CRS, axis order."""
+"""Reading an untrusted vector file (GeoJSON, GeoPackage, zipped Shapefile, KML): size, format, CRS, axis order.
+
+Every upload passes here, and here only. The format is decided by the file's extension *and* a check of its
+content made by this module before GDAL sees a byte; GDAL then opens a copy in a private temporary folder under a
+name chosen here, in an environment (set below, once, before pyogrio is imported) where the VRT and GDALG drivers
+do not exist and GDAL has no network. Nothing the file says is ever used as a path or a URL.
+"""
 from __future__ import annotations
 
-import io
-import json
-import math
-import re
-import tempfile
-import zipfile
-from collections.abc import Callable
-from functools import partial
-from pathlib import Path, PurePosixPath
-from typing import Any, BinaryIO, Union
+import os
 
-import geopandas as gpd
-import numpy as np
-import pandas as pd
-import pyogrio
-import shapely
-from pyproj import CRS
-from pyproj.exceptions import CRSError
+#: GDAL settings for reading untrusted files, set before pyogrio (and so GDAL) is first loaded in this process:
+#: drivers are registered once, at that moment, and GDAL_SKIP is only read then. VRT/GDALG open other files and
+#: URLs named inside them; the network drivers and GPSBabel (an external program) have no place in an upload.
+GDAL_SAFE_ENV = {
+    "GDAL_SKIP": "VRT OGR_VRT GDALG LIBKML GPSBabel HTTP WFS OAPIF OGCAPI CSW NGW Carto AmigoCloud EEDA "
+                 "Elasticsearch PLSCENES ADBC",
+    # No network: /vsicurl/ only for an extension no file has, short timeouts, no retries, an unusable proxy.
+    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".songjiang-no-network",
+    "GDAL_HTTP_TIMEOUT": "1", "GDAL_HTTP_CONNECTTIMEOUT": "1", "GDAL_HTTP_MAX_RETRY": "0",
+    "GDAL_HTTP_PROXY": "127.0.0.1:1", "GDAL_HTTPS_PROXY": "127.0.0.1:1", "GDAL_HTTP_USERPWD": "",
+    "CPL_CURL_ENABLE_VSIMEM": "NO", "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR", "PROJ_NETWORK": "OFF",
+    # GeoPackage/SQLite: no ATTACH or VirtualOGR of other files, no integrity-check pass over a hostile file.
+    "OGR_SQLITE_ALLOW_EXTERNAL_ACCESS": "NO", "OGR_GPKG_INTEGRITY_CHECK": "NO",
+    "OGR_GEOMETRY_ACCEPT_UNCLOSED_RING": "NO",
+}
+for _key, _value in GDAL_SAFE_ENV.items():
+    os.environ[_key] = _value
 
-from layers.core import settings
-from layers.core.crs import geometry_gcj02_to_wgs84
-from layers.core.errors import TownImportError
+
+import io  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import math  # noqa: E402
+import re  # noqa: E402
+import sqlite3  # noqa: E402
+import tempfile  # noqa: E402
+import zipfile  # noqa: E402
+import zlib  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from functools import partial  # noqa: E402
+from pathlib import Path, PurePosixPath  # noqa: E402
+from typing import Any, BinaryIO  # noqa: E402
+
+import geopandas as gpd  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pyogrio  # noqa: E402  (after GDAL_SAFE_ENV, on purpose)
+import shapely  # noqa: E402
+from pyproj import CRS  # noqa: E402
+from pyproj.exceptions import CRSError, ProjError  # noqa: E402
+from shapely.errors import ShapelyError  # noqa: E402
+
+from layers.core import settings  # noqa: E402
+from layers.core.crs import geometry_gcj02_to_wgs84  # noqa: E402
+from layers.core.errors import TownImportError  # noqa: E402
 
 #: A generous box around Songjiang (lon/lat), only used to recognise swapped axes.
 REGION_BOUNDS = (120.6, 30.6, 121.8, 31.5)
 
 
-Source = Union[str, Path, bytes, bytearray, BinaryIO]
+Source = str | Path | bytes | bytearray | BinaryIO
 
 
 def _mb(n: float) -> str:
@@ -75,23 +106,47 @@ def _source_bytes(source: Source) -> bytes:
     return source.read()
 
 
-def _gdal_read(path: Path, name: str, **kwargs: Any) -> gpd.GeoDataFrame:
+_log = logging.getLogger(__name__)
+
+#: What GDAL itself may raise while reading a file we checked: all become a TownImportError naming the file only.
+_GDAL_ERRORS = (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
+                pyogrio.errors.GeometryError, pyogrio.errors.CRSError, CRSError, ShapelyError, ValueError, OSError)
+
+
+#: Drivers that read the same format (LIBKML is skipped in the app, but may be loaded where pyogrio came first).
+_SAME_FORMAT = {"KML": ("KML", "LIBKML")}
+
+
+def _gdal_read(path: Path, name: str, *, driver: str, **kwargs: Any) -> gpd.GeoDataFrame:
+    """Read ``path`` (our own copy, under our own name) with GDAL, refusing it unless ``driver`` opened it.
+
+    pyogrio cannot restrict the drivers GDAL tries, so the content was checked before, and the driver GDAL chose
+    is checked here before any feature is read.
+    """
     try:
+        opened = pyogrio.read_info(path, layer=kwargs.get("layer"))["driver"]
+        if opened not in _SAME_FORMAT.get(driver, (driver,)):
+            raise TownImportError(f"{name} is not what its extension says: GDAL recognises its content as {opened}, "
+                                  f"not {driver}. Nothing was read.")
         return pyogrio.read_dataframe(path, **kwargs)
-    except (pyogrio.errors.DataSourceError, pyogrio.errors.DataLayerError, pyogrio.errors.FieldError,
-            pyogrio.errors.GeometryError, pyogrio.errors.CRSError, ValueError, OSError) as exc:
-        raise TownImportError(f"GDAL cannot read {name}: {exc}. Check that the file is complete and in the format "
-                              f"its extension says.") from exc
+    except TownImportError:
+        raise
+    except _GDAL_ERRORS as exc:
+        _log.info("GDAL refused an upload (%s): %s", name, exc)
+        raise TownImportError(f"GDAL cannot read {name}: {_no_paths(str(exc), path.parent)}. Check that the file "
+                              f"is complete and in the format its extension says.") from exc
 
 
-def _saved_layers(data: bytes, work: Path, suffix: str, name: str, kind: str) -> tuple[Path, list]:
-    """Write an upload into ``work`` (a temporary folder) and list its layers with GDAL."""
+def _no_paths(text: str, work: Path) -> str:
+    """``text`` without the temporary folder's path (a visitor never sees a server path)."""
+    text = text.replace(str(work) + os.sep, "").replace(str(work), "").replace(tempfile.gettempdir(), "")
+    return text[:300]
+
+
+def _save(data: bytes, work: Path, suffix: str) -> Path:
     path = work / f"upload{suffix}"
     path.write_bytes(data)
-    try:
-        return path, list(pyogrio.list_layers(path))
-    except (pyogrio.errors.DataSourceError, OSError) as exc:
-        raise TownImportError(f"GDAL cannot read {name} as {kind}: {exc}. Check that the file is complete.") from exc
+    return path
 
 
 def _infinite(name: str, token: str) -> float:
@@ -110,7 +165,7 @@ def _finite_float(name: str, text: str) -> float:
     return value
 
 
-def _read_geojson(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFrame:
+def _parse_json(data: bytes, name: str) -> Any:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -119,7 +174,7 @@ def _read_geojson(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFr
     if not text.strip():
         raise TownImportError(f"{name} is empty (only white space): choose the complete file.")
     try:
-        obj = json.loads(text, parse_constant=partial(_infinite, name), parse_float=partial(_finite_float, name))
+        return json.loads(text, parse_constant=partial(_infinite, name), parse_float=partial(_finite_float, name))
     except RecursionError as exc:
         raise TownImportError(f"{name} is nested too deeply to be GeoJSON (arrays or objects inside each other "
                               f"thousands of levels deep): it is not a boundary file. Nothing was imported.") from exc
@@ -129,24 +184,117 @@ def _read_geojson(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFr
                 "copy?): get the complete file" if cut else "fix the JSON syntax there")
         raise TownImportError(f"{name} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}): "
                               f"{hint}. Nothing was imported.") from exc
+
+
+def _named_crs(crs: Any, name: str) -> dict[str, Any]:
+    """A GeoJSON ``crs`` member kept only as a name (e.g. EPSG:4549); a link or URL one is refused unread."""
+    prop = crs.get("properties") if isinstance(crs, dict) else None
+    if (isinstance(crs, dict) and crs.get("type") == "name" and isinstance(prop, dict)
+            and isinstance(prop.get("name"), str) and len(prop["name"]) < 200 and "/" not in prop["name"].replace(
+                "urn:ogc:def:crs:", "").replace("http://www.opengis.net/def/crs/", "")):
+        return {"type": "name", "properties": {"name": prop["name"]}}
+    raise TownImportError(f"{name} declares its coordinate system as a link or URL (a GeoJSON 'crs' member of "
+                          f"type {str(crs.get('type') if isinstance(crs, dict) else crs)[:40]!r}), which would make "
+                          f"the server fetch it: remove the 'crs' member (GeoJSON is WGS 84) or give an EPSG name. "
+                          f"Nothing was read.")
+
+
+def _strip_crs(feature: Any) -> Any:
+    """A feature without any ``crs`` member of its own or of its geometry (GDAL would act on them)."""
+    if isinstance(feature, dict):
+        feature = {k: v for k, v in feature.items() if k != "crs"}
+        if isinstance(feature.get("geometry"), dict):
+            feature["geometry"] = {k: v for k, v in feature["geometry"].items() if k != "crs"}
+    return feature
+
+
+def _read_geojson(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFrame:
+    obj = _parse_json(data, name)
     if not isinstance(obj, dict) or obj.get("type") not in ("FeatureCollection", "Feature"):
         raise TownImportError(f"{name} is JSON but not a GeoJSON FeatureCollection (its 'type' is "
                               f"{obj.get('type') if isinstance(obj, dict) else type(obj).__name__!r}): export the "
                               f"boundaries as GeoJSON features.")
-    path = work / "upload.geojson"
-    path.write_bytes(data)
-    return _gdal_read(path, name)
+    features = obj.get("features") if obj["type"] == "FeatureCollection" else [obj]
+    if not isinstance(features, list):
+        raise TownImportError(f"{name}: 'features' is not a list of GeoJSON features.")
+    # GDAL reads what we write here: our own FeatureCollection, with no member but the features and a named CRS.
+    clean: dict[str, Any] = {"type": "FeatureCollection", "features": [_strip_crs(f) for f in features]}
+    if obj.get("crs") is not None:
+        clean["crs"] = _named_crs(obj["crs"], name)
+    path = _save(json.dumps(clean, ensure_ascii=False).encode("utf-8"), work, ".geojson")
+    return _gdal_read(path, name, driver="GeoJSON")
+
+
+#: A GeoPackage's ``application_id`` (bytes 68-71 of the SQLite header): GPKG, or GP10/GP11 (versions 1.0/1.1).
+_GPKG_IDS = (b"GPKG", b"GP10", b"GP11")
+#: Triggers a GeoPackage may hold: the spatial index's and GDAL's feature counts (they run only on writes, and
+#: GDAL opens an upload read-only); any other trigger refuses the file.
+_GPKG_TRIGGER = re.compile(r"^(rtree_.+_(insert\d*|update\d*|delete)|trigger_(insert|delete)_feature_count_.+|"
+                           r"gpkg_.+)$", re.IGNORECASE)
+_GPKG_MAX_OBJECTS = 2000
+
+
+def _gpkg_feature_tables(path: Path, name: str) -> list[str]:
+    """The feature tables of a GeoPackage, read with SQLite (read-only) before GDAL opens it.
+
+    Refused: views (GDAL would run their query, e.g. a recursive one that never ends), triggers other than the
+    standard ones, virtual tables other than the spatial index, generated columns, and ``gpkg_contents`` entries
+    that are not plain tables.
+    """
+    refuse = f"{name} is not a plain GeoPackage"
+    try:
+        with sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True) as db:
+            db.execute("PRAGMA trusted_schema = OFF")
+            objects = db.execute("SELECT type, name, coalesce(sql, '') FROM sqlite_master LIMIT ?",
+                                 (_GPKG_MAX_OBJECTS + 1,)).fetchall()
+            if len(objects) > _GPKG_MAX_OBJECTS:
+                raise TownImportError(f"{refuse}: it holds more than {_GPKG_MAX_OBJECTS} tables and indexes.")
+            kinds = {str(n): (str(t), str(s)) for t, n, s in objects}
+            views = sorted(n for n, (t, _s) in kinds.items() if t == "view")
+            if views:
+                raise TownImportError(f"{refuse}: it holds SQL views ({', '.join(views[:5])}), whose queries GDAL "
+                                      f"would run on the server. Export the layer as a table and import again.")
+            triggers = sorted(n for n, (t, _s) in kinds.items() if t == "trigger" and not _GPKG_TRIGGER.match(n))
+            if triggers:
+                raise TownImportError(f"{refuse}: it holds SQL triggers ({', '.join(triggers[:5])}). Export the "
+                                      f"layer again (e.g. with QGIS) and import again.")
+            virtual = sorted(n for n, (t, s) in kinds.items() if t == "table" and s.upper().startswith(
+                "CREATE VIRTUAL") and not (n.startswith("rtree_") and re.search(r"USING\s+rtree\s*\(", s, re.I)))
+            if virtual:
+                raise TownImportError(f"{refuse}: it holds virtual tables ({', '.join(virtual[:5])}).")
+            if "gpkg_contents" not in kinds:
+                raise TownImportError(f"{refuse}: it has no gpkg_contents table (not a GeoPackage?).")
+            listed = [str(r[0]) for r in db.execute(
+                "SELECT table_name FROM gpkg_contents WHERE data_type = 'features' LIMIT 100")]
+            for table in listed:
+                kind, sql = kinds.get(table, ("missing", ""))
+                if kind != "table" or sql.upper().startswith("CREATE VIRTUAL"):
+                    raise TownImportError(f"{refuse}: its layer {table[:60]!r} is a {kind}, not a table.")
+                hidden = [r[1] for r in db.execute("SELECT * FROM pragma_table_xinfo(?)", (table,)) if r[6] in (2, 3)]
+                if hidden:
+                    raise TownImportError(f"{refuse}: its layer {table[:60]!r} has computed (generated) columns.")
+    except sqlite3.DatabaseError as exc:
+        raise TownImportError(f"{name} is not a readable GeoPackage (damaged or truncated?).") from exc
+    return listed
 
 
 def _read_gpkg(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFrame:
     if not data.startswith(b"SQLite format 3\x00"):
         raise TownImportError(f"{name} is not a GeoPackage (no SQLite header; truncated or another format?).")
-    path, listed = _saved_layers(data, work, ".gpkg", name, "a GeoPackage")
-    if len(listed) == 0:
+    if len(data) < 100 or data[68:72] not in _GPKG_IDS:
+        raise TownImportError(f"{name} is an SQLite database but not a GeoPackage (its application_id is not GPKG), "
+                              f"so GDAL cannot read it as one: export the layer as a GeoPackage and import again.")
+    path = _save(data, work, ".gpkg")
+    listed = _gpkg_feature_tables(path, name)
+    if not listed:
         raise TownImportError(f"{name} holds no layers.")
-    polygon_layers = [str(n) for n, g in listed if g and "Polygon" in str(g)]
-    layer = polygon_layers[0] if polygon_layers else str(listed[0][0])
-    gdf = _gdal_read(path, name, layer=layer)
+    try:
+        kinds = {n: g for n, g in pyogrio.list_layers(path)}
+    except _GDAL_ERRORS as exc:
+        raise TownImportError(f"GDAL cannot read {name} as a GeoPackage. Check that the file is complete.") from exc
+    polygon_layers = [t for t in listed if "Polygon" in str(kinds.get(t))]
+    layer = polygon_layers[0] if polygon_layers else listed[0]
+    gdf = _gdal_read(path, name, driver="GPKG", layer=layer)
     gdf.attrs["layer"] = layer
     if len(polygon_layers) > 1:
         gdf.attrs["note"] = f"{name} has {len(polygon_layers)} polygon layers; the first, {layer!r}, was read."
@@ -156,15 +304,34 @@ def _read_gpkg(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFrame
 #: A DTD or entity declaration: KML never needs one, and it is how XML parsers are attacked (entity expansion
 #: "billion laughs", external entities reading local files).
 _XML_DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
+#: Another GDAL format in XML dress (VRT opens the files and URLs it names) or a GDAL virtual path.
+_XML_FOREIGN = re.compile(rb"OGRVRTDataSource|VRTDataset|GDALG|/vsi[a-z0-9_]+/?", re.IGNORECASE)
+#: What may come before KML's root element: a BOM, the XML declaration, comments, processing instructions.
+_XML_PROLOG = re.compile(rb"\A(?:\xef\xbb\xbf)?(?:\s+|<\?[^>]*\?>|<!--.*?-->)*", re.DOTALL)
+_KML_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?kml[\s>/]")
 
 
-def _read_kml(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFrame:
+def _check_kml(data: bytes, name: str) -> None:
     if _XML_DTD.search(data):
         raise TownImportError(f"{name} declares a DTD or XML entities (<!DOCTYPE …> / <!ENTITY …>), which KML does "
                               f"not use and which can make a parser expand text without end or read local files; "
                               f"it was not parsed. Export the KML again without them.")
-    path, listed = _saved_layers(data, work, ".kml", name, "KML")
-    frames = [_gdal_read(path, name, layer=str(n)) for n, _g in listed]
+    prolog = _XML_PROLOG.match(data)
+    if not _KML_ROOT.match(data, prolog.end() if prolog else 0):
+        raise TownImportError(f"{name} is not KML: its root element is not <kml>. Nothing was read.")
+    if _XML_FOREIGN.search(data):
+        raise TownImportError(f"{name} names a GDAL data source or virtual path (OGRVRTDataSource, /vsi…), which "
+                              f"KML never does; it was not parsed.")
+
+
+def _read_kml(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFrame:
+    _check_kml(data, name)
+    path = _save(data, work, ".kml")
+    try:
+        listed = list(pyogrio.list_layers(path))
+    except _GDAL_ERRORS as exc:
+        raise TownImportError(f"GDAL cannot read {name} as KML. Check that the file is complete.") from exc
+    frames = [_gdal_read(path, name, driver="KML", layer=str(n)) for n, _g in listed]
     frames = [f for f in frames if len(f)]
     if not frames:
         raise TownImportError(f"{name} holds no placemarks.")
@@ -188,54 +355,109 @@ def _dbf_encoding(dbf: bytes) -> str:
         return "GB18030"
 
 
+#: First byte of a dBASE file (versions III to 7, with or without memo), the only table a shapefile has.
+_DBF_VERSIONS = frozenset({0x02, 0x03, 0x04, 0x05, 0x30, 0x31, 0x32, 0x43, 0x63, 0x7B, 0x83, 0x8B, 0x8E, 0xCB,
+                           0xE5, 0xF5, 0xFB})
+
+
+def _check_shapefile(parts: dict[str, bytes], name: str, shp: str) -> None:
+    """The .shp and .shx start with file code 9994, the .dbf is a dBASE table, the .prj a CRS PROJ can read."""
+    for ext in (".shp", ".shx"):
+        head = parts[ext][:4]
+        if len(parts[ext]) < 100 or int.from_bytes(head, "big") != 9994:
+            raise TownImportError(f"{name}: {shp[:-4]}{ext} is not a shapefile part (it does not start with the "
+                                  f"shapefile file code 9994). Nothing was read.")
+    if len(parts[".dbf"]) < 32 or parts[".dbf"][0] not in _DBF_VERSIONS:
+        raise TownImportError(f"{name}: {shp[:-4]}.dbf is not a dBASE table. Nothing was read.")
+    if ".prj" in parts:
+        _prj_crs(parts[".prj"], name, shp)
+
+
+def _prj_crs(prj: bytes, name: str, shp: str) -> CRS:
+    text = prj.decode("utf-8", errors="replace").strip()
+    hint = (f"give the CRS instead (EPSG code, e.g. 4549 for CGCS2000 / 3-degree GK CM 120E) or fix "
+            f"{shp[:-4]}.prj")
+    if not text.upper().startswith(("GEOGCS", "PROJCS", "GEOGCRS", "PROJCRS", "GEODCRS", "COMPD_CS")):
+        raise TownImportError(f"{name}: {shp[:-4]}.prj does not describe a geographic or projected coordinate "
+                              f"system (it starts {text[:20]!r}; CAD drawings use a local one): {hint}.")
+    try:
+        return CRS.from_wkt(text)
+    except CRSError as exc:
+        raise TownImportError(f"{name}: {shp[:-4]}.prj is not a coordinate system PROJ can read: {hint}.") from exc
+
+
+def _zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
+    try:
+        return archive.read(info)
+    except NotImplementedError as exc:  # zstd, LZMA on an old Python, … (before RuntimeError: a subclass of it)
+        raise TownImportError(f"{name}: {PurePosixPath(info.filename).name} is compressed with a method this server "
+                              f"cannot unpack; zip it with the usual 'deflate' compression.") from exc
+    except RuntimeError as exc:  # encrypted
+        raise TownImportError(f"{name}: {PurePosixPath(info.filename).name} is encrypted (password-protected); zip "
+                              f"the shapefile without a password.") from exc
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as exc:
+        raise TownImportError(f"{name}: {PurePosixPath(info.filename).name} is damaged in the zip (its checksum or "
+                              f"data is wrong): zip the shapefile again.") from exc
+
+
+def _zip_parts(archive: zipfile.ZipFile, name: str, max_bytes: int, crs_given: bool) -> tuple[str, dict[str, bytes]]:
+    """The shapefile's parts (extension → bytes) and the .shp's name, after every check on the zip itself."""
+    infos = archive.infolist()
+    unsafe = [i.filename for i in infos if _unsafe_member(i)]
+    if unsafe:
+        raise TownImportError(
+            f"{name} holds entries with unsafe paths ({', '.join(unsafe[:5])}): a path with '..', an absolute "
+            f"path or a link could write outside the upload folder, so nothing was extracted. Zip the "
+            f"shapefile's files at the top level and import again.")
+    unpacked = sum(i.file_size for i in infos)
+    if unpacked > max_bytes:
+        raise TownImportError(f"{name} would unpack to {_mb(unpacked)}; the limit is {_mb(max_bytes)}. "
+                              f"Nothing was extracted.")
+    files = [i for i in infos if not i.is_dir() and not i.filename.startswith("__MACOSX/")
+             and not PurePosixPath(i.filename).name.startswith("._")]
+    shps = [i for i in files if i.filename.lower().endswith(".shp")]
+    if not shps:
+        raise TownImportError(f"{name} holds no .shp file: a zip must hold one shapefile (.shp, .shx, .dbf, "
+                              f".prj, .cpg); upload GeoJSON, GeoPackage or KML files directly.")
+    if len(shps) > 1:
+        raise TownImportError(f"{name} holds several shapefiles ({', '.join(i.filename for i in shps)}): "
+                              f"zip one layer per file.")
+    stem = shps[0].filename[:-4]
+    members = {i.filename[len(stem):].lower(): i for i in files
+               if i.filename[:len(stem)].lower() == stem.lower() and len(i.filename) == len(stem) + 4}
+    shp = PurePosixPath(shps[0].filename).name
+    if ".dbf" not in members:
+        raise TownImportError(f"{name} has {shp} but no .dbf: the .dbf holds the attributes (codes and names) "
+                              f"that identify the units. Zip the shapefile with all of its files (.shp, .shx, "
+                              f".dbf, .prj, .cpg).")
+    if ".shx" not in members:
+        raise TownImportError(f"{name} has {shp} but no .shx (the shape index): zip the shapefile with all of "
+                              f"its files (.shp, .shx, .dbf, .prj, .cpg).")
+    if ".prj" not in members and not crs_given:
+        raise TownImportError(
+            f"{name} has no .prj, so the coordinate system (CRS) of {shp} is unknown: add the .prj to the zip, "
+            f"or give the CRS (command line --crs EPSG, e.g. 4549 for CGCS2000 / 3-degree GK CM 120E, 4326 for "
+            f"WGS 84).")
+    parts = {ext: _zip_member(archive, members[ext], name) for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg")
+             if ext in members}
+    if crs_given:
+        parts.pop(".prj", None)  # the given CRS wins; a broken .prj need not be read at all
+    return shp, parts
+
+
 def _read_zip(data: bytes, work: Path, name: str, *, max_bytes: int, crs_given: bool) -> gpd.GeoDataFrame:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
+    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as exc:
         raise TownImportError(f"{name} is not a valid zip file (damaged or truncated?).") from exc
     with archive:
-        infos = archive.infolist()
-        unsafe = [i.filename for i in infos if _unsafe_member(i)]
-        if unsafe:
-            raise TownImportError(
-                f"{name} holds entries with unsafe paths ({', '.join(unsafe[:5])}): a path with '..', an absolute "
-                f"path or a link could write outside the upload folder, so nothing was extracted. Zip the "
-                f"shapefile's files at the top level and import again.")
-        unpacked = sum(i.file_size for i in infos)
-        if unpacked > max_bytes:
-            raise TownImportError(f"{name} would unpack to {_mb(unpacked)}; the limit is {_mb(max_bytes)}. "
-                                  f"Nothing was extracted.")
-        files = [i for i in infos if not i.is_dir() and not i.filename.startswith("__MACOSX/")
-                 and not PurePosixPath(i.filename).name.startswith("._")]
-        shps = [i for i in files if i.filename.lower().endswith(".shp")]
-        if not shps:
-            raise TownImportError(f"{name} holds no .shp file: a zip must hold one shapefile (.shp, .shx, .dbf, "
-                                  f".prj, .cpg); upload GeoJSON, GeoPackage or KML files directly.")
-        if len(shps) > 1:
-            raise TownImportError(f"{name} holds several shapefiles ({', '.join(i.filename for i in shps)}): "
-                                  f"zip one layer per file.")
-        stem = shps[0].filename[:-4]
-        parts = {i.filename[len(stem):].lower(): i for i in files
-                 if i.filename[:len(stem)].lower() == stem.lower() and len(i.filename) == len(stem) + 4}
-        shp = PurePosixPath(shps[0].filename).name
-        if ".dbf" not in parts:
-            raise TownImportError(f"{name} has {shp} but no .dbf: the .dbf holds the attributes (codes and names) "
-                                  f"that identify the units. Zip the shapefile with all of its files (.shp, .shx, "
-                                  f".dbf, .prj, .cpg).")
-        if ".shx" not in parts:
-            raise TownImportError(f"{name} has {shp} but no .shx (the shape index): zip the shapefile with all of "
-                                  f"its files (.shp, .shx, .dbf, .prj, .cpg).")
-        if ".prj" not in parts and not crs_given:
-            raise TownImportError(
-                f"{name} has no .prj, so the coordinate system (CRS) of {shp} is unknown: add the .prj to the zip, "
-                f"or give the CRS (command line --crs EPSG, e.g. 4549 for CGCS2000 / 3-degree GK CM 120E, 4326 for "
-                f"WGS 84).")
-        # Only the shapefile's own parts are written, under names chosen here, never the zip's paths.
-        for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg"):
-            if ext in parts:
-                (work / f"upload{ext}").write_bytes(archive.read(parts[ext]))
-        encoding = None if ".cpg" in parts else _dbf_encoding(archive.read(parts[".dbf"]))
-    gdf = _gdal_read(work / "upload.shp", name, encoding=encoding)
+        shp, parts = _zip_parts(archive, name, max_bytes, crs_given)
+    _check_shapefile(parts, name, shp)
+    # Only the shapefile's own parts are written, under names chosen here, never the zip's paths.
+    for ext, content in parts.items():
+        _save(content, work, ext)
+    encoding = None if ".cpg" in parts else _dbf_encoding(parts[".dbf"])
+    gdf = _gdal_read(work / "upload.shp", name, driver="ESRI Shapefile", encoding=encoding)
     if encoding:
         gdf.attrs["note"] = f"{shp} has no .cpg; its text was read as {encoding}."
     return gdf
@@ -250,10 +472,24 @@ READERS: dict[str, Callable[..., gpd.GeoDataFrame]] = {
 def _parse_crs(crs: str | int) -> CRS:
     text = str(crs).strip()
     try:
-        return CRS.from_user_input(f"EPSG:{text}" if text.isdigit() else text)
-    except CRSError as exc:
-        raise TownImportError(f"Unknown CRS {text!r}: give an EPSG code such as 4326 (WGS 84), 4490 (CGCS2000) or "
-                              f"4549 (CGCS2000 / 3-degree GK CM 120E), or 'gcj02'.") from exc
+        parsed = CRS.from_user_input(f"EPSG:{text}" if text.isdigit() else text)
+    except (CRSError, ProjError, ValueError, TypeError) as exc:
+        raise TownImportError(f"Unknown CRS {text[:40]!r}: give an EPSG code such as 4326 (WGS 84), 4490 (CGCS2000) "
+                              f"or 4549 (CGCS2000 / 3-degree GK CM 120E), or 'gcj02'.") from exc
+    _usable_crs(parsed, text[:40])
+    return parsed
+
+
+def _usable_crs(crs: CRS, label: str) -> None:
+    """Refuse a CRS that cannot be converted to WGS 84 (local/engineering, another planet's)."""
+    datum = crs.datum
+    body = getattr(getattr(datum, "ellipsoid", None), "name", "") or ""
+    foreign = any(w in (body + " " + (datum.name if datum else "")).lower()
+                  for w in ("moon", "mars", "lunar", "martian", "venus", "mercury", "jupiter"))
+    if not (crs.is_geographic or crs.is_projected) or foreign:
+        raise TownImportError(f"The coordinate system {label!r} ({crs.name}) cannot be converted to WGS 84 "
+                              f"longitude/latitude on Earth: give the file's real CRS as an EPSG code (e.g. 4549 "
+                              f"for CGCS2000 / 3-degree GK CM 120E, 4326 for WGS 84).")
 
 
 def _in_region(minx: float, miny: float, maxx: float, maxy: float) -> bool:
@@ -279,6 +515,100 @@ def _check_axes(gdf: gpd.GeoDataFrame, name: str) -> None:
             f"EPSG (e.g. 4549 for CGCS2000 / 3-degree GK CM 120E).")
 
 
+def _unique_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Attribute names made unique, case-insensitively and apart from the geometry column (``name``, ``Name``
+    → ``name``, ``Name_2``), so that no table, tooltip or export meets the same column twice."""
+    geometry = gdf.geometry.name
+    seen = {str(geometry).lower()}
+    names: list[str] = []
+    for k, column in enumerate(gdf.columns):
+        if k == list(gdf.columns).index(geometry) and column == geometry and geometry not in names:
+            names.append(str(column))
+            continue
+        base = str(column)
+        label, n = base, 1
+        while label.lower() in seen:
+            n += 1
+            label = f"{base}_{n}"
+        seen.add(label.lower())
+        names.append(label)
+    if names == [str(c) for c in gdf.columns]:
+        return gdf
+    frame = pd.DataFrame(gdf.values, columns=names, index=gdf.index)
+    out = gpd.GeoDataFrame(frame, geometry=geometry, crs=gdf.crs)
+    out.attrs.update(gdf.attrs)
+    return out
+
+
+def _cap_text(gdf: gpd.GeoDataFrame, limit: int) -> gpd.GeoDataFrame:
+    """Text attributes cut to ``limit`` characters (with …), so one file cannot make every visitor's map huge."""
+    cut = 0
+    for column in gdf.columns:
+        if column == gdf.geometry.name or gdf[column].dtype.kind not in "OSU" and str(gdf[column].dtype) != "str":
+            continue
+        values = gdf[column]
+        long = values.map(lambda v: isinstance(v, str) and len(v) > limit)
+        if long.any():
+            cut += int(long.sum())
+            gdf[column] = values.map(lambda v: v[:limit - 1] + "…" if isinstance(v, str) and len(v) > limit else v)
+    if cut:
+        note = f"{cut} text value(s) longer than {limit} characters were cut."
+        gdf.attrs["note"] = f"{gdf.attrs['note']} {note}" if gdf.attrs.get("note") else note
+    return gdf
+
+
+def _to_wgs84(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
+    if gdf.crs.equals(CRS.from_user_input(settings.WGS84)):
+        return gdf
+    try:
+        out = gdf.to_crs(settings.WGS84)
+    except (CRSError, ProjError, ValueError) as exc:
+        raise TownImportError(f"{name}: its coordinates cannot be converted from {gdf.crs.name} to WGS 84; give the "
+                              f"file's real CRS as an EPSG code.") from exc
+    coords = shapely.get_coordinates(np.asarray(out.geometry.values, dtype=object))
+    finite = np.isfinite(shapely.get_coordinates(np.asarray(gdf.geometry.values, dtype=object))).all(axis=1)
+    if len(coords) and not np.isfinite(coords[finite]).all():
+        raise TownImportError(f"{name}: its coordinates lie outside the area where {gdf.crs.name} is defined, so "
+                              f"they cannot be converted to WGS 84: give the file's real CRS as an EPSG code.")
+    return out
+
+
+def _read_checked(source: Source, name: str, *, max_bytes: int, crs_given: bool) -> gpd.GeoDataFrame:
+    """Size, then the format's own checks and GDAL, in a private temporary folder."""
+    suffix = Path(name).suffix.lower()
+    reader = READERS.get(suffix)
+    if reader is None:
+        raise TownImportError(f"{name}: unsupported format {suffix or '(no extension)'}; import GeoJSON "
+                              f"(.geojson), GeoPackage (.gpkg), a zipped Shapefile (.zip) or KML (.kml).")
+    size = _source_size(source, name)
+    if size > max_bytes:
+        raise TownImportError(f"{name} is {_mb(size)}; the limit is {_mb(max_bytes)}. Boundaries of 17 units need "
+                              f"far less: simplify the geometry or keep only Songjiang's units. Nothing was read.")
+    if size == 0:
+        raise TownImportError(f"{name} is empty (0 bytes): choose the complete file.")
+    data = _source_bytes(source)
+    with tempfile.TemporaryDirectory(prefix="songjiang-import-") as tmp:
+        return reader(data, Path(tmp), name, max_bytes=max_bytes, crs_given=crs_given)
+
+
+def _set_crs(gdf: gpd.GeoDataFrame, name: str, crs: str | int | None,
+             attrs: dict[str, Any]) -> tuple[gpd.GeoDataFrame, str, bool]:
+    """The frame in the given or declared CRS, its label, and whether it is GCJ-02 still to convert."""
+    if crs is not None and str(crs).strip().lower().replace("-", "") == "gcj02":
+        return gdf.set_crs(settings.WGS84, allow_override=True), "GCJ-02 (converted to WGS 84 on import)", True
+    if crs is not None:
+        declared = gdf.crs
+        gdf = gdf.set_crs(_parse_crs(crs), allow_override=True)
+        if declared is not None and not declared.equals(gdf.crs):
+            attrs["note"] = f"The file declares {declared.to_string()}; the given {gdf.crs.to_string()} was used."
+        return gdf, f"{gdf.crs.to_string()} (given)", False
+    if gdf.crs is None:
+        raise TownImportError(f"{name} does not say its coordinate system (CRS): give it with --crs EPSG (e.g. 4549 "
+                              f"for CGCS2000 / 3-degree GK CM 120E, 4326 for WGS 84).")
+    _usable_crs(gdf.crs, gdf.crs.name)
+    return gdf, gdf.crs.to_string(), False
+
+
 def read_town_file(source: Source, *, filename: str | None = None, crs: str | int | None = None,
                    max_bytes: int = settings.IMPORT_MAX_BYTES,
                    max_vertices: int = settings.IMPORT_MAX_VERTICES) -> gpd.GeoDataFrame:
@@ -301,52 +631,29 @@ def read_town_file(source: Source, *, filename: str | None = None, crs: str | in
     Returns
     -------
     geopandas.GeoDataFrame
-        In EPSG:4326; ``attrs`` holds ``file_name``, ``source_crs`` and optional ``layer`` and ``note``.
+        In EPSG:4326; ``attrs`` holds ``file_name``, ``source_crs`` and optional ``layer`` and ``note``. Column
+        names are unique; text values are cut to ``settings.UPLOAD_MAX_TEXT_CHARS`` characters.
 
     Raises
     ------
     TownImportError
-        Too large (bytes or vertices), empty, unknown format, unreadable, truncated or absurdly nested, unsafe zip,
-        KML with a DTD or entities, incomplete shapefile, CRS missing, coordinates in lat/lon order or not degrees.
+        Too large (bytes or vertices), empty, unknown format, content not of the format its extension says, unsafe
+        content (DTD/entities, VRT, views, triggers, a CRS link), unreadable, truncated or absurdly nested, unsafe
+        or damaged zip, incomplete shapefile, CRS missing or unusable, coordinates in lat/lon order or not degrees.
     """
     name = _source_name(source, filename)
-    suffix = Path(name).suffix.lower()
-    reader = READERS.get(suffix)
-    if reader is None:
-        raise TownImportError(f"{name}: unsupported format {suffix or '(no extension)'}; import GeoJSON "
-                              f"(.geojson), GeoPackage (.gpkg), a zipped Shapefile (.zip) or KML (.kml).")
-    size = _source_size(source, name)
-    if size > max_bytes:
-        raise TownImportError(f"{name} is {_mb(size)}; the limit is {_mb(max_bytes)}. Boundaries of 17 units need "
-                              f"far less: simplify the geometry or keep only Songjiang's units. Nothing was read.")
-    if size == 0:
-        raise TownImportError(f"{name} is empty (0 bytes): choose the complete file.")
-    data = _source_bytes(source)
-    with tempfile.TemporaryDirectory(prefix="songjiang-import-") as tmp:
-        gdf = reader(data, Path(tmp), name, max_bytes=max_bytes, crs_given=crs is not None)
+    if crs is not None and str(crs).strip().lower().replace("-", "") != "gcj02":
+        _parse_crs(crs)  # a CRS typed wrongly is said before the file is read
+    gdf = _read_checked(source, name, max_bytes=max_bytes, crs_given=crs is not None)
     vertices = int(shapely.get_num_coordinates(np.asarray(gdf.geometry.values, dtype=object)).sum())
     if vertices > max_vertices:
         raise TownImportError(f"{name} has {vertices:,} vertices; the limit is {max_vertices:,}. Simplify the "
                               f"geometry (e.g. in QGIS) or keep only Songjiang's units. Nothing was read.")
+    gdf = _cap_text(_unique_columns(gdf), settings.UPLOAD_MAX_TEXT_CHARS)
     attrs = {k: v for k, v in gdf.attrs.items() if k in ("layer", "note")}
-    gcj02 = crs is not None and str(crs).strip().lower().replace("-", "") == "gcj02"
-    if gcj02:
-        gdf = gdf.set_crs(settings.WGS84, allow_override=True)
-        label = "GCJ-02 (converted to WGS 84 on import)"
-    elif crs is not None:
-        declared = gdf.crs
-        gdf = gdf.set_crs(_parse_crs(crs), allow_override=True)
-        label = f"{gdf.crs.to_string()} (given)"
-        if declared is not None and not declared.equals(gdf.crs):
-            attrs["note"] = f"The file declares {declared.to_string()}; the given {gdf.crs.to_string()} was used."
-    elif gdf.crs is None:
-        raise TownImportError(f"{name} does not say its coordinate system (CRS): give it with --crs EPSG (e.g. 4549 "
-                              f"for CGCS2000 / 3-degree GK CM 120E, 4326 for WGS 84).")
-    else:
-        label = gdf.crs.to_string()
+    gdf, label, gcj02 = _set_crs(gdf, name, crs, attrs)
     _check_axes(gdf, name)
-    if not gdf.crs.equals(CRS.from_user_input(settings.WGS84)):
-        gdf = gdf.to_crs(settings.WGS84)
+    gdf = _to_wgs84(gdf, name)
     if gcj02:
         gdf = gdf.set_geometry([None if g is None else geometry_gcj02_to_wgs84(g) for g in gdf.geometry],
                                crs=settings.WGS84)

@@ -14,6 +14,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from layers.core import upload as _gdal_environment  # noqa: F401  (GDAL_SAFE_ENV set before pyogrio loads)
+
+# isort: split
 import geopandas as gpd
 import pandas as pd
 import pyogrio

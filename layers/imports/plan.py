@@ -2,25 +2,38 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import math
 import re
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import numpy as np
 import shapely
 from shapely.geometry import shape
 from shapely.geometry.base import BaseGeometry
 
-from layers.build.overlay import IMPORT_ACCURACY, NOT_FINITE, _anchor, _as_polygons, read_overlay, refit_towns
+from layers.build.overlay import (
+    IMPORT_ACCURACY,
+    NOT_FINITE,
+    _anchor,
+    _as_polygons,
+    overlay_path,
+    read_overlay,
+    refit_towns,
+)
 from layers.build.sources import Inputs, read_inputs
 from layers.core import paths, settings
-from layers.core.crs import geometry_gcj02_to_wgs84, to_measure
+from layers.core.crs import geometry_bd09_to_wgs84, geometry_gcj02_to_wgs84, to_measure
 from layers.core.errors import PartitionError, TownImportError
 from layers.core.geojson import feature
 from layers.core.names import normalise_name
+from layers.core.upload import read_town_file
+from layers.core.worker import Limits, run_bounded
 from layers.imports.report import ImportReport, UnitResult
 
 DEFAULT_LICENCE = {"osm": "ODbL-1.0, © OpenStreetMap contributors",
@@ -78,11 +91,296 @@ def _gcj02_check(geoms: Sequence[BaseGeometry], outline_m: BaseGeometry) -> tupl
             given.centroid.distance(shifted.centroid))
 
 
+@dataclass
+class _Plan:
+    """What the steps of :func:`plan_import` hand on to each other."""
+
+    gdf: gpd.GeoDataFrame
+    report: ImportReport
+    inputs: Inputs
+    accuracy: str
+    date: str
+    file_name: str
+    code_fields: list[str] = field(default_factory=list)
+    name_fields: list[str] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
+    polygons: list[tuple[int, BaseGeometry]] = field(default_factory=list)
+    accepted: dict[str, list[tuple[int, BaseGeometry, str, str]]] = field(default_factory=dict)
+
+    @property
+    def rows(self) -> dict[str, dict[str, str]]:
+        return {r["code"]: r for r in self.inputs.towns}
+
+    def label(self, k: int) -> str:
+        row = self.records[k]
+        return next((_text(row[f]) for f in [*self.name_fields, *self.code_fields] if _text(row[f])), f"#{k + 1}")
+
+
+def _read_step(plan: _Plan, *, code_field: str | None, name_field: str | None, geodata_dir: Path) -> bool:
+    """Read: what the file replaces, its size for the re-fit, and the fields holding codes and names."""
+    gdf, report = plan.gdf, plan.report
+    if gdf.attrs.get("note"):
+        report.add("read", "info", str(gdf.attrs["note"]))
+    previous = read_overlay(geodata_dir)
+    overlay = overlay_path(geodata_dir)
+    report.based_on = hashlib.sha256(overlay.read_bytes()).hexdigest() if overlay.exists() else ""
+    if previous:
+        report.replaces = sorted(f["properties"]["code"] for f in previous)
+        report.add("replaces", "info", f"Applying this import replaces the current one ({len(previous)} units).")
+    if gdf.empty:
+        report.add("empty", "error", f"{plan.file_name} holds no features.")
+        return False
+    vertices = int(shapely.get_num_coordinates(np.asarray(gdf.geometry.values, dtype=object)).sum())
+    if vertices > settings.IMPORT_PLAN_MAX_VERTICES:
+        report.add("vertices", "error", f"{plan.file_name} has {vertices:,} vertices; an import is re-fitted from "
+                   f"at most {settings.IMPORT_PLAN_MAX_VERTICES:,}. Simplify the boundaries (e.g. by 1 m in QGIS) and "
+                   f"import again.")
+        return False
+    columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
+    plan.code_fields = _pick_field(columns, code_field, CODE_FIELDS, "9-digit code", report)[:1]
+    plan.name_fields = _pick_field(columns, name_field, NAME_FIELDS, "name", report)
+    report.code_field = plan.code_fields[0] if plan.code_fields else None
+    report.name_fields = plan.name_fields
+    if report.rejected:
+        return False
+    if not plan.code_fields and not plan.name_fields:
+        report.add("field", "error", f"No field holds a code or a name (fields: {', '.join(columns) or '(none)'}): "
+                   f"name them with --code-field / --name-field.")
+        return False
+    marked = sorted({c for c in columns for v in gdf[c] if isinstance(v, str) and _MARKUP.search(v)})
+    if marked:
+        report.add("markup", "warning", f"Attribute strings contain HTML/script markup (fields: {', '.join(marked)}); "
+                   f"they are kept as plain text and never rendered as HTML.")
+    plan.records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
+    return True
+
+
+def _geometry_step(plan: _Plan) -> bool:
+    """Check the geometry: polygons only, finite, repaired when invalid, near the district at all."""
+    report = plan.report
+    wrong: list[str] = []
+    for k, geom in enumerate(plan.gdf.geometry.values):
+        poly, problem, reason = _as_polygons(geom)
+        if problem:
+            report.rejected_features.append({"feature": plan.label(k), "reason": problem})
+            if problem.startswith("wrong geometry type"):
+                wrong.append(problem[len("wrong geometry type ("):-1])
+            continue
+        if reason:
+            report.repaired.append({"feature": plan.label(k), "reason": reason})
+        plan.polygons.append((k, poly))
+    broken = [r["feature"] for r in report.rejected_features if r["reason"] == NOT_FINITE]
+    if broken:
+        report.add("coordinates", "warning" if plan.polygons else "error",
+                   f"{len(broken)} feature(s) have {NOT_FINITE} and were rejected: "
+                   f"{'; '.join(broken[:10])}{'; …' if len(broken) > 10 else ''}. Fix their coordinates and import "
+                   f"again.")
+    if not plan.polygons and broken and not wrong:
+        return False
+    if not plan.polygons:
+        kinds = ", ".join(sorted(set(wrong))) or "none"
+        report.add("geometry_type", "error", f"Wrong geometry type: {plan.file_name} holds no polygons (found: "
+                   f"{kinds}); town boundaries must be Polygon or MultiPolygon features.")
+        return False
+    if wrong:
+        report.add("geometry_type", "warning", f"{len(wrong)} feature(s) of the wrong geometry type "
+                   f"({', '.join(sorted(set(wrong)))}) were rejected; boundaries must be polygons.")
+    if report.repaired:
+        report.add("repaired", "warning", "Invalid geometry repaired with make_valid: " + "; ".join(
+            f"{r['feature']} ({r['reason']})" for r in report.repaired))
+    nearest = min(to_measure(p).distance(plan.inputs.outline_m) for _k, p in plan.polygons)
+    if not nearest <= settings.IMPORT_FAR_M:
+        report.add("far", "error", f"The features lie {nearest / 1000:.0f} km from Songjiang District at the nearest: "
+                   f"the file is somewhere else, or its CRS is wrong (give the right one with --crs EPSG).")
+        return False
+    return True
+
+
+def _match_one(plan: _Plan, k: int, by_name: Mapping[str, str]) -> tuple[str | None, str, str | None]:
+    """(code, how, raw code) of feature ``k``: by its 9-digit code, else by one of its names."""
+    row = plan.records[k]
+    raw_code = _code_of(row[plan.code_fields[0]]) if plan.code_fields else None
+    if raw_code in plan.rows:
+        return raw_code, "code", raw_code
+    for f in plan.name_fields:
+        hit = by_name.get(normalise_name(_text(row[f])))
+        if hit:
+            return hit, "name", raw_code
+    return None, "", raw_code
+
+
+def _match_step(plan: _Plan) -> bool:
+    """Match each polygon to a unit (code, then name); reject those far outside; refuse duplicates."""
+    report = plan.report
+    by_name: dict[str, str] = {}
+    for r in plan.inputs.towns:
+        by_name.setdefault(normalise_name(r["name_zh"]), r["code"])
+        by_name.setdefault(normalise_name(r["name_en"]), r["code"])
+    near = plan.inputs.outline_m.buffer(settings.IMPORT_NEAR_M)
+    outside_names: list[str] = []
+    for k, poly in plan.polygons:
+        label = plan.label(k)
+        code, how, raw_code = _match_one(plan, k, by_name)
+        if code is None:
+            report.unmatched.append(label + (f" (code {raw_code} is not in Songjiang)" if raw_code else ""))
+            continue
+        poly_m = to_measure(poly)
+        share = poly_m.intersection(near).area / poly_m.area if poly_m.area > 0 else 0.0
+        if share < settings.IMPORT_MIN_INSIDE_SHARE:
+            reason = (f"far outside the district ({share:.0%} inside, "
+                      f"{poly_m.distance(plan.inputs.outline_m) / 1000:.1f} km from the outline)")
+            report.rejected_features.append({"feature": label, "reason": reason})
+            outside_names.append(f"{label}: {reason}")
+            continue
+        plan.accepted.setdefault(code, []).append((k, poly, how, label))
+    return _match_verdict(plan, outside_names)
+
+
+def _match_verdict(plan: _Plan, outside_names: list[str]) -> bool:
+    report, rows, accepted = plan.report, plan.rows, plan.accepted
+    if report.unmatched:
+        sev = "warning" if accepted else "error"
+        report.add("names", sev, f"{len(report.unmatched)} feature(s) name no unit of Songjiang (matched by the "
+                   f"9-digit code in {report.code_field or '(no code field)'} or the name in "
+                   f"{', '.join(plan.name_fields) or '(no name field)'}): {'; '.join(report.unmatched[:10])}"
+                   + ("; …" if len(report.unmatched) > 10 else "") + ". "
+                   + ("They are skipped." if accepted else "Nothing can be imported: check the file is of "
+                      "Songjiang's towns and subdistricts, or name the fields with --code-field/--name-field."))
+    if outside_names:
+        sev = "warning" if accepted else "error"
+        report.add("outside", sev, "Rejected as lying outside the district: " + "; ".join(outside_names) + ".")
+    duplicates = {c: v for c, v in accepted.items() if len(v) > 1}
+    if duplicates:
+        report.add("duplicates", "error", "Duplicate units: " + "; ".join(
+            f"{rows[c]['name_zh']} ({c}) appears {len(v)} times ({', '.join(x[3] for x in v)})"
+            for c, v in sorted(duplicates.items())) + ". Keep one feature per unit (dissolve the parts) and import "
+            "again.")
+    if report.rejected or not accepted:
+        if not report.rejected:
+            report.add("nothing", "error", "No feature can be imported.")
+        return False
+    return True
+
+
+def _shift_step(plan: _Plan, geoms: Mapping[str, BaseGeometry]) -> None:
+    """Check the position: GCJ-02 or BD-09 coordinates declared as WGS 84, units far from their reference point."""
+    report, rows, outline_m = plan.report, plan.rows, plan.inputs.outline_m
+    given, shifted, shift = _gcj02_check(list(geoms.values()), outline_m)
+    baidu = _bd09_outside(geoms, outline_m) if given >= settings.IMPORT_REPORT_MIN_M2 else given
+    if _set_right(given, baidu) and baidu < shifted:
+        report.add("bd09", "confirm",
+                   f"The boundaries look like BD-09 (Baidu) coordinates declared as WGS 84: {given / 1e6:.2f} km² lie "
+                   f"outside the district outline as given, {baidu / 1e6:.2f} km² after converting BD-09 → WGS 84 "
+                   f"({shifted / 1e6:.2f} km² after GCJ-02 → WGS 84). Convert them to WGS 84 before importing, or "
+                   f"import with --force to keep them as they are.")
+    elif _set_right(given, shifted):
+        report.add("gcj02", "confirm",
+                   f"The boundaries look like GCJ-02 coordinates declared as WGS 84: they sit about {shift:.0f} m off "
+                   f"the district outline along the GCJ-02 shift ({given / 1e6:.2f} km² outside the outline as "
+                   f"given, {shifted / 1e6:.2f} km² after converting GCJ-02 → WGS 84). Re-import with --crs gcj02 "
+                   f"to convert them, or with --force to keep them as they are.")
+    elif given < settings.IMPORT_REPORT_MIN_M2 and shifted < settings.IMPORT_REPORT_MIN_M2:
+        report.add("gcj02", "info", "The GCJ-02 check was inconclusive: no imported unit reaches the district "
+                   "outline.")
+    for code, poly in geoms.items():
+        row = rows[code]
+        away = to_measure(poly).distance(_anchor(row))
+        if away > max(float(row["ref_accuracy_m"] or 0), 200.0):
+            report.add("ref_point", "warning", f"The imported {row['name_zh']} lies {away:.0f} m from its reference "
+                       f"point ({row['ref_kind']}): is it the right unit?")
+
+
+def _set_right(given: float, converted: float) -> bool:
+    """Whether a conversion puts the boundaries right: enough area gained, at most half of it left outside."""
+    return (given - converted >= settings.IMPORT_GCJ02_MIN_GAIN_KM2 * 1e6
+            and converted <= settings.IMPORT_GCJ02_RATIO * given)
+
+
+def _bd09_outside(geoms: Mapping[str, BaseGeometry], outline_m: BaseGeometry) -> float:
+    """Area (m²) of the units outside the outline once converted BD-09 (Baidu) → WGS 84."""
+    return shapely.union_all([to_measure(geometry_bd09_to_wgs84(g)) for g in geoms.values()]).difference(
+        outline_m).area
+
+
+def _unit_features(plan: _Plan, geoms: Mapping[str, BaseGeometry], source: str | None,
+                   licence: str | None) -> None:
+    """Clip: the overlay's features, each unit with its own provenance."""
+    rows, report = plan.rows, plan.report
+    for code in sorted(geoms):
+        k, poly, how, label = plan.accepted[code][0]
+        row, rec = rows[code], plan.records[k]
+        relation = _relation_of(rec)
+        default_source = (f"OpenStreetMap relation {relation} via {plan.file_name}, imported {plan.date}"
+                          if relation and plan.accuracy == "osm"
+                          else f"{plan.file_name} (feature {label}), imported {plan.date}")
+        props = {
+            "id": code, "code": code, "name_zh": row["name_zh"], "name_en": row["name_en"],
+            "source": _text(rec.get("source")) or source or default_source,
+            "licence": (_text(rec.get("licence")) or _text(rec.get("license")) or licence
+                        or DEFAULT_LICENCE[plan.accuracy]),
+            "accuracy": plan.accuracy, "import_date": plan.date, "import_file": plan.file_name,
+            "import_label": label, "matched_by": how,
+        }
+        report.features.append(feature(poly, props))
+
+
+def _refit_step(plan: _Plan, geoms: Mapping[str, BaseGeometry]) -> bool:
+    """Re-fit the units not supplied around the imported ones and report the figures."""
+    report, rows = plan.report, plan.rows
+    snapped = {f["id"]: shape(f["geometry"]) for f in report.features}
+    try:
+        fit = refit_towns(plan.inputs, snapped)
+    except (PartitionError, TownImportError) as exc:
+        report.add("refit", "error", f"The units not supplied could not be re-fitted around the imported ones: {exc}")
+        return False
+    report.overlaps = fit.overlaps
+    if fit.overlaps:
+        report.add("overlaps", "warning", "Imported units overlap (the lower code keeps the overlap): " + "; ".join(
+            f"{rows[o['a']]['name_zh']} / {rows[o['b']]['name_zh']} {o['area_m2'] / 1e6:.4f} km²"
+            for o in fit.overlaps) + ".")
+    report.gaps = [{**g, "to_name": rows[g["to"]]["name_zh"]} for g in fit.gaps]
+    if report.gaps:
+        report.add("gaps", "warning", f"{len(report.gaps)} gap(s) between imported units or along the outline, "
+                   f"{sum(g['area_m2'] for g in report.gaps) / 1e6:.3f} km² in all (largest "
+                   f"{report.gaps[0]['area_m2'] / 1e6:.3f} km², given to {report.gaps[0]['to_name']}), were handed to "
+                   f"the neighbour sharing the longest boundary.")
+    for m in fit.moved:
+        where = f"inside the imported {rows[m['inside']]['name_zh']}" if m["inside"] else "in a sliver"
+        report.add("ref_point", "warning", f"The reference point of {m['name_zh']} (not supplied) lies {where}; its "
+                   f"schematic cell was grown from the nearest free point, {m['moved_m']:.0f} m away.")
+    _report_step(plan, geoms, snapped, fit)
+    return True
+
+
+def _report_step(plan: _Plan, geoms: Mapping[str, BaseGeometry], snapped: Mapping[str, BaseGeometry],
+                 fit: Any) -> None:
+    """Report: the figures of the re-fit and one row per unit."""
+    report, rows = plan.report, plan.rows
+    report.outside_km2 = round(sum(fit.clipped_m2.values()) / 1e6, 4)
+    report.slivers_km2 = round(fit.slivers_m2 / 1e6, 4)
+    report.result_overlap_m2 = round(fit.overlap_m2, 2)
+    report.result_symdiff_m2 = round(fit.symdiff_m2, 2)
+    for row, cell in zip(plan.inputs.towns, fit.cells, strict=False):
+        code = row["code"]
+        item = plan.accepted.get(code)
+        report.units.append(UnitResult(
+            code=code, name_zh=row["name_zh"], name_en=row["name_en"],
+            status="imported" if code in geoms else "schematic",
+            matched_by=item[0][2] if item else "", input_label=item[0][3] if item else "",
+            supplied_km2=round(to_measure(snapped[code]).area / 1e6, 3) if code in geoms else None,
+            clipped_km2=round(fit.clipped_m2[code] / 1e6, 3) if code in geoms else None,
+            added_km2=round(fit.added_m2[code] / 1e6, 3), area_km2=round(to_measure(cell).area / 1e6, 3),
+            official_km2=float(row["area_official_km2"])))
+    n_imp = len(geoms)
+    report.add("summary", "info", f"{n_imp} unit(s) imported as {plan.accuracy}; {len(rows) - n_imp} stay schematic "
+               f"and are re-fitted around them.")
+
+
 def plan_import(gdf: gpd.GeoDataFrame, *, code_field: str | None = None, name_field: str | None = None,
                 accuracy: str = "authoritative", source: str | None = None, licence: str | None = None,
                 date: str | None = None, geodata_dir: Path = paths.GEODATA_DIR,
                 inputs: Inputs | None = None) -> ImportReport:
-    """Match, validate and re-fit without writing anything.
+    """Match, validate and re-fit without writing anything: read → match → clip → check → report.
 
     Parameters
     ----------
@@ -107,207 +405,38 @@ def plan_import(gdf: gpd.GeoDataFrame, *, code_field: str | None = None, name_fi
     started = time.perf_counter()
     if accuracy not in IMPORT_ACCURACY:
         raise TownImportError(f"accuracy must be one of {', '.join(IMPORT_ACCURACY)}, not {accuracy!r}.")
-    inputs = inputs or read_inputs()
     date = date or dt.date.today().isoformat()
     file_name = str(gdf.attrs.get("file_name", "")) or "(unnamed)"
     report = ImportReport(file_name=file_name, accuracy=accuracy, source_crs=str(gdf.attrs.get("source_crs", "")),
                           import_date=date, features_read=len(gdf))
-    if gdf.attrs.get("note"):
-        report.add("read", "info", str(gdf.attrs["note"]))
-    previous = read_overlay(geodata_dir)
-    if previous:
-        report.replaces = sorted(f["properties"]["code"] for f in previous)
-        report.add("replaces", "info", f"Applying this import replaces the current one ({len(previous)} units).")
-    if gdf.empty:
-        report.add("empty", "error", f"{file_name} holds no features.")
+    plan = _Plan(gdf=gdf, report=report, inputs=inputs or read_inputs(), accuracy=accuracy, date=date,
+                 file_name=file_name)
+    if not (_read_step(plan, code_field=code_field, name_field=name_field, geodata_dir=geodata_dir)
+            and _geometry_step(plan) and _match_step(plan)):
         return report
-    columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
-    code_fields = _pick_field(columns, code_field, CODE_FIELDS, "9-digit code", report)[:1]
-    name_fields = _pick_field(columns, name_field, NAME_FIELDS, "name", report)
-    report.code_field = code_fields[0] if code_fields else None
-    report.name_fields = name_fields
-    if report.rejected:
-        return report
-    if not code_fields and not name_fields:
-        report.add("field", "error", f"No field holds a code or a name (fields: {', '.join(columns) or '(none)'}): "
-                   f"name them with --code-field / --name-field.")
-        return report
-
-    marked = sorted({c for c in columns for v in gdf[c] if isinstance(v, str) and _MARKUP.search(v)})
-    if marked:
-        report.add("markup", "warning", f"Attribute strings contain HTML/script markup (fields: {', '.join(marked)}); "
-                   f"they are kept as plain text and never rendered as HTML.")
-
-    rows = {r["code"]: r for r in inputs.towns}
-    by_name: dict[str, str] = {}
-    for r in inputs.towns:
-        by_name.setdefault(normalise_name(r["name_zh"]), r["code"])
-        by_name.setdefault(normalise_name(r["name_en"]), r["code"])
-    outline_m = inputs.outline_m
-    near = outline_m.buffer(settings.IMPORT_NEAR_M)
-
-    records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
-    polygons: list[tuple[int, BaseGeometry]] = []
-    wrong: list[str] = []
-    for k, (geom, row) in enumerate(zip(gdf.geometry.values, records)):
-        label = next((_text(row[f]) for f in [*name_fields, *code_fields] if _text(row[f])), f"#{k + 1}")
-        poly, problem, reason = _as_polygons(geom)
-        if problem:
-            report.rejected_features.append({"feature": label, "reason": problem})
-            if problem.startswith("wrong geometry type"):
-                wrong.append(problem[len("wrong geometry type ("):-1])
-            continue
-        if reason:
-            report.repaired.append({"feature": label, "reason": reason})
-        polygons.append((k, poly))
-    broken = [r["feature"] for r in report.rejected_features if r["reason"] == NOT_FINITE]
-    if broken:
-        report.add("coordinates", "warning" if polygons else "error",
-                   f"{len(broken)} feature(s) have {NOT_FINITE} and were rejected: "
-                   f"{'; '.join(broken[:10])}{'; …' if len(broken) > 10 else ''}. Fix their coordinates and import "
-                   f"again.")
-    if not polygons and broken and not wrong:
-        return report
-    if not polygons:
-        kinds = ", ".join(sorted(set(wrong))) or "none"
-        report.add("geometry_type", "error", f"Wrong geometry type: {file_name} holds no polygons (found: {kinds}); "
-                   f"town boundaries must be Polygon or MultiPolygon features.")
-        return report
-    if wrong:
-        report.add("geometry_type", "warning", f"{len(wrong)} feature(s) of the wrong geometry type "
-                   f"({', '.join(sorted(set(wrong)))}) were rejected; boundaries must be polygons.")
-    if report.repaired:
-        report.add("repaired", "warning", "Invalid geometry repaired with make_valid: " + "; ".join(
-            f"{r['feature']} ({r['reason']})" for r in report.repaired))
-    nearest = min(to_measure(p).distance(outline_m) for _k, p in polygons)
-    if not nearest <= settings.IMPORT_FAR_M:
-        report.add("far", "error", f"The features lie {nearest / 1000:.0f} km from Songjiang District at the nearest: "
-                   f"the file is somewhere else, or its CRS is wrong (give the right one with --crs EPSG).")
-        return report
-
-    accepted: dict[str, list[tuple[int, BaseGeometry, str, str]]] = {}
-    outside_names: list[str] = []
-    for k, poly in polygons:
-        row = records[k]
-        label = next((_text(row[f]) for f in [*name_fields, *code_fields] if _text(row[f])), f"#{k + 1}")
-        code, how = None, ""
-        raw_code = _code_of(row[code_fields[0]]) if code_fields else None
-        if raw_code in rows:
-            code, how = raw_code, "code"
-        else:
-            for f in name_fields:
-                hit = by_name.get(normalise_name(_text(row[f])))
-                if hit:
-                    code, how = hit, "name"
-                    break
-        if code is None:
-            note = f" (code {raw_code} is not in Songjiang)" if raw_code else ""
-            report.unmatched.append(label + note)
-            continue
-        poly_m = to_measure(poly)
-        share = poly_m.intersection(near).area / poly_m.area if poly_m.area > 0 else 0.0
-        if share < settings.IMPORT_MIN_INSIDE_SHARE:
-            reason = (f"far outside the district ({share:.0%} inside, {poly_m.distance(outline_m) / 1000:.1f} km "
-                      f"from the outline)")
-            report.rejected_features.append({"feature": label, "reason": reason})
-            outside_names.append(f"{label}: {reason}")
-            continue
-        accepted.setdefault(code, []).append((k, poly, how, label))
-
-    if report.unmatched:
-        sev = "warning" if accepted else "error"
-        report.add("names", sev, f"{len(report.unmatched)} feature(s) name no unit of Songjiang (matched by the "
-                   f"9-digit code in {report.code_field or '(no code field)'} or the name in "
-                   f"{', '.join(name_fields) or '(no name field)'}): {'; '.join(report.unmatched[:10])}"
-                   + ("; …" if len(report.unmatched) > 10 else "") + ". "
-                   + ("They are skipped." if accepted else "Nothing can be imported: check the file is of "
-                      "Songjiang's towns and subdistricts, or name the fields with --code-field/--name-field."))
-    if outside_names:
-        sev = "warning" if accepted else "error"
-        report.add("outside", sev, "Rejected as lying outside the district: " + "; ".join(outside_names) + ".")
-    duplicates = {c: v for c, v in accepted.items() if len(v) > 1}
-    if duplicates:
-        report.add("duplicates", "error", "Duplicate units: " + "; ".join(
-            f"{rows[c]['name_zh']} ({c}) appears {len(v)} times ({', '.join(x[3] for x in v)})"
-            for c, v in sorted(duplicates.items())) + ". Keep one feature per unit (dissolve the parts) and import "
-            "again.")
-    if report.rejected or not accepted:
-        if not report.rejected:
-            report.add("nothing", "error", "No feature can be imported.")
-        return report
-
-    geoms = {c: v[0][1] for c, v in accepted.items()}
-    given, shifted, shift = _gcj02_check(list(geoms.values()), outline_m)
-    gain = given - shifted
-    if gain >= settings.IMPORT_GCJ02_MIN_GAIN_KM2 * 1e6 and shifted <= settings.IMPORT_GCJ02_RATIO * given:
-        report.add("gcj02", "confirm",
-                   f"The boundaries look like GCJ-02 coordinates declared as WGS 84: they sit about {shift:.0f} m off "
-                   f"the district outline along the GCJ-02 shift ({given / 1e6:.2f} km² outside the outline as "
-                   f"given, {shifted / 1e6:.2f} km² after converting GCJ-02 → WGS 84). Re-import with --crs gcj02 "
-                   f"to convert them, or with --force to keep them as they are.")
-    elif given < settings.IMPORT_REPORT_MIN_M2 and shifted < settings.IMPORT_REPORT_MIN_M2:
-        report.add("gcj02", "info", "The GCJ-02 check was inconclusive: no imported unit reaches the district "
-                   "outline.")
-    for code, poly in geoms.items():
-        row = rows[code]
-        away = to_measure(poly).distance(_anchor(row))
-        if away > max(float(row["ref_accuracy_m"] or 0), 200.0):
-            report.add("ref_point", "warning", f"The imported {row['name_zh']} lies {away:.0f} m from its reference "
-                       f"point ({row['ref_kind']}): is it the right unit?")
-
-    for code in sorted(geoms):
-        k, poly, how, label = accepted[code][0]
-        row, rec = rows[code], records[k]
-        relation = _relation_of(rec)
-        default_source = (f"OpenStreetMap relation {relation} via {file_name}, imported {date}"
-                          if relation and accuracy == "osm" else f"{file_name} (feature {label}), imported {date}")
-        props = {
-            "id": code, "code": code, "name_zh": row["name_zh"], "name_en": row["name_en"],
-            "source": _text(rec.get("source")) or source or default_source,
-            "licence": _text(rec.get("licence")) or _text(rec.get("license")) or licence or DEFAULT_LICENCE[accuracy],
-            "accuracy": accuracy, "import_date": date, "import_file": file_name, "import_label": label,
-            "matched_by": how,
-        }
-        report.features.append(feature(poly, props))
-
-    snapped = {f["id"]: shape(f["geometry"]) for f in report.features}
-    try:
-        fit = refit_towns(inputs, snapped)
-    except (PartitionError, TownImportError) as exc:
-        report.add("refit", "error", f"The units not supplied could not be re-fitted around the imported ones: {exc}")
-        return report
-    report.overlaps = fit.overlaps
-    if fit.overlaps:
-        report.add("overlaps", "warning", "Imported units overlap (the lower code keeps the overlap): " + "; ".join(
-            f"{rows[o['a']]['name_zh']} / {rows[o['b']]['name_zh']} {o['area_m2'] / 1e6:.4f} km²"
-            for o in fit.overlaps) + ".")
-    report.gaps = [{**g, "to_name": rows[g["to"]]["name_zh"]} for g in fit.gaps]
-    if report.gaps:
-        report.add("gaps", "warning", f"{len(report.gaps)} gap(s) between imported units or along the outline, "
-                   f"{sum(g['area_m2'] for g in report.gaps) / 1e6:.3f} km² in all (largest "
-                   f"{report.gaps[0]['area_m2'] / 1e6:.3f} km², given to {report.gaps[0]['to_name']}), were handed to "
-                   f"the neighbour sharing the longest boundary.")
-    for m in fit.moved:
-        where = f"inside the imported {rows[m['inside']]['name_zh']}" if m["inside"] else "in a sliver"
-        report.add("ref_point", "warning", f"The reference point of {m['name_zh']} (not supplied) lies {where}; its "
-                   f"schematic cell was grown from the nearest free point, {m['moved_m']:.0f} m away.")
-    report.outside_km2 = round(sum(fit.clipped_m2.values()) / 1e6, 4)
-    report.slivers_km2 = round(fit.slivers_m2 / 1e6, 4)
-    report.result_overlap_m2 = round(fit.overlap_m2, 2)
-    report.result_symdiff_m2 = round(fit.symdiff_m2, 2)
-    for row, cell in zip(inputs.towns, fit.cells):
-        code = row["code"]
-        item = accepted.get(code)
-        report.units.append(UnitResult(
-            code=code, name_zh=row["name_zh"], name_en=row["name_en"],
-            status="imported" if code in geoms else "schematic",
-            matched_by=item[0][2] if item else "", input_label=item[0][3] if item else "",
-            supplied_km2=round(to_measure(snapped[code]).area / 1e6, 3) if code in geoms else None,
-            clipped_km2=round(fit.clipped_m2[code] / 1e6, 3) if code in geoms else None,
-            added_km2=round(fit.added_m2[code] / 1e6, 3), area_km2=round(to_measure(cell).area / 1e6, 3),
-            official_km2=float(row["area_official_km2"])))
-    n_imp = len(geoms)
-    report.add("summary", "info", f"{n_imp} unit(s) imported as {accuracy}; {len(rows) - n_imp} stay schematic and "
-               f"are re-fitted around them.")
-    report.elapsed_s = round(time.perf_counter() - started, 2)
+    geoms = {c: v[0][1] for c, v in plan.accepted.items()}
+    _shift_step(plan, geoms)
+    _unit_features(plan, geoms, source, licence)
+    if _refit_step(plan, geoms):
+        report.elapsed_s = round(time.perf_counter() - started, 2)
     return report
+
+
+def plan_file(data: bytes, *, filename: str, crs: str | None = None, accuracy: str = "authoritative",
+              geodata_dir: Path = paths.GEODATA_DIR) -> ImportReport:
+    """Read an uploaded file (:func:`read_town_file`) and plan its import: what the worker process runs."""
+    return plan_import(read_town_file(data, filename=filename, crs=crs), accuracy=accuracy, geodata_dir=geodata_dir)
+
+
+def plan_upload(data: bytes, *, filename: str, crs: str | None = None, accuracy: str = "authoritative",
+                geodata_dir: Path = paths.GEODATA_DIR, limits: Limits | None = None) -> ImportReport:
+    """:func:`plan_file` in a bounded worker process (``layers.core.worker``): an upload can neither freeze nor
+    bloat the server.
+
+    Raises
+    ------
+    TownImportError, WorkerLimitError, UnexpectedError
+        The file was refused, hit a limit, or something unforeseen happened (logged with an id).
+    """
+    return run_bounded(plan_file, data, filename=filename, crs=crs, accuracy=accuracy, geodata_dir=geodata_dir,
+                       limits=limits, where="import plan")

@@ -60,6 +60,7 @@ class ImportReport:
     result_symdiff_m2: float | None = None
     replaces: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
+    based_on: str | None = None       # SHA-256 of the overlay in force when planned ("" = none); apply checks it
     issues: list[ImportIssue] = field(default_factory=list)
     features: list[dict[str, Any]] = field(default_factory=list, repr=False)  # the overlay to write
 
@@ -137,8 +138,8 @@ class ImportReport:
         if self.result_overlap_m2 is not None:
             lines.append(f"Partition check: overlaps {self.result_overlap_m2:.1f} m², union vs outline "
                          f"{self.result_symdiff_m2:.1f} m²; imported area outside the outline {self.outside_km2:.3f} "
-                         f"km², slivers {self.slivers_km2:.3f} km², gaps {sum(g['area_m2'] for g in self.gaps) / 1e6:.3f}"
-                         f" km²; {self.elapsed_s:.1f} s")
+                         f"km², slivers {self.slivers_km2:.3f} km², gaps "
+                         f"{sum(g['area_m2'] for g in self.gaps) / 1e6:.3f} km²; {self.elapsed_s:.1f} s")
         return "\n".join(lines) + "\n"
 
 

@@ -16,6 +16,7 @@ from layers.core.errors import SongjiangMapError, UserLayerError
 from layers.core.geojson import geometry_family
 from layers.core.i18n import t
 from layers.core.upload import read_town_file
+from layers.core.worker import Limits, run_bounded
 
 #: The kinds of geometry a summary can measure, and what it measures for each.
 MEASURES = {"point": "count", "line": "length_km", "polygon": "area_km2"}
@@ -75,6 +76,30 @@ def read_user_layer(source: Any, *, filename: str | None = None, crs: str | int 
     return out
 
 
+def read_user_layer_bounded(data: bytes, *, filename: str, crs: str | None = None,
+                            limits: Limits | None = None) -> gpd.GeoDataFrame:
+    """:func:`read_user_layer` in a bounded worker process (``layers.core.worker``).
+
+    Raises
+    ------
+    UserLayerError, WorkerLimitError, UnexpectedError
+        The file was refused, hit a limit of the worker, or something unforeseen happened (logged with an id).
+    """
+    return run_bounded(read_user_layer, data, filename=filename, crs=crs, limits=limits, where="own layer")
+
+
+def distance_to_district_km(gdf: gpd.GeoDataFrame, district: gpd.GeoDataFrame) -> float:
+    """How far (km, EPSG:4549) the layer's nearest feature lies from the district: 0 when any part is inside.
+
+    A layer in a wrong CRS lands at 0,0 or near a pole; the page says so instead of drawing it far away silently.
+    """
+    layer = shapely.union_all(np.asarray(gdf.geometry.to_crs(settings.MEASURE_CRS).values, dtype=object))
+    outline = shapely.union_all(np.asarray(district.geometry.to_crs(settings.MEASURE_CRS).values, dtype=object))
+    if not np.isfinite(shapely.get_coordinates(layer)).all():
+        return math.inf
+    return 0.0 if layer.intersects(outline) else round(layer.distance(outline) / 1000.0, 1)
+
+
 def _measure(part: Any, family: str) -> float:
     if family == "point":
         return float(len(shapely.get_parts(part)))
@@ -94,15 +119,15 @@ def user_layer_summary(gdf: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, *, lang: 
     names = towns["name_en" if lang == "en" else "name_zh"].astype(str).tolist()
     families = [geometry_family(g.geom_type) for g in metric]
     present = [f for f in ("point", "line", "polygon") if f in families]
-    totals = {f: sum(_measure(g, f) for g, fam in zip(metric, families) if fam == f) for f in present}
+    totals = {f: sum(_measure(g, f) for g, fam in zip(metric, families, strict=False) if fam == f) for f in present}
     town_union = shapely.union_all(np.asarray(town_geoms.values, dtype=object))
     rows = []
-    for code, name, town in [*zip(towns["id"].astype(str), names, town_geoms), ("", None, None)]:
+    for code, name, town in [*zip(towns["id"].astype(str), names, town_geoms, strict=False), ("", None, None)]:
         row: dict[str, Any] = {"code": code or None, "name": name}
         shapely.prepare(town if town is not None else town_union)
         for fam in present:
             value = 0.0
-            for geom, gfam in zip(metric, families):
+            for geom, gfam in zip(metric, families, strict=False):
                 if gfam != fam:
                     continue
                 part = geom.intersection(town) if town is not None else geom.difference(town_union)

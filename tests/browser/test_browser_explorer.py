@@ -189,3 +189,42 @@ def test_a_shared_link_as_a_fresh_servers_first_request_opens_that_page_with_the
         nav = page.get_by_test_id("stSidebarNav")
         nav.get_by_text("Home", exact=True).wait_for()
         assert nav.get_by_text("app", exact=True).count() == 0
+
+
+def test_uploading_a_hostile_own_layer_says_why_without_a_traceback_or_the_canary(page, streamlit_url, tmp_path):
+    canary = tmp_path / "secret.csv"
+    canary.write_text('WKT,name\n"POINT (121.2 31.0)",CANARY-b81e\n', encoding="utf-8")
+    upload = tmp_path / "towns.kml"
+    upload.write_text(f'<OGRVRTDataSource><OGRVRTLayer name="a"><SrcDataSource>{canary}</SrcDataSource>'
+                      f"</OGRVRTLayer></OGRVRTDataSource>", encoding="utf-8")
+    page.goto(streamlit_url + MAP_ROUTE + "?layers=towns", wait_until="domcontentloaded")
+    _wait_for_shapes(page)
+    page.get_by_test_id("stSidebar").get_by_text("叠加自己的图层").click()
+    page.get_by_test_id("stSidebar").locator("input[type=file]").set_input_files(str(upload))
+    page.get_by_text("无法显示此文件").wait_for()
+    body = page.content()
+    assert "CANARY-b81e" not in body and "Traceback" not in body and str(tmp_path) not in body
+    assert page.record.page_errors == []
+
+
+def test_uploading_a_geopackage_with_a_view_to_the_data_page_is_refused_quickly(page, streamlit_url, tmp_path):
+    import sqlite3
+
+    import geopandas as gpd
+    import pyogrio
+    from shapely.geometry import Polygon
+
+    path = tmp_path / "slow.gpkg"
+    frame = gpd.GeoDataFrame({"name": ["x"]}, geometry=[Polygon([(121.1, 31), (121.2, 31), (121.2, 31.1)])], crs=4326)
+    pyogrio.write_dataframe(frame, path, driver="GPKG", layer="towns")
+    with sqlite3.connect(path) as db:
+        db.executescript("CREATE VIEW slow AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) "
+                         "SELECT i AS fid, NULL AS geom FROM n;"
+                         "INSERT INTO gpkg_contents (table_name, data_type, identifier, srs_id) "
+                         "VALUES ('slow', 'features', 'slow', 4326);")
+    page.goto(streamlit_url + "/" + quote("数据_Data"), wait_until="domcontentloaded")
+    page.get_by_role("heading", name="导入街镇边界").wait_for()
+    page.get_by_test_id("stFileUploader").last.locator("input[type=file]").set_input_files(str(path))
+    page.get_by_text("无法导入").wait_for(timeout=60_000)
+    assert "Traceback" not in page.content()
+    assert page.record.page_errors == []

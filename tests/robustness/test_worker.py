@@ -1,0 +1,58 @@
+"""The bounded worker (layers/core/worker.py): untrusted work runs in another process, killed at its limits; the
+server process never pays for it. Time bounds here are generous on purpose (a shared 2-core machine)."""
+from __future__ import annotations
+
+import logging
+import time
+
+import pytest
+
+from layers.core.errors import TownImportError, UnexpectedError, WorkerLimitError
+from layers.core.i18n import error_text
+from layers.core.worker import Limits, run_bounded
+from layers.imports.plan import plan_upload
+from layers.map.userlayer import read_user_layer_bounded
+
+
+def test_a_result_and_a_refusal_come_back_unchanged():
+    assert run_bounded(divmod, 7, 2) == (3, 1)
+    with pytest.raises(TownImportError, match="not valid JSON"):
+        plan_upload(b'{"type": "FeatureCollection", "features": [', filename="cut.geojson")
+
+
+def test_work_past_the_wall_clock_limit_is_killed():
+    started = time.monotonic()
+    with pytest.raises(WorkerLimitError) as info:
+        run_bounded(time.sleep, 60, limits=Limits(wall_s=2))
+    assert info.value.kind == "time" and time.monotonic() - started < 30
+    assert "2 s" in error_text(info.value, "en") and "2 秒" in error_text(info.value, "zh")
+
+
+def test_work_past_the_cpu_limit_is_killed():
+    started = time.monotonic()
+    with pytest.raises(WorkerLimitError) as info:
+        run_bounded(sum, range(10 ** 13), limits=Limits(cpu_s=1, wall_s=60))
+    assert info.value.kind == "cpu" and time.monotonic() - started < 45
+
+
+def test_work_past_the_memory_limit_is_stopped():
+    with pytest.raises(WorkerLimitError) as info:
+        run_bounded(bytearray, 8 * 2 ** 30, limits=Limits(memory_mb=256))
+    assert info.value.kind == "memory"
+
+
+def test_an_unexpected_error_is_logged_with_an_id_the_message_shows(caplog):
+    caplog.set_level(logging.ERROR, logger="layers.core.worker")
+    with pytest.raises(UnexpectedError) as info:
+        run_bounded(int, "not a number")
+    ident = info.value.incident
+    assert ident in str(info.value) and ident in error_text(info.value, "zh")
+    assert "Traceback" not in str(info.value) and "/" not in str(info.value)
+    assert any(ident in r.getMessage() and "ValueError" in r.getMessage() for r in caplog.records)
+
+
+def test_the_own_layer_reads_in_the_worker():
+    data = (b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"a"},'
+            b'"geometry":{"type":"Point","coordinates":[121.2,31.0]}}]}')
+    gdf = read_user_layer_bounded(data, filename="p.geojson")
+    assert list(gdf["name"]) == ["a"] and gdf.crs.to_epsg() == 4326
