@@ -2,61 +2,39 @@
 
 Every upload passes here, and here only. The format is decided by the file's extension *and* a check of its
 content made by this module before GDAL sees a byte; GDAL then opens a copy in a private temporary folder under a
-name chosen here, in an environment (set below, once, before pyogrio is imported) where the VRT and GDALG drivers
+name chosen here, in a GDAL (``layers/core/gdal.py``, loaded with the package) where the VRT and GDALG drivers
 do not exist and GDAL has no network. Nothing the file says is ever used as a path or a URL.
 """
 from __future__ import annotations
 
+import io
+import json
+import logging
+import math
 import os
+import tempfile
+import zipfile
+import zlib
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path, PurePosixPath
+from typing import Any, BinaryIO
 
-#: GDAL settings for reading untrusted files, set before pyogrio (and so GDAL) is first loaded in this process:
-#: drivers are registered once, at that moment, and GDAL_SKIP is only read then. VRT/GDALG open other files and
-#: URLs named inside them; the network drivers and GPSBabel (an external program) have no place in an upload.
-GDAL_SAFE_ENV = {
-    "GDAL_SKIP": "VRT OGR_VRT GDALG LIBKML GPSBabel HTTP WFS OAPIF OGCAPI CSW NGW Carto AmigoCloud EEDA "
-                 "Elasticsearch PLSCENES ADBC",
-    # No network: /vsicurl/ only for an extension no file has, short timeouts, no retries, an unusable proxy.
-    "CPL_VSIL_CURL_ALLOWED_EXTENSIONS": ".songjiang-no-network",
-    "GDAL_HTTP_TIMEOUT": "1", "GDAL_HTTP_CONNECTTIMEOUT": "1", "GDAL_HTTP_MAX_RETRY": "0",
-    "GDAL_HTTP_PROXY": "127.0.0.1:1", "GDAL_HTTPS_PROXY": "127.0.0.1:1", "GDAL_HTTP_USERPWD": "",
-    "CPL_CURL_ENABLE_VSIMEM": "NO", "GDAL_DISABLE_READDIR_ON_OPEN": "EMPTY_DIR", "PROJ_NETWORK": "OFF",
-    # GeoPackage/SQLite: no ATTACH or VirtualOGR of other files, no integrity-check pass over a hostile file.
-    "OGR_SQLITE_ALLOW_EXTERNAL_ACCESS": "NO", "OGR_GPKG_INTEGRITY_CHECK": "NO",
-    "OGR_GEOMETRY_ACCEPT_UNCLOSED_RING": "NO",
-}
-for _key, _value in GDAL_SAFE_ENV.items():
-    os.environ[_key] = _value
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+import shapely
+from pyproj import CRS
+from pyproj.exceptions import CRSError, ProjError
+from shapely.errors import ShapelyError
 
-
-import io  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
-import math  # noqa: E402
-import re  # noqa: E402
-import sqlite3  # noqa: E402
-import tempfile  # noqa: E402
-import zipfile  # noqa: E402
-import zlib  # noqa: E402
-from collections.abc import Callable  # noqa: E402
-from functools import partial  # noqa: E402
-from pathlib import Path, PurePosixPath  # noqa: E402
-from typing import Any, BinaryIO  # noqa: E402
-
-import geopandas as gpd  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pyogrio  # noqa: E402  (after GDAL_SAFE_ENV, on purpose)
-import shapely  # noqa: E402
-from pyproj import CRS  # noqa: E402
-from pyproj.exceptions import CRSError, ProjError  # noqa: E402
-from shapely.errors import ShapelyError  # noqa: E402
-
-from layers.core import settings  # noqa: E402
-from layers.core.crs import geometry_gcj02_to_wgs84  # noqa: E402
-from layers.core.errors import TownImportError  # noqa: E402
+from layers.core import settings, sniff
+from layers.core.crs import geometry_gcj02_to_wgs84
+from layers.core.errors import TownImportError
 
 #: A generous box around Songjiang (lon/lat), only used to recognise swapped axes.
-REGION_BOUNDS = (120.6, 30.6, 121.8, 31.5)
+REGION_BOUNDS = settings.NEAR_DISTRICT_BOUNDS
 
 
 Source = str | Path | bytes | bytearray | BinaryIO
@@ -225,67 +203,14 @@ def _read_geojson(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFr
     return _gdal_read(path, name, driver="GeoJSON")
 
 
-#: A GeoPackage's ``application_id`` (bytes 68-71 of the SQLite header): GPKG, or GP10/GP11 (versions 1.0/1.1).
-_GPKG_IDS = (b"GPKG", b"GP10", b"GP11")
-#: Triggers a GeoPackage may hold: the spatial index's and GDAL's feature counts (they run only on writes, and
-#: GDAL opens an upload read-only); any other trigger refuses the file.
-_GPKG_TRIGGER = re.compile(r"^(rtree_.+_(insert\d*|update\d*|delete)|trigger_(insert|delete)_feature_count_.+|"
-                           r"gpkg_.+)$", re.IGNORECASE)
-_GPKG_MAX_OBJECTS = 2000
-
-
-def _gpkg_feature_tables(path: Path, name: str) -> list[str]:
-    """The feature tables of a GeoPackage, read with SQLite (read-only) before GDAL opens it.
-
-    Refused: views (GDAL would run their query, e.g. a recursive one that never ends), triggers other than the
-    standard ones, virtual tables other than the spatial index, generated columns, and ``gpkg_contents`` entries
-    that are not plain tables.
-    """
-    refuse = f"{name} is not a plain GeoPackage"
-    try:
-        with sqlite3.connect(f"{path.as_uri()}?mode=ro&immutable=1", uri=True) as db:
-            db.execute("PRAGMA trusted_schema = OFF")
-            objects = db.execute("SELECT type, name, coalesce(sql, '') FROM sqlite_master LIMIT ?",
-                                 (_GPKG_MAX_OBJECTS + 1,)).fetchall()
-            if len(objects) > _GPKG_MAX_OBJECTS:
-                raise TownImportError(f"{refuse}: it holds more than {_GPKG_MAX_OBJECTS} tables and indexes.")
-            kinds = {str(n): (str(t), str(s)) for t, n, s in objects}
-            views = sorted(n for n, (t, _s) in kinds.items() if t == "view")
-            if views:
-                raise TownImportError(f"{refuse}: it holds SQL views ({', '.join(views[:5])}), whose queries GDAL "
-                                      f"would run on the server. Export the layer as a table and import again.")
-            triggers = sorted(n for n, (t, _s) in kinds.items() if t == "trigger" and not _GPKG_TRIGGER.match(n))
-            if triggers:
-                raise TownImportError(f"{refuse}: it holds SQL triggers ({', '.join(triggers[:5])}). Export the "
-                                      f"layer again (e.g. with QGIS) and import again.")
-            virtual = sorted(n for n, (t, s) in kinds.items() if t == "table" and s.upper().startswith(
-                "CREATE VIRTUAL") and not (n.startswith("rtree_") and re.search(r"USING\s+rtree\s*\(", s, re.I)))
-            if virtual:
-                raise TownImportError(f"{refuse}: it holds virtual tables ({', '.join(virtual[:5])}).")
-            if "gpkg_contents" not in kinds:
-                raise TownImportError(f"{refuse}: it has no gpkg_contents table (not a GeoPackage?).")
-            listed = [str(r[0]) for r in db.execute(
-                "SELECT table_name FROM gpkg_contents WHERE data_type = 'features' LIMIT 100")]
-            for table in listed:
-                kind, sql = kinds.get(table, ("missing", ""))
-                if kind != "table" or sql.upper().startswith("CREATE VIRTUAL"):
-                    raise TownImportError(f"{refuse}: its layer {table[:60]!r} is a {kind}, not a table.")
-                hidden = [r[1] for r in db.execute("SELECT * FROM pragma_table_xinfo(?)", (table,)) if r[6] in (2, 3)]
-                if hidden:
-                    raise TownImportError(f"{refuse}: its layer {table[:60]!r} has computed (generated) columns.")
-    except sqlite3.DatabaseError as exc:
-        raise TownImportError(f"{name} is not a readable GeoPackage (damaged or truncated?).") from exc
-    return listed
-
-
 def _read_gpkg(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFrame:
     if not data.startswith(b"SQLite format 3\x00"):
         raise TownImportError(f"{name} is not a GeoPackage (no SQLite header; truncated or another format?).")
-    if len(data) < 100 or data[68:72] not in _GPKG_IDS:
+    if len(data) < 100 or data[68:72] not in sniff.GPKG_IDS:
         raise TownImportError(f"{name} is an SQLite database but not a GeoPackage (its application_id is not GPKG), "
                               f"so GDAL cannot read it as one: export the layer as a GeoPackage and import again.")
     path = _save(data, work, ".gpkg")
-    listed = _gpkg_feature_tables(path, name)
+    listed = sniff.gpkg_feature_tables(path, name)
     if not listed:
         raise TownImportError(f"{name} holds no layers.")
     try:
@@ -301,31 +226,8 @@ def _read_gpkg(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFrame
     return gdf
 
 
-#: A DTD or entity declaration: KML never needs one, and it is how XML parsers are attacked (entity expansion
-#: "billion laughs", external entities reading local files).
-_XML_DTD = re.compile(rb"<!\s*(?:DOCTYPE|ENTITY)", re.IGNORECASE)
-#: Another GDAL format in XML dress (VRT opens the files and URLs it names) or a GDAL virtual path.
-_XML_FOREIGN = re.compile(rb"OGRVRTDataSource|VRTDataset|GDALG|/vsi[a-z0-9_]+/?", re.IGNORECASE)
-#: What may come before KML's root element: a BOM, the XML declaration, comments, processing instructions.
-_XML_PROLOG = re.compile(rb"\A(?:\xef\xbb\xbf)?(?:\s+|<\?[^>]*\?>|<!--.*?-->)*", re.DOTALL)
-_KML_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?kml[\s>/]")
-
-
-def _check_kml(data: bytes, name: str) -> None:
-    if _XML_DTD.search(data):
-        raise TownImportError(f"{name} declares a DTD or XML entities (<!DOCTYPE …> / <!ENTITY …>), which KML does "
-                              f"not use and which can make a parser expand text without end or read local files; "
-                              f"it was not parsed. Export the KML again without them.")
-    prolog = _XML_PROLOG.match(data)
-    if not _KML_ROOT.match(data, prolog.end() if prolog else 0):
-        raise TownImportError(f"{name} is not KML: its root element is not <kml>. Nothing was read.")
-    if _XML_FOREIGN.search(data):
-        raise TownImportError(f"{name} names a GDAL data source or virtual path (OGRVRTDataSource, /vsi…), which "
-                              f"KML never does; it was not parsed.")
-
-
 def _read_kml(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFrame:
-    _check_kml(data, name)
+    sniff.check_kml(data, name)
     path = _save(data, work, ".kml")
     try:
         listed = list(pyogrio.list_layers(path))
@@ -336,54 +238,6 @@ def _read_kml(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFrame:
     if not frames:
         raise TownImportError(f"{name} holds no placemarks.")
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
-
-
-def _unsafe_member(info: zipfile.ZipInfo) -> bool:
-    name = info.filename.replace("\\", "/")
-    is_link = (info.external_attr >> 16) & 0o170000 == 0o120000
-    return (name.startswith("/") or re.match(r"^[A-Za-z]:", name) is not None
-            or ".." in PurePosixPath(name).parts or is_link)
-
-
-def _dbf_encoding(dbf: bytes) -> str:
-    """UTF-8 when the records decode as UTF-8, else GB18030 (older Chinese shapefiles without a .cpg)."""
-    header = int.from_bytes(dbf[8:10], "little") if len(dbf) >= 10 else 0
-    try:
-        dbf[header:].decode("utf-8")
-        return "UTF-8"
-    except UnicodeDecodeError:
-        return "GB18030"
-
-
-#: First byte of a dBASE file (versions III to 7, with or without memo), the only table a shapefile has.
-_DBF_VERSIONS = frozenset({0x02, 0x03, 0x04, 0x05, 0x30, 0x31, 0x32, 0x43, 0x63, 0x7B, 0x83, 0x8B, 0x8E, 0xCB,
-                           0xE5, 0xF5, 0xFB})
-
-
-def _check_shapefile(parts: dict[str, bytes], name: str, shp: str) -> None:
-    """The .shp and .shx start with file code 9994, the .dbf is a dBASE table, the .prj a CRS PROJ can read."""
-    for ext in (".shp", ".shx"):
-        head = parts[ext][:4]
-        if len(parts[ext]) < 100 or int.from_bytes(head, "big") != 9994:
-            raise TownImportError(f"{name}: {shp[:-4]}{ext} is not a shapefile part (it does not start with the "
-                                  f"shapefile file code 9994). Nothing was read.")
-    if len(parts[".dbf"]) < 32 or parts[".dbf"][0] not in _DBF_VERSIONS:
-        raise TownImportError(f"{name}: {shp[:-4]}.dbf is not a dBASE table. Nothing was read.")
-    if ".prj" in parts:
-        _prj_crs(parts[".prj"], name, shp)
-
-
-def _prj_crs(prj: bytes, name: str, shp: str) -> CRS:
-    text = prj.decode("utf-8", errors="replace").strip()
-    hint = (f"give the CRS instead (EPSG code, e.g. 4549 for CGCS2000 / 3-degree GK CM 120E) or fix "
-            f"{shp[:-4]}.prj")
-    if not text.upper().startswith(("GEOGCS", "PROJCS", "GEOGCRS", "PROJCRS", "GEODCRS", "COMPD_CS")):
-        raise TownImportError(f"{name}: {shp[:-4]}.prj does not describe a geographic or projected coordinate "
-                              f"system (it starts {text[:20]!r}; CAD drawings use a local one): {hint}.")
-    try:
-        return CRS.from_wkt(text)
-    except CRSError as exc:
-        raise TownImportError(f"{name}: {shp[:-4]}.prj is not a coordinate system PROJ can read: {hint}.") from exc
 
 
 def _zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
@@ -403,7 +257,7 @@ def _zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> b
 def _zip_parts(archive: zipfile.ZipFile, name: str, max_bytes: int, crs_given: bool) -> tuple[str, dict[str, bytes]]:
     """The shapefile's parts (extension → bytes) and the .shp's name, after every check on the zip itself."""
     infos = archive.infolist()
-    unsafe = [i.filename for i in infos if _unsafe_member(i)]
+    unsafe = [i.filename for i in infos if sniff.unsafe_member(i)]
     if unsafe:
         raise TownImportError(
             f"{name} holds entries with unsafe paths ({', '.join(unsafe[:5])}): a path with '..', an absolute "
@@ -452,11 +306,11 @@ def _read_zip(data: bytes, work: Path, name: str, *, max_bytes: int, crs_given: 
         raise TownImportError(f"{name} is not a valid zip file (damaged or truncated?).") from exc
     with archive:
         shp, parts = _zip_parts(archive, name, max_bytes, crs_given)
-    _check_shapefile(parts, name, shp)
+    sniff.check_shapefile(parts, name, shp)
     # Only the shapefile's own parts are written, under names chosen here, never the zip's paths.
     for ext, content in parts.items():
         _save(content, work, ext)
-    encoding = None if ".cpg" in parts else _dbf_encoding(parts[".dbf"])
+    encoding = None if ".cpg" in parts else sniff.dbf_encoding(parts[".dbf"])
     gdf = _gdal_read(work / "upload.shp", name, driver="ESRI Shapefile", encoding=encoding)
     if encoding:
         gdf.attrs["note"] = f"{shp} has no .cpg; its text was read as {encoding}."
@@ -467,29 +321,6 @@ def _read_zip(data: bytes, work: Path, name: str, *, max_bytes: int, crs_given: 
 READERS: dict[str, Callable[..., gpd.GeoDataFrame]] = {
     ".geojson": _read_geojson, ".json": _read_geojson, ".gpkg": _read_gpkg, ".zip": _read_zip, ".kml": _read_kml,
 }
-
-
-def _parse_crs(crs: str | int) -> CRS:
-    text = str(crs).strip()
-    try:
-        parsed = CRS.from_user_input(f"EPSG:{text}" if text.isdigit() else text)
-    except (CRSError, ProjError, ValueError, TypeError) as exc:
-        raise TownImportError(f"Unknown CRS {text[:40]!r}: give an EPSG code such as 4326 (WGS 84), 4490 (CGCS2000) "
-                              f"or 4549 (CGCS2000 / 3-degree GK CM 120E), or 'gcj02'.") from exc
-    _usable_crs(parsed, text[:40])
-    return parsed
-
-
-def _usable_crs(crs: CRS, label: str) -> None:
-    """Refuse a CRS that cannot be converted to WGS 84 (local/engineering, another planet's)."""
-    datum = crs.datum
-    body = getattr(getattr(datum, "ellipsoid", None), "name", "") or ""
-    foreign = any(w in (body + " " + (datum.name if datum else "")).lower()
-                  for w in ("moon", "mars", "lunar", "martian", "venus", "mercury", "jupiter"))
-    if not (crs.is_geographic or crs.is_projected) or foreign:
-        raise TownImportError(f"The coordinate system {label!r} ({crs.name}) cannot be converted to WGS 84 "
-                              f"longitude/latitude on Earth: give the file's real CRS as an EPSG code (e.g. 4549 "
-                              f"for CGCS2000 / 3-degree GK CM 120E, 4326 for WGS 84).")
 
 
 def _in_region(minx: float, miny: float, maxx: float, maxy: float) -> bool:
@@ -598,14 +429,14 @@ def _set_crs(gdf: gpd.GeoDataFrame, name: str, crs: str | int | None,
         return gdf.set_crs(settings.WGS84, allow_override=True), "GCJ-02 (converted to WGS 84 on import)", True
     if crs is not None:
         declared = gdf.crs
-        gdf = gdf.set_crs(_parse_crs(crs), allow_override=True)
+        gdf = gdf.set_crs(sniff.parse_crs(crs), allow_override=True)
         if declared is not None and not declared.equals(gdf.crs):
             attrs["note"] = f"The file declares {declared.to_string()}; the given {gdf.crs.to_string()} was used."
         return gdf, f"{gdf.crs.to_string()} (given)", False
     if gdf.crs is None:
         raise TownImportError(f"{name} does not say its coordinate system (CRS): give it with --crs EPSG (e.g. 4549 "
                               f"for CGCS2000 / 3-degree GK CM 120E, 4326 for WGS 84).")
-    _usable_crs(gdf.crs, gdf.crs.name)
+    sniff.usable_crs(gdf.crs, gdf.crs.name)
     return gdf, gdf.crs.to_string(), False
 
 
@@ -643,7 +474,7 @@ def read_town_file(source: Source, *, filename: str | None = None, crs: str | in
     """
     name = _source_name(source, filename)
     if crs is not None and str(crs).strip().lower().replace("-", "") != "gcj02":
-        _parse_crs(crs)  # a CRS typed wrongly is said before the file is read
+        sniff.parse_crs(crs)  # a CRS typed wrongly is said before the file is read
     gdf = _read_checked(source, name, max_bytes=max_bytes, crs_given=crs is not None)
     vertices = int(shapely.get_num_coordinates(np.asarray(gdf.geometry.values, dtype=object)).sum())
     if vertices > max_vertices:

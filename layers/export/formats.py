@@ -14,8 +14,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from layers.core import upload as _gdal_environment  # noqa: F401  (GDAL_SAFE_ENV set before pyogrio loads)
-
 # isort: split
 import geopandas as gpd
 import pandas as pd
@@ -206,7 +204,9 @@ def inert_cell(value: Any) -> Any:
 def _csv_text(df: pd.DataFrame) -> str:
     df = df.copy()
     for col in df.columns:
-        if df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
+        if df[col].dtype.kind == "b":  # the .csvt says Integer: 1/0, as GDAL and QGIS read it
+            df[col] = df[col].astype(int)
+        elif df[col].dtype == object or pd.api.types.is_string_dtype(df[col]):
             df[col] = pd.Series([inert_cell(v) for v in df[col]], index=df.index, dtype=object)
     buf = io.StringIO()
     df.to_csv(buf, index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL)

@@ -81,9 +81,12 @@ def read_export(fmt: str, crs: int, files: list[Path], layer_id: str, work: Path
         return gdf, gdf.crs.to_epsg(min_confidence=70)
     if fmt == "kml":
         gdf = pyogrio.read_dataframe(path, layer=layer_id, driver="KML")
-        # GDAL names the Placemark's own id 'id' ('<layer>.<feature id>'); the feature id is 'feature_id'.
-        assert all(str(p).startswith(f"{layer_id}.") for p in gdf["id"])
-        gdf = gdf.drop(columns=["id"]).rename(columns={"feature_id": "id"})
+        # The feature id travels as 'feature_id'. GDAL's LIBKML reader also names the Placemark's own id 'id'
+        # ('<layer>.<feature id>'); the app reads with the plain KML driver (LIBKML is off: layers/core/gdal.py).
+        if "id" in gdf.columns:
+            assert all(str(p).startswith(f"{layer_id}.") for p in gdf["id"])
+            gdf = gdf.drop(columns=["id"])
+        gdf = gdf.rename(columns={"feature_id": "id"})
         return gdf, gdf.crs.to_epsg()
     raise AssertionError(fmt)
 
