@@ -4,9 +4,10 @@
 Run ``make load`` (or ``.venv/bin/python bench/load_bench.py [--sessions 20] [--timeout 600]``). The app is
 started on a free loopback port (file watcher off); one Chromium holds one context per session, and a request for
 any host but 127.0.0.1 fails in the browser and counts as an error. A step is "ready" when the page says how many
-features it shows and the map frame has drawn exactly the SVG paths that state needs, so a stale map never counts
-as ready. The download must be a GeoPackage holding every layer shown. The server's memory is read from /proc
-(VmRSS polled, VmHWM = peak resident set); errors must be 0 (exit status 1 otherwise).
+features it shows and the in-page map has drawn exactly the SVG paths that state needs, so a stale map never counts
+as ready. The download must be a GeoPackage (alone or zipped with its QGIS project) holding every layer shown. The
+server's memory is read from /proc (VmRSS polled, VmHWM = peak resident set); errors must be 0 (exit status 1
+otherwise).
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+import zipfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +33,7 @@ sys.path.insert(0, str(PROJECT_DIR))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import pyogrio
-from run_bench import CHROMIUM, CHROMIUM_ARGS, MAP_IFRAME
+from run_bench import CHROMIUM, CHROMIUM_ARGS
 
 from layers.app.server import start_app, stop_app
 from layers.core.catalog import get_catalog
@@ -57,15 +59,13 @@ LOCAL_PREFIXES = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about
 #: would do the same but switches the HTTP cache off, which costs the shared 2 CPUs a third of the time.)
 BROWSER_ARGS = [*CHROMIUM_ARGS, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
                 "--proxy-server=http://127.0.0.1:9"]  # IP literals: a proxy that is not there (loopback bypasses it)
-#: Every vector shape Leaflet draws in the map frame (prefer_canvas=False: one SVG path each).
-SHAPES = ".leaflet-overlay-pane svg path"
+#: Every vector shape Leaflet draws in the in-page map (one SVG path each; the map is in the page, no frame).
+SHAPES = ".sj-map-root .leaflet-overlay-pane svg path"
 POLL_RSS_S = 0.5
 
-_READY_JS = """([iframe, shapes, want, caption]) => {
+_READY_JS = """([shapes, want, caption]) => {
     if (!document.body.innerText.includes(caption)) { return false; }
-    const f = document.querySelector(iframe);
-    const doc = f && f.contentDocument;
-    return !!doc && doc.querySelectorAll(shapes).length === want;
+    return document.querySelectorAll(shapes).length === want;
 }"""
 
 
@@ -83,7 +83,7 @@ def _parts(geom) -> int:
 
 @dataclass(frozen=True)
 class Expected:
-    """One state of the Map page: the features caption and the number of SVG paths in the map frame."""
+    """One state of the Map page: the features caption and the number of SVG paths in the map."""
 
     caption: str
     paths: int
@@ -147,7 +147,7 @@ class SessionResult:
 
 
 async def _ready(page, want: Expected) -> None:
-    await page.wait_for_function(_READY_JS, arg=[MAP_IFRAME, SHAPES, want.paths, want.caption],
+    await page.wait_for_function(_READY_JS, arg=[SHAPES, want.paths, want.caption],
                                  timeout=STEP_TIMEOUT_MS, polling=100)
 
 
@@ -240,11 +240,19 @@ async def download_gpkg(page, result: SessionResult, out_dir: Path) -> None:
     result.download_s = time.perf_counter() - start
     data = target.read_bytes()
     result.download_bytes = len(data)
-    if not download.suggested_filename.endswith(".gpkg") or not data.startswith(b"SQLite format 3\x00"):
+    if download.suggested_filename.endswith(".zip") and zipfile.is_zipfile(target):  # the GeoPackage and its .qgs
+        with zipfile.ZipFile(target) as archive:
+            inner = next((n for n in archive.namelist() if n.endswith(".gpkg")), None)
+            if inner is not None:
+                target = out_dir / f"session{result.index:02d}_{Path(inner).name}"
+                target.write_bytes(archive.read(inner))
+                data = target.read_bytes()
+    if not target.name.endswith(".gpkg") or not data.startswith(b"SQLite format 3\x00"):
         result.errors.append(f"download: {download.suggested_filename} ({len(data)} bytes) is not a GeoPackage")
         return
     held = {str(name) for name, _kind in pyogrio.list_layers(target)}
-    missing = sorted(set(get_catalog().layer_ids) - held)
+    # A layer mixing geometry types is split into one table per type (<id>_<type>).
+    missing = sorted(i for i in get_catalog().layer_ids if not any(h == i or h.startswith(i + "_") for h in held))
     if missing:
         result.errors.append(f"download: {download.suggested_filename} lacks the layers {missing}")
 

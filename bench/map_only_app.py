@@ -1,9 +1,14 @@
-"""A page with the Map page's map and nothing else: the floor for the first-draw figure (``bench/run_bench.py``).
+"""A page with the Map page's map and nothing else, drawn three ways, for the peers of ``bench/run_bench.py``.
 
-``?frame=st_folium`` (default) draws it as the app does (``draw``); ``?frame=srcdoc`` draws the same document in
-a plain ``st.iframe``, to measure what st_folium itself costs. Run from a folder where ``static/`` is the project's
-(the bench makes one), so Leaflet is served as in the app.
+``?frame=component`` (default) draws it with the app's in-page map component (``layers/app/mapview.py``), as the
+Map page does; ``?frame=st_folium`` with streamlit-folium's ``st_folium``, as the app did before issue 12;
+``?frame=pydeck`` with ``st.pydeck_chart`` from the same layer payloads and styles (colours, widths, point radii;
+no dashes, no layer control, no popups: what pydeck offers); ``?frame=srcdoc`` folium's own document in a plain
+``st.iframe``. Below the map, a checkbox "open lines only" filters rail lines and stations by status (the bench's
+filter change); ``?filter=open`` starts with it on. Run from a folder where ``static/`` is the project's (the bench
+makes one), so Leaflet is served as in the app.
 """
+import json
 import re
 import sys
 from pathlib import Path
@@ -14,23 +19,79 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 from layers.app.cache import all_layers, cached_display_layers
-from layers.app.chrome import draw
-from layers.app.map_page import map_view
+from layers.app.mapview import show_map_spec
 from layers.core.catalog import get_catalog
 from layers.map.assets import localize_assets
-from layers.map.state import state_from_params
+from layers.map.filters import LayerFilter, filter_layers
+from layers.map.identify import map_labels
+from layers.map.render import build_map
+from layers.map.simplify import with_display_geometry
+from layers.map.spec import map_spec
+
+HEIGHT = 620
+FILTER_KEY = "open_only"
 
 st.set_page_config(layout="wide")
-layer_ids = get_catalog().layer_ids
+frame = st.query_params.get("frame", "component")
+if FILTER_KEY not in st.session_state:
+    st.session_state[FILTER_KEY] = st.query_params.get("filter") == "open"
+catalog = get_catalog()
+layer_ids = catalog.layer_ids
 layers, _ = all_layers()
-state, _ = state_from_params({})
-fmap, _ = map_view(layers, state, display=cached_display_layers(layer_ids))
-if st.query_params.get("frame") == "srcdoc":
+flt = LayerFilter(rail_status=("open",)) if st.session_state[FILTER_KEY] else LayerFilter()
+filtered = filter_layers(layers, flt)
+drawn = with_display_geometry(filtered, cached_display_layers(layer_ids))
+fmap = build_map(drawn, lang="zh", basemap="none", visible=layer_ids)
+
+
+def _rgba(colour: str, opacity: float) -> list[int]:
+    colour = colour.lstrip("#")
+    return [int(colour[i:i + 2], 16) for i in (0, 2, 4)] + [round(255 * opacity)]
+
+
+def deck(spec: dict):
+    """The same layers as pydeck GeoJsonLayers: each feature carries its style as colours and a width."""
+    import pydeck as pdk
+
+    by_key = {e["key"]: e for e in spec["layers"]}
+    deck_layers = []
+    for key in spec["z_order"]:
+        for part in by_key[key]["parts"]:
+            payload = json.loads(part["payload"])
+            for feature in payload["geojson"]["features"]:
+                style = payload["styles"][feature["properties"].get("_s", 0)]
+                fill = style.get("fillColor", style.get("color", "#3388ff"))
+                feature["properties"]["_fill"] = _rgba(fill, style.get("fillOpacity", 0.2)
+                                                       if style.get("fill", True) else 0)
+                feature["properties"]["_line"] = _rgba(style.get("color", "#3388ff"), style.get("opacity", 1.0))
+                feature["properties"]["_width"] = style.get("weight", 3)
+            deck_layers.append(pdk.Layer(
+                "GeoJsonLayer", payload["geojson"], id=part["name"], pickable=part["interactive"], stroked=True,
+                filled=True, get_fill_color="properties._fill", get_line_color="properties._line",
+                get_line_width="properties._width", line_width_units="'pixels'", point_type="'circle'",
+                get_point_radius=part["radius"], point_radius_units="'pixels'"))
+    view = pdk.ViewState(latitude=31.03, longitude=121.22, zoom=10.3)
+    return pdk.Deck(layers=deck_layers, initial_view_state=view, map_style=None, map_provider=None,
+                    tooltip={"text": "{name_zh}"})
+
+
+if frame == "st_folium":
+    from streamlit_folium import st_folium
+
+    localize_assets(fmap)
+    # As the app drew every map before issue 12 (layers.app.chrome.draw at that time).
+    st_folium(fmap, key="explorer-map", height=HEIGHT, use_container_width=True, returned_objects=[])
+elif frame == "srcdoc":
     html = localize_assets(fmap).get_root().render()
     # folium's random element ids, numbered: the same map gives the same document, so reruns keep the frame.
     numbers: dict[str, str] = {}
     html = re.sub(r"(?<=_)[0-9a-f]{32}(?![0-9a-f])", lambda m: numbers.setdefault(m.group(0), str(len(numbers))),
                   html)
-    st.iframe(html, height=620)
+    st.iframe(html, height=HEIGHT)
+elif frame == "pydeck":
+    st.pydeck_chart(deck(map_spec(fmap, lang="zh", catalog=catalog)), height=HEIGHT, key="explorer-map")
 else:
-    draw(fmap, key="explorer-map", height=620)
+    spec = map_spec(fmap, lang="zh", catalog=catalog)
+    show_map_spec(spec, key="explorer-map", height=HEIGHT, lang="zh", on=list(layer_ids),
+                  labels=map_labels(filtered, lang="zh", gcj02=False), share=True, clickable=True)
+st.checkbox("open lines only", key=FILTER_KEY)

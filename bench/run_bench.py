@@ -1,20 +1,30 @@
-"""Explorer benchmark: map size, server build time, first drawn map in Chromium, filter change — against a
-naive folium map of the same (unsimplified) layers built in the same run. Prints one JSON object.
+"""Explorer benchmark: server figures against a naive folium map, and in Chromium the Map page against its peers
+(first drawn shape, page complete, pan/zoom, filter change). Prints one JSON object.
+
+Server: map size, warm build and filter change against a naive folium map of the same (unsimplified) layers
+built in the same run. Browser, every variant in every run, order rotated run by run (the machine is shared, so
+only figures from the same run compare): our Map page (in-page map component), the Map page as it was before
+issue 12 (st_folium; ``--legacy-ref``), and a page with nothing but the map (``bench/map_only_app.py``) drawn by
+our component, by ``st_folium`` and by ``st.pydeck_chart``. Medians of ``--browser-runs`` runs; new browser
+profile ("cold") and a warm cache; ratios peer/ours.
 
 Run ``make bench`` (or ``.venv/bin/python bench/run_bench.py [--runs N] [--no-browser]``). Everything is local:
-the app is started on a free loopback port and Chromium may not reach any other host.
+the apps are started on free loopback ports and Chromium may not reach any other host.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -26,6 +36,7 @@ import folium
 
 from layers.app.server import running_app
 from layers.core.catalog import get_catalog
+from layers.core.i18n import t
 from layers.map.assets import localize_assets
 from layers.map.filters import LayerFilter
 from layers.map.load import load_layers
@@ -38,8 +49,14 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
                  "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"]
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 SHAPE = ".leaflet-overlay-pane svg path"
-TARGETS = {"map_html_kb": 400, "warm_build_s": 0.3, "first_draw_s": 1.5, "filter_change_s": 0.3,
-           "speedup_vs_naive": 3.0}
+#: Issue 12's budgets: first drawn shape on the full Map page (page clock) warm / new profile, a filter change
+#: redrawn in the browser, websocket frames sent on pan/zoom (a frame = a rerun), server speed-up vs naive, and
+#: "page complete" at most this much later than the Map page before the in-page map, in the same run.
+TARGETS = {"map_html_kb": 400, "warm_build_s": 0.3, "first_draw_warm_s": 1.0, "first_draw_cold_s": 1.5,
+           "filter_change_s": 0.3, "pan_zoom_frames_sent": 0, "speedup_vs_naive": 3.0,
+           "page_complete_later_than_legacy_s": 0.5}
+#: The commit before the in-page map (the Map page drawn by streamlit-folium): the "today's page" peer.
+LEGACY_REF = "77aa6e7"
 
 
 def _median_time(fn: Callable[[], Any], runs: int, warmup: int = 1) -> float:
@@ -114,50 +131,119 @@ def server_figures(layers, runs: int) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------------------------
-# Browser: first drawn map
+# Browser: first drawn shape, page complete, pan/zoom, filter change; ours and peers in the same runs
 # ------------------------------------------------------------------------------------------------------------
-#: The naive map's CDN files that have a copy under static/vendor (jQuery and Bootstrap are kept there for it).
-_NAIVE_FILES = {
-    "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js": "leaflet/leaflet.js",
-    "https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.css": "leaflet/leaflet.css",
-    "https://code.jquery.com/jquery-3.7.1.min.js": "jquery/jquery.min.js",
-    "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/js/bootstrap.bundle.min.js": "bootstrap/bootstrap.bundle.min.js",
-    "https://cdn.jsdelivr.net/npm/bootstrap@5.2.2/dist/css/bootstrap.min.css": "bootstrap/bootstrap.min.css",
-}
-
-
-def _with_local_files(html: str) -> str:
-    """The naive page with its CDN links pointed at local copies (other CDN links are blocked by the browser)."""
-    from layers.map.assets import VENDOR_DIR
-
-    for url, rel in _NAIVE_FILES.items():
-        html = html.replace(url, (VENDOR_DIR / rel).as_uri())
-    return html
-
-
-#: Installed in every page before it loads: the top page watches its same-origin frames on each animation frame
-#: and notes (page clock) when any of them first holds a drawn vector shape, and when Streamlit shows its first
-#: element. The page's own clock starts at navigation (``performance.timeOrigin``), so the figure has no
-#: automation latency in it (Playwright notices a shape in a child frame 0.1-0.3 s after it is there).
-FIRST_DRAW_WATCH = """
+#: Installed in every page before it loads (top window only). On each animation frame it counts the shapes on
+#: screen: SVG paths under the in-page map (``.sj-map-root``), or in a same-origin frame (st_folium, srcdoc), or
+#: WebGL draw calls (pydeck: deck.gl draws into a canvas, so its first draw call stands for its first shape). It
+#: notes by the page's own clock (navigation start = ``performance.timeOrigin``, no automation latency in it):
+#: Streamlit's first element, the first frame with a shape, the first frame with every element of the page there
+#: (``__SJ_EXPECT__``: counts learnt from a settled load of the same page) and, once armed, every change of the
+#: shape count and the frames without a shape after the next pointer press (a filter change).
+WATCH = """
 (() => {
+  // In every frame: note each Leaflet map made (folium's map in st_folium's frame is not a global), for VIEW.
+  let leaflet;
+  Object.defineProperty(window, 'L', { configurable: true, get: () => leaflet, set: (value) => {
+    leaflet = value;
+    try { value.Map.addInitHook(function () { (window.__sjMaps = window.__sjMaps || []).push(this); }); }
+    catch (err) { /* not Leaflet */ }
+  } });
   if (window.top !== window) { return; }
-  const tick = () => {
-    if (!window.__firstElement && document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]')) {
-      window.__firstElement = Date.now();
+  const EXPECT = __SJ_EXPECT__;
+  const T = window.__t = { gl: 0, glFirst: 0, glLast: 0, element: 0, drawn: 0, complete: 0, rec: null };
+  const wrap = (proto) => {
+    if (!proto) { return; }
+    for (const name of ['drawArrays', 'drawElements', 'drawArraysInstanced', 'drawElementsInstanced',
+                        'drawRangeElements']) {
+      const orig = proto[name];
+      if (!orig) { continue; }
+      proto[name] = function (...args) {
+        const now = Date.now();
+        T.gl += 1; T.glLast = now; if (!T.glFirst) { T.glFirst = now; }
+        if (T.rec && T.rec.input && !T.rec.glAfter) { T.rec.glAfter = now; }
+        return orig.apply(this, args);
+      };
     }
+  };
+  wrap(window.WebGLRenderingContext && WebGLRenderingContext.prototype);
+  wrap(window.WebGL2RenderingContext && WebGL2RenderingContext.prototype);
+  const SHAPE = '.leaflet-overlay-pane svg path';
+  T.shapes = () => {
+    let n = document.querySelectorAll('.sj-map-root ' + SHAPE).length;
     for (const frame of document.querySelectorAll('iframe')) {
       let doc = null;
       try { doc = frame.contentDocument; } catch (err) { doc = null; }
-      if (doc && doc.querySelector('.leaflet-overlay-pane svg path')) { window.__mapDrawn = Date.now(); return; }
+      if (doc) { n += doc.querySelectorAll(SHAPE).length; }
+    }
+    return n;
+  };
+  T.counts = () => Object.fromEntries(Object.keys(EXPECT || {}).map(
+    (sel) => [sel, document.querySelectorAll(sel).length]));
+  T.arm = () => { T.rec = { armed: Date.now(), input: 0, frames: 0, zero: 0, changes: [], last: -1, gl: T.gl }; };
+  document.addEventListener('pointerdown', () => { if (T.rec && !T.rec.input) { T.rec.input = Date.now(); } }, true);
+  const tick = () => {
+    const now = Date.now();
+    if (!T.element && document.querySelector('[data-testid="stMain"] [data-testid="stElementContainer"]')) {
+      T.element = now;
+    }
+    const n = T.shapes();
+    if (!T.drawn && (n > 0 || T.glFirst)) { T.drawn = n > 0 ? now : T.glFirst; }
+    if (T.drawn && !T.complete && EXPECT) {
+      const counts = T.counts();
+      if (Object.keys(EXPECT).every((sel) => counts[sel] >= EXPECT[sel])) { T.complete = now; }
+    }
+    const rec = T.rec;
+    if (rec && rec.input) {
+      rec.frames += 1;
+      if (n === 0 && !T.glFirst) { rec.zero += 1; }
+      if (n !== rec.last) { rec.changes.push([now, n]); rec.last = n; }
     }
     requestAnimationFrame(tick);
   };
   requestAnimationFrame(tick);
 })();
 """
-FIRST_DRAW_READ = ("() => ({drawn: (window.__mapDrawn - performance.timeOrigin) / 1000, "
-                   "element: (window.__firstElement - performance.timeOrigin) / 1000})")
+#: What a settled page holds, learnt once per page: "page complete" is the first frame with at least as many.
+COMPLETE_SELECTORS = ('[data-testid="stElementContainer"]', '[data-testid="stDataFrame"] canvas',
+                      '[data-testid="stFileUploaderDropzone"]', '[data-testid="stDeckGlJsonChart"] canvas')
+READ = ("() => { const t = window.__t, o = performance.timeOrigin, s = (v) => v ? (v - o) / 1000 : null; "
+        "return {drawn: s(t.drawn), element: s(t.element), complete: s(t.complete)}; }")
+#: The map's view (centre, zoom) as Leaflet holds it: the in-page map, or folium's map in a same-origin frame.
+VIEW = """() => {
+  const root = document.querySelector('.sj-map-root');
+  let map = root && root.__sj && root.__sj.map;
+  for (const frame of document.querySelectorAll('iframe')) {
+    if (map) { break; }
+    try { map = (frame.contentWindow.__sjMaps || [])[0]; } catch (err) { map = null; }
+  }
+  if (!map || !map.getCenter) { return null; }
+  const c = map.getCenter();
+  return [Number(c.lat.toFixed(5)), Number(c.lng.toFixed(5)), map.getZoom()];
+}"""
+
+
+def _parts(geom) -> int:
+    """SVG paths one feature becomes: one per point of a MultiPoint, one for any other geometry."""
+    if geom is None or geom.is_empty:
+        return 0
+    if geom.geom_type in ("MultiPoint", "GeometryCollection"):
+        return sum(_parts(g) for g in geom.geoms)
+    return 1
+
+
+def expected_paths(layers, visible: tuple[str, ...], flt: LayerFilter, *, town: bool = False) -> int:
+    """SVG paths Leaflet draws for ``visible`` layers under ``flt`` (approximate points add their uncertainty
+    circle, a focused town its outline)."""
+    from layers.map.filters import filter_layers
+
+    shown = {k: v for k, v in filter_layers(layers, flt).items() if k in visible}
+    paths = sum(_parts(g) for v in shown.values() for g in v.geometry)
+    for gdf in shown.values():
+        if "accuracy_m" in gdf.columns:
+            points = gdf.geometry.geom_type == "Point"
+            paths += int(((gdf["accuracy"] == "approximate") & gdf["accuracy_m"].notna() & points).sum())
+    return paths + (1 if town else 0)
 
 
 def _map_only_folder(tmp: Path) -> Path:
@@ -170,84 +256,286 @@ def _map_only_folder(tmp: Path) -> Path:
     return folder
 
 
-def browser_figures(layers, runs: int) -> dict[str, Any]:
-    """Time from navigation to the first drawn vector shape.
+def _legacy_folder(tmp: Path, ref: str) -> Path | None:
+    """The app as it was at ``ref`` (before the in-page map: the Map page drawn by st_folium), from ``git
+    archive``; None when git cannot give it."""
+    folder = tmp / "legacy"
+    folder.mkdir()
+    archive = subprocess.run(["git", "-C", str(PROJECT_DIR), "archive", "--format=tar", ref],
+                             capture_output=True, check=False)
+    if archive.returncode != 0:
+        return None
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
 
-    - the app's Map page, with a cold browser cache (fresh context each run) and a warm one (a returning user),
-      as Playwright sees it and by the page's own clock; and when Streamlit shows its first element;
-    - a page holding nothing but the same map, drawn by st_folium as the app does and as a plain srcdoc frame:
-      what is left when nothing else on the page competes for the browser;
-    - our map and the naive one as standalone files (assets inlined so both can draw offline).
+
+@dataclass
+class Variant:
+    """One way of drawing the map, served by one of the bench's servers."""
+
+    name: str
+    url: str
+    full_page: bool  # the whole Map page (filters in the sidebar) or the map-only page (a checkbox filters)
+    box: str  # the element holding the map, for the pan/zoom gestures
+    samples: dict[str, list] = field(default_factory=dict)
+    expect: dict[str, int] | None = None
+
+    def add(self, key: str, value: Any) -> None:
+        self.samples.setdefault(key, []).append(value)
+
+
+def _open_list(page, widget) -> None:
+    """Open a select/multiselect's list (as ``load_bench`` does: a click right after another list closed sometimes
+    only focuses it; ArrowDown then opens it)."""
+    box = widget.get_by_role("combobox")
+    box.click()
+    for _ in range(20):
+        if box.get_attribute("aria-expanded") == "true":
+            break
+        box.press("ArrowDown")
+        page.wait_for_timeout(250)
+
+
+class Bench:
+    """The browser side: one Chromium, the variants' servers, and the gestures timed on each page."""
+
+    VIEWPORT = {"width": 1400, "height": 1000}
+    LEAFLET_BOX = ".sj-map-root"
+    DECK_BOX = '[data-testid="stDeckGlJsonChart"]'
+
+    def __init__(self, browser, want_filtered: int, status_label: str) -> None:
+        self.browser = browser
+        self.want_filtered = want_filtered
+        self.status_label = status_label
+
+    def open_page(self, variant: Variant, context):
+        """Open ``variant`` in ``context``; the page, the websocket frames it sends, and Playwright's seconds to
+        the first shape."""
+        page = context.new_page()
+        sent: list[float] = []
+        page.on("websocket", lambda ws: ws.on("framesent", lambda _payload: sent.append(time.perf_counter())))
+        page.add_init_script(WATCH.replace("__SJ_EXPECT__", json.dumps(variant.expect)))
+        start = time.perf_counter()
+        page.goto(variant.url, wait_until="commit")
+        if variant.box == self.LEAFLET_BOX:
+            page.locator(f"{self.LEAFLET_BOX} {SHAPE}").first.wait_for(state="attached", timeout=60_000)
+        elif variant.box == MAP_IFRAME:
+            page.frame_locator(MAP_IFRAME).first.locator(SHAPE).first.wait_for(state="attached", timeout=60_000)
+        else:
+            page.wait_for_function("() => window.__t && window.__t.drawn", timeout=60_000)
+        return page, sent, time.perf_counter() - start
+
+    def settle(self, variant: Variant, context) -> None:
+        """An untimed load (warms the server, and the cache of a warm context); learns what the settled page
+        holds, for "page complete"."""
+        page, _, _ = self.open_page(variant, context)
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(2500)
+        counts = page.evaluate("(sels) => Object.fromEntries(sels.map((s) => [s, "
+                               "document.querySelectorAll(s).length]))", list(COMPLETE_SELECTORS))
+        variant.expect = {sel: n for sel, n in counts.items() if n}
+        page.close()
+
+    def load(self, variant: Variant, context, suffix: str):
+        """A timed load: first drawn shape (page clock and Playwright), first element, page complete."""
+        page, sent, observed = self.open_page(variant, context)
+        with contextlib.suppress(Exception):  # a page that never completes keeps its other figures
+            page.wait_for_function("() => window.__t.complete", timeout=30_000)
+        seen = page.evaluate(READ)
+        variant.add(f"first_draw{suffix}_s", seen["drawn"])
+        variant.add(f"first_draw_playwright{suffix}_s", observed)
+        variant.add(f"first_element{suffix}_s", seen["element"])
+        variant.add(f"page_complete{suffix}_s", seen["complete"])
+        return page, sent
+
+    def pan_zoom(self, variant: Variant, page, sent: list[float]) -> None:
+        """Drag the map and zoom it with the wheel; count the websocket frames the browser sends meanwhile (a
+        rerun is one), and in a quiet second before (the control: Streamlit sends nothing by itself)."""
+        page.wait_for_timeout(1500)  # the page's own start-up messages are over
+        quiet = len(sent)
+        page.wait_for_timeout(1000)
+        variant.add("idle_frames_sent", len(sent) - quiet)
+        box = page.locator(variant.box).first.bounding_box()
+        x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+        before = len(sent)
+        view0 = page.evaluate(VIEW)
+        page.mouse.move(x, y)
+        page.mouse.down()
+        page.mouse.move(x + 140, y + 70, steps=8)
+        page.mouse.up()
+        page.wait_for_timeout(400)
+        page.mouse.wheel(0, -250)
+        page.wait_for_timeout(1500)
+        variant.add("pan_zoom_frames_sent", len(sent) - before)
+        view1 = page.evaluate(VIEW)
+        variant.add("pan_zoom_moved", None if view0 is None else view0 != view1)
+
+    def filter_change(self, variant: Variant, page) -> None:
+        """Filter rail lines and stations to open ones; page clock from the press on the option (or checkbox) to
+        the first frame with the new shape set, frames without a shape meanwhile, and whether the view was kept."""
+        view0 = page.evaluate(VIEW)
+        if variant.full_page:
+            sidebar = page.get_by_test_id("stSidebar")
+            widget = sidebar.get_by_test_id("stMultiSelect").filter(has_text=t("f_rail_status", "zh")).first
+            _open_list(page, widget)
+            page.evaluate("() => window.__t.arm()")
+            page.get_by_role("option", name=self.status_label, exact=True).click()
+            page.keyboard.press("Escape")
+        else:
+            page.get_by_text("open lines only").hover()  # off the map first: no hover redraw counts
+            page.wait_for_timeout(500)
+            page.evaluate("() => window.__t.arm()")
+            page.get_by_text("open lines only").click()
+        if variant.box == self.DECK_BOX:  # no shapes to count: the first WebGL draw call after the press
+            page.wait_for_function("() => window.__t.rec.glAfter", timeout=30_000)
+            rec = page.evaluate("() => window.__t.rec")
+            variant.add("filter_change_s", (rec["glAfter"] - rec["input"]) / 1000)
+            return
+        page.wait_for_function(f"() => window.__t.shapes() === {self.want_filtered}", timeout=30_000)
+        page.wait_for_timeout(600)
+        rec = page.evaluate("() => window.__t.rec")
+        done = next((at for at, n in rec["changes"] if n == self.want_filtered), None)
+        variant.add("filter_change_s", None if done is None else (done - rec["input"]) / 1000)
+        variant.add("filter_zero_shape_frames", rec["zero"])
+        view1 = page.evaluate(VIEW)
+        variant.add("filter_view_kept", None if view0 is None else view0 == view1)
+
+    def run(self, variants: list[Variant], runs: int) -> None:
+        """Settle each variant (new profile and warm context), then ``runs`` rounds, the order rotated each round:
+        a cold load (new context), a warm load, pan/zoom and a filter change on the warm page."""
+        warm = {}
+        for variant in variants:
+            context = self.browser.new_context(viewport=self.VIEWPORT)
+            self.settle(variant, context)
+            context.close()
+            warm[variant.name] = self.browser.new_context(viewport=self.VIEWPORT)
+            self.settle(variant, warm[variant.name])
+        for run in range(runs):
+            shift = run % len(variants)
+            for variant in variants[shift:] + variants[:shift]:
+                context = self.browser.new_context(viewport=self.VIEWPORT)
+                page, _ = self.load(variant, context, "")
+                context.close()
+                page, sent = self.load(variant, warm[variant.name], "_warm")
+                try:
+                    self.pan_zoom(variant, page, sent)
+                    self.filter_change(variant, page)
+                except Exception as exc:  # one failed gesture must not lose the run
+                    variant.add("errors", f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
+                page.close()
+        for context in warm.values():
+            context.close()
+
+
+def browser_figures(layers, runs: int, legacy_ref: str | None) -> dict[str, Any]:
+    """First drawn shape (new profile and warm cache), page complete, pan/zoom and a filter change, for our Map
+    page and its peers, every variant in every run.
+
+    Variants: ``ours`` (the app's Map page), ``legacy`` (the Map page at ``legacy_ref``, drawn by st_folium),
+    and the map-only page (``bench/map_only_app.py``) drawn by our component, by ``st_folium`` and by
+    ``st.pydeck_chart``.
     """
     from playwright.sync_api import sync_playwright
 
     catalog = get_catalog()
+    want_full = expected_paths(layers, catalog.layer_ids, LayerFilter())
+    want_filtered = expected_paths(layers, catalog.layer_ids, LayerFilter(rail_status=("open",)))
     tmp = Path(tempfile.mkdtemp(prefix="songjiang-bench-"))
-    ours_file = tmp / "ours.html"
-    from layers.app.map_page import map_view
-    from layers.map.simplify import display_copies
-
-    fmap, _ = map_view(layers, MapState(layers=catalog.layer_ids), display=display_copies(layers))
-    ours_file.write_text(localize_assets(fmap, mode="inline").get_root().render(), encoding="utf-8")
-    naive_file = tmp / "naive.html"
-    naive_file.write_text(_with_local_files(naive_map(layers).get_root().render()), encoding="utf-8")
-    figures: dict[str, Any] = {}
-
-    with running_app(tmp / "server.log") as base, \
-            running_app(tmp / "map-only.log", script="map_only_app.py", cwd=_map_only_folder(tmp)) as floor, \
-            sync_playwright() as pw:
+    legacy_dir = _legacy_folder(tmp, legacy_ref) if legacy_ref else None
+    figures: dict[str, Any] = {"shapes_expected": {"all": want_full, "filtered": want_filtered}}
+    route = "/" + quote("地图_Map")
+    with contextlib.ExitStack() as stack:
+        base = stack.enter_context(running_app(tmp / "server.log"))
+        floor = stack.enter_context(running_app(tmp / "map-only.log", script="map_only_app.py",
+                                                cwd=_map_only_folder(tmp)))
+        variants = [Variant("ours", base + route, True, Bench.LEAFLET_BOX),
+                    Variant("component_only", f"{floor}/?frame=component", False, Bench.LEAFLET_BOX),
+                    Variant("st_folium_only", f"{floor}/?frame=st_folium", False, MAP_IFRAME),
+                    Variant("pydeck_only", f"{floor}/?frame=pydeck", False, Bench.DECK_BOX)]
+        if legacy_dir is not None:
+            old = stack.enter_context(running_app(tmp / "legacy.log", cwd=legacy_dir))
+            variants.insert(1, Variant("legacy", old + route, True, MAP_IFRAME))
+        pw = stack.enter_context(sync_playwright())
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-
-        def first_draw(url: str, frame: str | None, context=None) -> dict[str, float]:
-            """Seconds from navigation to the first vector shape (in the iframe ``frame`` selects, if given); a
-            fresh context (cold browser cache) unless one is given (warm: the app's JavaScript already cached,
-            as for a returning user)."""
-            own = context is None
-            context = context or browser.new_context(viewport={"width": 1400, "height": 1000})
-            page = context.new_page()
-            page.add_init_script(FIRST_DRAW_WATCH)
-            start = time.perf_counter()
-            page.goto(url, wait_until="commit")
-            target = page.frame_locator(frame).first.locator(SHAPE) if frame else page.locator(SHAPE)
-            target.first.wait_for(state="attached", timeout=60_000)
-            seen = {"observed": time.perf_counter() - start}
-            if frame:
-                page.wait_for_function("() => window.__mapDrawn", timeout=10_000)
-                seen.update(page.evaluate(FIRST_DRAW_READ))
-            page.close()
-            if own:
-                context.close()
-            return seen
-
-        def series(url: str, frame: str | None = MAP_IFRAME, warm: bool = False) -> dict[str, float]:
-            """Median of each timing over ``runs`` loads (after one untimed load that warms the server)."""
-            context = browser.new_context(viewport={"width": 1400, "height": 1000}) if warm else None
-            first_draw(url, frame, context)
-            runs_seen = [first_draw(url, frame, context) for _ in range(runs)]
-            if context is not None:
-                context.close()
-            return {key: statistics.median(seen[key] for seen in runs_seen) for key in runs_seen[0]}
-
-        map_url = f"{base}/{quote('地图_Map')}"
-        for warm, suffix in ((False, ""), (True, "_warm_cache")):
-            app = series(map_url, warm=warm)
-            figures[f"first_draw_app{suffix}_s"] = app["observed"]
-            figures[f"first_draw_app_in_page{suffix}_s"] = app["drawn"]
-            figures[f"first_element_app{suffix}_s"] = app["element"]
-            only = series(floor, warm=warm)
-            figures[f"first_draw_map_only_page{suffix}_s"] = only["drawn"]
-            srcdoc = series(f"{floor}/?frame=srcdoc", frame="iframe", warm=warm)
-            figures[f"first_draw_map_only_srcdoc{suffix}_s"] = srcdoc["drawn"]
-        figures["first_draw_file_s"] = series(ours_file.as_uri(), frame=None)["observed"]
-        figures["naive_first_draw_file_s"] = series(naive_file.as_uri(), frame=None)["observed"]
+        Bench(browser, want_filtered, catalog.value_label("status", "open", "zh")).run(variants, runs)
         browser.close()
+    for variant in variants:
+        figures[variant.name] = summarise(variant.samples)
     return figures
+
+
+def summarise(samples: dict[str, list]) -> dict[str, Any]:
+    """Medians of timings, max and sum of frame counts, all() of the yes/no checks, the errors as they were."""
+    out: dict[str, Any] = {}
+    for key, values in samples.items():
+        known = [v for v in values if v is not None]
+        if key == "errors":
+            out[key] = values
+        elif not known:
+            out[key] = None
+        elif isinstance(known[0], bool):
+            out[key] = all(known)
+        elif key.endswith("_s"):
+            out[key] = round(statistics.median(known), 3)
+        else:
+            out[key] = max(known)
+    return out
+
+
+def ratios(figures: dict[str, Any]) -> dict[str, Any]:
+    """Peers over ours (>1: ours is faster), for each first-draw and filter figure both measured."""
+    ours = figures.get("ours", {})
+    out: dict[str, Any] = {}
+    pairs = [("legacy", "ours"), ("st_folium_only", "component_only"), ("pydeck_only", "component_only"),
+             ("st_folium_only", "ours"), ("pydeck_only", "ours")]
+    for peer, base in pairs:
+        a, b = figures.get(peer), figures.get(base, ours)
+        if not a or not b:
+            continue
+        for key in ("first_draw_s", "first_draw_warm_s", "page_complete_s", "page_complete_warm_s",
+                    "filter_change_s"):
+            if a.get(key) and b.get(key):
+                out[f"{peer}/{base}:{key}"] = round(a[key] / b[key], 2)
+    return out
+
+
+def targets_met(figures: dict[str, Any]) -> dict[str, bool]:
+    """Each budget of issue 12 (and the server's), True when met; a figure that is missing is not met."""
+    def le(value: Any, bound: float) -> bool:
+        return value is not None and value <= bound
+
+    checks = {
+        "map_html_kb <= 400": figures["map_html_kb"] <= TARGETS["map_html_kb"],
+        "warm_build_s <= 0.3": figures["warm_build_s"] <= TARGETS["warm_build_s"],
+        "server filter_change_s <= 0.3": figures["filter_change_s"] <= TARGETS["filter_change_s"],
+        "server build >= 3x faster than naive": figures["speedup_build_vs_naive"] >= TARGETS["speedup_vs_naive"],
+    }
+    ours = figures.get("browser", {}).get("ours")
+    if ours:
+        legacy = figures["browser"].get("legacy") or {}
+        checks.update({
+            "first drawn shape, warm cache <= 1.0 s": le(ours.get("first_draw_warm_s"), TARGETS["first_draw_warm_s"]),
+            "first drawn shape, new profile <= 1.5 s": le(ours.get("first_draw_s"), TARGETS["first_draw_cold_s"]),
+            "filter change redrawn in the browser <= 0.3 s": le(ours.get("filter_change_s"),
+                                                                TARGETS["filter_change_s"]),
+            "filter change: no frame without shapes": ours.get("filter_zero_shape_frames") == 0,
+            "filter change: view kept": ours.get("filter_view_kept") is True,
+            "pan/zoom: 0 frames sent (no rerun)": ours.get("pan_zoom_frames_sent") == TARGETS["pan_zoom_frames_sent"],
+        })
+        for suffix in ("", "_warm"):
+            key = f"page_complete{suffix}_s"
+            if legacy.get(key) is not None:
+                checks[f"{key} <= legacy + 0.5 s"] = le(ours.get(key), legacy[key]
+                                                        + TARGETS["page_complete_later_than_legacy_s"])
+    return checks
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=7, help="timed repetitions per figure (median reported)")
-    parser.add_argument("--browser-runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5, help="timed repetitions per figure (median reported)")
+    parser.add_argument("--browser-runs", type=int, help="browser runs (default: --runs)")
+    parser.add_argument("--legacy-ref", default=LEGACY_REF,
+                        help="git commit of the Map page drawn by st_folium ('' to leave that peer out)")
     parser.add_argument("--no-browser", action="store_true", help="server figures only")
     args = parser.parse_args(argv)
     layers, errors = load_layers()
@@ -255,28 +543,19 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"error": errors}, ensure_ascii=False))
         return 2
     figures: dict[str, Any] = {"machine": f"{platform.machine()}, {os.cpu_count()} CPU, Python "
-                                          f"{platform.python_version()}"}
+                                          f"{platform.python_version()}, load average "
+                                          f"{os.getloadavg()[0]:.1f} at start",
+                               "runs": args.runs}
     figures.update(server_figures(layers, args.runs))
     if not args.no_browser and Path(CHROMIUM).is_file():
-        figures.update(browser_figures(layers, args.browser_runs))
+        figures["browser"] = browser_figures(layers, args.browser_runs or args.runs, args.legacy_ref or None)
+        figures["browser"]["ratios_peer_over_ours"] = ratios(figures["browser"])
+        figures["load_average_at_end"] = round(os.getloadavg()[0], 1)
     figures["map_html_kb"] = round(figures["map_html_bytes"] / 1024, 1)
     figures["speedup_build_vs_naive"] = round(figures["naive_build_s"] / figures["warm_build_s"], 2)
     figures["speedup_filter_vs_naive"] = round(figures["naive_filter_change_s"] / figures["filter_change_s"], 2)
     figures["size_ratio_naive_over_ours"] = round(figures["naive_html_bytes"] / figures["map_html_bytes"], 2)
-    if "first_draw_file_s" in figures:
-        figures["speedup_first_draw_vs_naive"] = round(figures["naive_first_draw_file_s"]
-                                                       / figures["first_draw_file_s"], 2)
-    checks = {
-        "map_html_kb <= 400": figures["map_html_kb"] <= TARGETS["map_html_kb"],
-        "warm_build_s <= 0.3": figures["warm_build_s"] <= TARGETS["warm_build_s"],
-        "filter_change_s <= 0.3": figures["filter_change_s"] <= TARGETS["filter_change_s"],
-        "build >= 3x faster than naive": figures["speedup_build_vs_naive"] >= TARGETS["speedup_vs_naive"],
-    }
-    if "first_draw_app_s" in figures:
-        for key in ("first_draw_app_s", "first_draw_app_warm_cache_s", "first_draw_app_in_page_s",
-                    "first_draw_app_in_page_warm_cache_s"):
-            checks[f"{key} <= 1.5"] = figures[key] <= TARGETS["first_draw_s"]
-    figures["targets_met"] = checks
+    figures["targets_met"] = targets_met(figures)
     for key, value in figures.items():
         if isinstance(value, float):
             figures[key] = round(value, 3)
