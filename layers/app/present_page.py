@@ -5,22 +5,38 @@ from functools import partial
 
 import streamlit as st
 
-from layers.app.cache import cached_scene_file, cached_scene_text, cached_town_names
-from layers.app.chrome import LANG_KEY, draw, plain, show_notices
+from layers.app.cache import cached_scene_document, cached_scene_file, cached_scene_text, cached_town_names
+from layers.app.chrome import LANG_KEY, plain, show_notices
 from layers.core import settings
 from layers.core.errors import SongjiangMapError
 from layers.core.i18n import t
 from layers.scenes.choice import SceneChoice, choose_scene, scene_ids, step_scene
-from layers.scenes.web import MIME, PACK_FORMATS, build_scene_map, scene_file_name
+from layers.scenes.web import MIME, PACK_FORMATS, scene_file_name
 
 #: Session key of the town last shown in the close-up, so previous/next come back to it.
 PRESENT_TOWN_KEY = "_present_town"
 
+#: Static CSS (no user text): a compact header so the scene frame gets the height that is left; in full screen
+#: (the scene's ⛶ button or F) the scene frame covers the page.
+_PRESENT_CSS = """<style>
+[data-testid='stMainBlockContainer'] {padding-top: 3.2rem; padding-bottom: 0; max-width: 100%;}
+[data-testid='stMainBlockContainer'] [data-testid='stHeading'] h1 {font-size: clamp(1.25rem, 3.4vh, 3rem);
+  padding: 0; line-height: 1.2;}
+[data-testid='stMainBlockContainer'] [data-testid='stHeading'] [data-testid='stMarkdownContainer'],
+.st-key-pres_subtitle [data-testid='stMarkdownContainer'] {margin-bottom: 0;}
+.st-key-pres_subtitle p {font-size: clamp(.8rem, 1.8vh, 1.5rem); margin: 0; line-height: 1.35; color: #333;}
+[data-testid='stMainBlockContainer'] [data-testid='stVerticalBlock'] {gap: .35rem;}
+[data-testid='stElementContainer']:has(> iframe.sj-scene-frame) {height: auto !important;
+  min-height: 0 !important; flex: 0 0 auto !important;}
+html.sj-fs .sj-scene-frame {position: fixed !important; inset: 0 !important; width: 100vw !important;
+  height: 100vh !important; z-index: 1000000; background: #fff; border: 0;}
+html.sj-fs [data-testid='stHeader'] {display: none;}
+</style>"""
+
 
 def present_style() -> None:
     """Less padding around the page, so a scene fills a projector screen (static CSS, no user text)."""
-    st.markdown("<style>[data-testid='stMainBlockContainer'] {padding-top: 4rem; padding-bottom: 0.5rem;}"
-                "</style>", unsafe_allow_html=True)
+    st.markdown(_PRESENT_CSS, unsafe_allow_html=True)
 
 
 def _go_to(choice: SceneChoice) -> None:
@@ -46,17 +62,30 @@ def present_choice(lang: str) -> SceneChoice:
     return choice
 
 
+def _end(choice: SceneChoice, last: bool, town: str | None) -> SceneChoice:
+    """The first or last scene (a close-up keeps ``town``)."""
+    target = SceneChoice(scene_ids()[-1 if last else 0])
+    return step_scene(target, 0, town=town) or target
+
+
 def present_nav(choice: SceneChoice, lang: str) -> None:
-    """Previous/next buttons, the scene's position, the town of a close-up and the downloads, in one row."""
+    """First/previous/next/last (the clicker's keys press these), position, the town of a close-up, the files."""
     ids = scene_ids()
     remembered = st.session_state.get(PRESENT_TOWN_KEY)
     before, after = step_scene(choice, -1, town=remembered), step_scene(choice, 1, town=remembered)
-    prev_col, next_col, pos_col, town_col, file_col = st.columns([1.3, 1.3, 1.2, 3, 1.6], vertical_alignment="center")
+    first, last = _end(choice, False, remembered), _end(choice, True, remembered)
+    first_col, prev_col, next_col, last_col, pos_col, town_col, file_col = st.columns(
+        [0.55, 1.3, 1.3, 0.55, 1.1, 2.6, 1.6], vertical_alignment="center")
+    first_col.button(t("pres_first", lang), key="pres_first", disabled=before is None, on_click=_go_to,
+                     args=(first,), help=t("pres_first_help", lang), use_container_width=True)
     prev_col.button(t("pres_prev", lang), key="pres_prev", disabled=before is None, on_click=_go_to,
                     args=(before or choice,), use_container_width=True)
     next_col.button(t("pres_next", lang), key="pres_next", disabled=after is None, on_click=_go_to,
                     args=(after or choice,), use_container_width=True)
-    pos_col.caption(t("pres_position", lang, i=ids.index(choice.scene) + 1, n=len(ids)))
+    last_col.button(t("pres_last", lang), key="pres_last", disabled=after is None, on_click=_go_to,
+                    args=(last,), help=t("pres_last_help", lang), use_container_width=True)
+    pos_col.caption(t("pres_position", lang, i=ids.index(choice.scene) + 1, n=len(ids)),
+                    help=t("pres_keys", lang))
     if choice.town:
         names = cached_town_names(lang)
         st.session_state["w_present_town"] = choice.town
@@ -72,16 +101,14 @@ def present_nav(choice: SceneChoice, lang: str) -> None:
 
 
 def present_scene(choice: SceneChoice, lang: str) -> None:
-    """Title, subtitle, the scene map (legend, scale bar, north arrow, names on it) and the note below it."""
+    """Title and subtitle, then the scene (map, legend, scale bar, north arrow, names, the note folded into a
+    "来源" button on a short screen) in a frame that takes the height left in the window."""
     try:
         text = cached_scene_text(choice.scene, choice.town, lang)
-        fmap = build_scene_map(choice.scene, town=choice.town, lang=lang, standalone=False)
+        document = cached_scene_document(choice.scene, choice.town, lang)
     except SongjiangMapError as exc:
         st.error(plain(t("pres_error", lang, message=exc)))
         return
     st.title(text.title)
-    st.markdown(plain(text.subtitle))
-    draw(fmap, key=f"present-map-{choice.scene}-{choice.town or ''}", height=settings.PRESENT_MAP_HEIGHT)
-    with st.expander(t("pres_note", lang), expanded=True):
-        for line in text.note:
-            st.caption(plain(line))
+    st.container(key="pres_subtitle").markdown(plain(text.subtitle))
+    st.iframe(document, height=settings.PRESENT_MAP_HEIGHT)
