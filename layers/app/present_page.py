@@ -1,7 +1,10 @@
 """The Present page's logic (meeting mode): one scene at a time, the scene and town in the URL."""
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 
 import streamlit as st
 
@@ -11,10 +14,18 @@ from layers.core import settings
 from layers.core.errors import SongjiangMapError
 from layers.core.i18n import t
 from layers.scenes.choice import SceneChoice, choose_scene, scene_ids, step_scene
+from layers.scenes.deck import DECK_NAME, build_deck
+from layers.scenes.pack import build_pack
 from layers.scenes.web import MIME, PACK_FORMATS, scene_file_name
 
 #: Session key of the town last shown in the close-up, so previous/next come back to it.
 PRESENT_TOWN_KEY = "_present_town"
+#: Session keys of the last meeting pack / handout built on this page: ((kind, lang, town, paper), bytes).
+MADE_KEY = {"pack": "_present_made_pack", "deck": "_present_made_deck"}
+PAPERS = ("A4", "A3")
+#: Download names of the whole-meeting files.
+MADE_NAME = {"pack": {"zh": "meeting_pack_zh.zip", "en": "meeting_pack_en.zip"}, "deck": DECK_NAME}
+MADE_MIME = {"pack": MIME["zip"], "deck": MIME["pdf"]}
 
 #: Static CSS (no user text): a compact header so the scene frame gets the height that is left; in full screen
 #: (the scene's ⛶ button or F) the scene frame covers the page.
@@ -98,6 +109,49 @@ def present_nav(choice: SceneChoice, lang: str) -> None:
                                data=partial(cached_scene_file, choice.scene, choice.town, lang, fmt),
                                file_name=scene_file_name(choice.scene, choice.town, fmt), mime=MIME[fmt],
                                use_container_width=True)
+        present_files(choice, lang)
+
+
+def _make(kind: str, lang: str, town: str, paper: str, progress: Callable[[int, int], None]) -> bytes:
+    """Build the meeting pack (zip) or the handout (PDF) and return its bytes."""
+    with tempfile.TemporaryDirectory(prefix="songjiang-present-") as folder:
+        if kind == "pack":
+            out = build_pack(Path(folder) / "meeting.zip", lang=lang, town=town, paper=paper,
+                             progress=progress).path
+        else:
+            out = build_deck(Path(folder) / "deck.pdf", lang=lang, town=town, paper=paper, progress=progress).path
+        return out.read_bytes()
+
+
+def present_files(choice: SceneChoice, lang: str) -> None:
+    """The whole meeting in the page's language: "下载会议包" (every scene as PNG, PDF and HTML, README) and
+    "下载讲稿 PDF" (a title page and one scene per page); each is built with a progress bar, then downloaded."""
+    st.divider()
+    st.caption(t("pres_files", lang))
+    paper = st.radio(t("pres_paper", lang), PAPERS, key="w_present_paper", horizontal=True)
+    town = choice.town or st.session_state.get(PRESENT_TOWN_KEY) or settings.PACK_TOWN
+    for kind in ("pack", "deck"):
+        wanted = (kind, lang, town, paper)
+        made = st.session_state.get(MADE_KEY[kind])
+        slot = st.empty()      # the build button gives way to the progress bar, then to the download
+        if made is None or made[0] != wanted:
+            if not slot.button(t(f"pres_{kind}", lang), key=f"pres_make_{kind}", help=t(f"pres_{kind}_help", lang),
+                               use_container_width=True):
+                continue
+            bar = slot.progress(0.0, text=t("pres_building", lang, done=0, total="…"))
+
+            def tick(done: int, total: int, bar=bar) -> None:
+                bar.progress(done / max(total, 1), text=t("pres_building", lang, done=done, total=total))
+
+            try:
+                made = (wanted, _make(kind, lang, town, paper, tick))
+            except SongjiangMapError as exc:
+                slot.error(plain(t("pres_error", lang, message=exc)))
+                continue
+            st.session_state[MADE_KEY[kind]] = made
+        slot.download_button(t(f"pres_{kind}", lang), data=made[1], key=f"pres_dl_{kind}", on_click="ignore",
+                             file_name=MADE_NAME[kind][lang], mime=MADE_MIME[kind], type="primary",
+                             use_container_width=True)
 
 
 def present_scene(choice: SceneChoice, lang: str) -> None:
