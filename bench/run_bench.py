@@ -39,7 +39,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"
 MAP_IFRAME = 'iframe[title="streamlit_folium.st_folium"]'
 SHAPE = ".leaflet-overlay-pane svg path"
 TARGETS = {"map_html_kb": 400, "warm_build_s": 0.3, "first_draw_s": 1.5, "filter_change_s": 0.3,
-           "speedup_vs_naive": 3.0}
+           "speedup_vs_naive": 3.0, "pack_s": 10.0}
 
 
 def _median_time(fn: Callable[[], Any], runs: int, warmup: int = 1) -> float:
@@ -244,11 +244,30 @@ def browser_figures(layers, runs: int) -> dict[str, Any]:
     return figures
 
 
+def pack_figures() -> dict[str, Any]:
+    """The meeting pack (every scene as PNG, PDF and HTML, zh): every page drawn (no reuse, in a fresh process's
+    first pack and in a second one with the drawing workers' server warm), then reusing the cached scene files;
+    and the handout PDF drawn in full."""
+    from layers.scenes.deck import build_deck
+    from layers.scenes.pack import build_pack
+
+    with tempfile.TemporaryDirectory(prefix="bench-pack-") as folder:
+        out = Path(folder) / "pack.zip"
+        first = build_pack(out, reuse=False).seconds
+        cold = build_pack(out, reuse=False).seconds
+        build_pack(out)                                   # fills the cache
+        warm = build_pack(out).seconds
+        deck = build_deck(Path(folder) / "deck.pdf", reuse=False).seconds
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return {"pack_first_s": first, "pack_cold_s": cold, "pack_s": warm, "deck_s": deck, "load_average_1min": load}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=7, help="timed repetitions per figure (median reported)")
     parser.add_argument("--browser-runs", type=int, default=3)
     parser.add_argument("--no-browser", action="store_true", help="server figures only")
+    parser.add_argument("--no-pack", action="store_true", help="skip the meeting pack timing")
     args = parser.parse_args(argv)
     layers, errors = load_layers()
     if errors:
@@ -259,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     figures.update(server_figures(layers, args.runs))
     if not args.no_browser and Path(CHROMIUM).is_file():
         figures.update(browser_figures(layers, args.browser_runs))
+    if not args.no_pack:
+        figures.update(pack_figures())
     figures["map_html_kb"] = round(figures["map_html_bytes"] / 1024, 1)
     figures["speedup_build_vs_naive"] = round(figures["naive_build_s"] / figures["warm_build_s"], 2)
     figures["speedup_filter_vs_naive"] = round(figures["naive_filter_change_s"] / figures["filter_change_s"], 2)
@@ -272,6 +293,9 @@ def main(argv: list[str] | None = None) -> int:
         "filter_change_s <= 0.3": figures["filter_change_s"] <= TARGETS["filter_change_s"],
         "build >= 3x faster than naive": figures["speedup_build_vs_naive"] >= TARGETS["speedup_vs_naive"],
     }
+    if "pack_cold_s" in figures:
+        checks["pack_s <= 10 (scene files reused)"] = figures["pack_s"] <= TARGETS["pack_s"]
+        checks["pack_cold_s <= 10 (every page drawn)"] = figures["pack_cold_s"] <= TARGETS["pack_s"]
     if "first_draw_app_s" in figures:
         for key in ("first_draw_app_s", "first_draw_app_warm_cache_s", "first_draw_app_in_page_s",
                     "first_draw_app_in_page_warm_cache_s"):

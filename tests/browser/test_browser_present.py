@@ -3,6 +3,7 @@ page fits the scene to any screen, walks through the scenes with previous/next a
 title and legend in full screen."""
 from __future__ import annotations
 
+import itertools
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
@@ -85,6 +86,28 @@ def _titles(lang: str) -> list[str]:
     return titles
 
 
+def _assert_labels_clear(page) -> None:
+    """The names shown on the scene overlap neither each other nor the legend, north arrow, scale bar or note."""
+    found = page.evaluate("""() => {
+      const d = document.querySelector('iframe.sj-scene-frame').contentDocument;
+      const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+      return {labels: [...d.querySelectorAll('.sj-label')].filter(e => e.style.visibility == 'visible')
+                        .map(e => [e.textContent, box(e)]),
+              chrome: [...d.querySelectorAll('.sj-legend, .sj-north, .sj-note, .leaflet-control-scale, .sj-present')]
+                        .map(e => [e.className, box(e)])};
+    }""")
+    assert found["labels"], "no name is shown"
+
+    def overlap(a, b):
+        return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+    for (name_a, a), (name_b, b) in itertools.combinations(found["labels"], 2):
+        assert not overlap(a, b), (name_a, name_b)
+    for name, a in found["labels"]:
+        for chrome, b in found["chrome"]:
+            assert not overlap(a, b), (name, chrome)
+
+
 def _boxes(page) -> dict[str, list[float]]:
     """Top and bottom (page pixels) of the title, the scene frame, and the map, legend and note inside it."""
     return page.evaluate("""() => {
@@ -111,7 +134,7 @@ def test_present_page_walks_through_the_scenes_with_previous_and_next(page, stre
     previous = page.get_by_role("button", name="◀ 上一幕")
     following = page.get_by_role("button", name="下一幕 ▶")
     expect(previous).to_be_disabled()
-    for scene_id, title in zip(SCENES[1:], titles[1:]):
+    for scene_id, title in zip(SCENES[1:], titles[1:], strict=True):
         following.click()
         _wait_for_scene(page, title)
         page.wait_for_url(lambda url, s=scene_id: _params(url).get("scene") == s)
@@ -159,6 +182,7 @@ def test_the_whole_scene_fits_the_screen_without_scrolling(page, streamlit_url, 
     assert boxes["map"][1] - boxes["map"][0] >= 0.5 * height - 140      # the map takes the height that is left
     main_scroll, main_height, doc_scroll = boxes["scroll"]
     assert main_scroll <= main_height + 1 and doc_scroll <= height + 1, boxes   # nothing below the fold
+    _assert_labels_clear(page)
     note = scene.locator(".sj-note")
     # Short screens fold the note into a small "来源"/"Sources" button; tall ones show it.
     folded = height < settings.SCENE_NOTE_FOLD_BELOW_PX - 200
@@ -232,4 +256,15 @@ def test_a_phone_draws_the_map_under_the_title(page, streamlit_url, scene_id):
     assert scene.locator(".sj-label").evaluate_all(
         "els => els.filter(e => e.style.visibility == 'visible').length") > 0
     assert not [e for e in page.record.page_errors + page.record.console_errors if "LatLng" in e or "NaN" in e]
+    assert page.record.page_errors == []
+
+
+@pytest.mark.parametrize("scene_id", SCENES)
+def test_names_on_every_scene_keep_clear_of_each_other_and_of_the_legend(page, streamlit_url, scene_id):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    town = "&town=" + JIUTING if scene_id == "town" else ""
+    page.goto(f"{streamlit_url}{PRESENT_ROUTE}?scene={scene_id}&lang=zh{town}", wait_until="domcontentloaded")
+    _wait_for_scene(page, _titles("zh")[SCENES.index(scene_id)])
+    page.frame_locator(SCENE_IFRAME).first.locator(".sj-label[style*='visible']").first.wait_for(state="attached")
+    _assert_labels_clear(page)
     assert page.record.page_errors == []
