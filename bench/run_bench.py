@@ -30,6 +30,8 @@ from layers.map.assets import localize_assets  # noqa: E402
 from layers.map.filters import LayerFilter  # noqa: E402
 from layers.map.load import load_layers  # noqa: E402
 from layers.map.state import MapState  # noqa: E402
+from layers.scenes.deck import build_deck  # noqa: E402
+from layers.scenes.pack import build_pack  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 #: Every host name but 127.0.0.1 resolves to nothing: the browser cannot leave the machine, and no request waits
@@ -248,9 +250,6 @@ def pack_figures() -> dict[str, Any]:
     """The meeting pack (every scene as PNG, PDF and HTML, zh): every page drawn (no reuse, in a fresh process's
     first pack and in a second one with the drawing workers' server warm), then reusing the cached scene files;
     and the handout PDF drawn in full."""
-    from layers.scenes.deck import build_deck
-    from layers.scenes.pack import build_pack
-
     with tempfile.TemporaryDirectory(prefix="bench-pack-") as folder:
         out = Path(folder) / "pack.zip"
         first = build_pack(out, reuse=False).seconds

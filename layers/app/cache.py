@@ -73,7 +73,8 @@ def cached_option_names(layer_ids: tuple[str, ...], lang: str) -> dict[str, dict
     for key, layer_id in (("zone", "zones"), ("town", "towns"), ("rail_line", "rail_lines")):
         frame = layers.get(layer_id)
         if frame is not None:
-            names[key] = dict(zip(frame["id"].astype(str), frame["name_en" if lang == "en" else "name_zh"].astype(str)))
+            names[key] = dict(zip(frame["id"].astype(str), frame["name_en" if lang == "en" else "name_zh"].astype(str),
+                                  strict=True))
     return names
 
 
@@ -98,7 +99,7 @@ def cached_town_names(lang: str) -> dict[str, str]:
     if towns is None:
         return {}
     column = "name_en" if lang == "en" else "name_zh"
-    return {str(code): str(name) for code, name in sorted(zip(towns["code"], towns[column]))}
+    return {str(code): str(name) for code, name in sorted(zip(towns["code"], towns[column], strict=True))}
 
 
 @st.cache_data(show_spinner=False)

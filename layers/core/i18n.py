@@ -87,7 +87,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "pres_first": "|◀", "pres_last": "▶|", "pres_first_help": "第一幕（Home）", "pres_last_help": "最后一幕（End）",
         "pres_fullscreen": "全屏演示", "pres_fullscreen_exit": "退出全屏（Esc）",
         "pres_fullscreen_hint": "全屏演示：→ / PageDown / 空格 下一幕，← / PageUp 上一幕，Home / End 首末幕，Esc 退出",
-        "pres_keys": "翻页键：→ / PageDown / 空格 下一幕，← / PageUp 上一幕，Home / End；F 或“全屏演示”进入全屏，Esc 退出。",
+        "pres_keys": "翻页键：→ / PageDown / 空格 下一幕，← / PageUp 上一幕，Home / End；"
+                     "F 或“全屏演示”进入全屏，Esc 退出。",
         "pres_pack": "下载会议包", "pres_deck": "下载讲稿 PDF", "pres_files": "会议资料",
         "pres_paper": "纸张", "pres_build": "生成", "pres_building": "正在生成：{done} / {total}",
         "pres_built": "已生成（{seconds:.1f} 秒）", "pres_pack_help": "全部场景的 PNG、PDF、离线 HTML 与说明（zip）",
@@ -97,10 +98,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "pres_error": "本幕无法绘制：{message}",
         # data page: importing town boundaries (layers/import_towns.py)
         "imp_title": "导入街镇边界",
-        "imp_help": "上传官方或 OpenStreetMap 的街镇边界（GeoJSON、GeoPackage、Shapefile 压缩包或 KML，不超过 {mb} MB）。"
+        "imp_help": "上传官方或 OpenStreetMap 的街镇边界（GeoJSON、GeoPackage、Shapefile 压缩包或 KML，"
+                    "不超过 {mb} MB）。"
                     "先显示检查报告，不写入任何数据；确认后导入的街镇逐个替换示意划分，其余街镇围绕其重新生成。"
                     "可随时撤销，恢复原示意划分。",
-        "imp_upload": "边界文件", "imp_accuracy": "精度", "imp_crs": "坐标系（文件未声明时填写 EPSG 代码，如 4549；GCJ-02 填 gcj02）",
+        "imp_upload": "边界文件", "imp_accuracy": "精度",
+        "imp_crs": "坐标系（文件未声明时填写 EPSG 代码，如 4549；GCJ-02 填 gcj02）",
         "imp_ready": "检查通过，可以导入。", "imp_rejected": "文件被拒绝，不会写入任何数据。",
         "imp_confirm": "需要确认：请先阅读下面的提示。",
         "imp_units": "各街镇结果", "imp_unmatched": "未能匹配松江街镇的要素",
@@ -113,7 +116,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "imp_force": "确认按原样导入（忽略上述提示）",
         "imp_apply": "应用导入", "imp_applied": "已导入 {n} 个街镇，图层已重建。",
         "imp_revert": "撤销导入，恢复示意划分", "imp_reverted": "已撤销导入，示意划分已恢复。",
-        "imp_current": "当前已导入 {n} 个街镇（{file}，{date}）。", "imp_none": "当前未导入边界：17 个街镇均为示意划分。",
+        "imp_current": "当前已导入 {n} 个街镇（{file}，{date}）。",
+        "imp_none": "当前未导入边界：17 个街镇均为示意划分。",
         "imp_failed": "无法导入：{message}", "imp_download": "下载检查报告 (JSON)",
         "imp_off": "本服务器已关闭页面导入（环境变量 {env}）。管理员可在服务器上运行 python -m layers import-towns。",
     },
@@ -139,7 +143,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "undrawn": "Lines the plan names that are not drawn", "unlocated": "Parks not located (listed, not drawn)",
         "none_listed": "None.",
         "share": "Share link (append to this page's address)",
-        "ul_title": "Add your own layer", "ul_upload": "Upload a vector file (GeoJSON, GeoPackage, zipped Shapefile, KML)",
+        "ul_title": "Add your own layer",
+        "ul_upload": "Upload a vector file (GeoJSON, GeoPackage, zipped Shapefile, KML)",
         "ul_help": "Shown in this session only, never saved on the server; the CRS is read from the file.",
         "ul_crs": "EPSG code if the file does not say its CRS (e.g. 4549, 4326)",
         "ul_loaded": "Shown on the map: {name} ({n} features)",
@@ -152,7 +157,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "ul_length_km_share": "Length share %", "ul_area_km2": "Area km²", "ul_area_km2_share": "Area share %",
         "legend_colour": "Colour", "legend_range": "Range", "legend_towns": "Towns",
         "map_legend": "Legend", "map_accuracy": "Accuracy and status", "map_fullscreen": "Full screen",
-        "map_fullscreen_exit": "Exit full screen", "map_my_layers": "My layers", "map_uploaded": "uploaded, not checked",
+        "map_fullscreen_exit": "Exit full screen", "map_my_layers": "My layers",
+        "map_uploaded": "uploaded, not checked",
         "map_labels": "Labels", "ul_outside": "outside the towns",
         "dl_title": "Download layers (GIS formats)", "dl_format": "Format", "dl_crs": "Coordinate system",
         "dl_help_map": "The download holds what the map shows now: the layers switched on, with the current "
@@ -202,26 +208,32 @@ STRINGS: dict[str, dict[str, str]] = {
         "pres_download": "Download this scene",
         "pres_png": "PNG image", "pres_pdf": "PDF (A4 landscape)", "pres_html": "Offline HTML",
         "pres_note": "Sources and accuracy",
-        "pres_first": "|◀", "pres_last": "▶|", "pres_first_help": "First scene (Home)", "pres_last_help": "Last scene (End)",
+        "pres_first": "|◀", "pres_last": "▶|", "pres_first_help": "First scene (Home)",
+        "pres_last_help": "Last scene (End)",
         "pres_fullscreen": "Present full screen", "pres_fullscreen_exit": "Leave full screen (Esc)",
         "pres_fullscreen_hint": "Full screen: → / PageDown / Space next, ← / PageUp previous, Home / End, Esc leaves",
-        "pres_keys": "Keys: → / PageDown / Space next, ← / PageUp previous, Home / End; F or “Present full screen”, Esc leaves.",
+        "pres_keys": "Keys: → / PageDown / Space next, ← / PageUp previous, Home / End; "
+                     "F or “Present full screen”, Esc leaves.",
         "pres_pack": "Download meeting pack", "pres_deck": "Download handout PDF", "pres_files": "Meeting files",
         "pres_paper": "Paper", "pres_build": "Build", "pres_building": "Building: {done} of {total}",
-        "pres_built": "Built ({seconds:.1f} s)", "pres_pack_help": "Every scene as PNG, PDF and offline HTML, with a README (zip)",
+        "pres_built": "Built ({seconds:.1f} s)",
+        "pres_pack_help": "Every scene as PNG, PDF and offline HTML, with a README (zip)",
         "pres_deck_help": "One multi-page PDF: a title page (scenes, sources, date) and one page per scene",
-        "pres_bad_scene": "The link's scene parameter is not a known scene; it was ignored and the first scene is shown.",
+        "pres_bad_scene": "The link's scene parameter is not a known scene; it was ignored and the first scene "
+                          "is shown.",
         "pres_bad_town": "The link's town parameter is not a known town code; it was ignored.",
         "pres_error": "This scene cannot be drawn: {message}",
         # data page: importing town boundaries (layers/import_towns.py)
         "imp_title": "Import town boundaries",
-        "imp_help": "Upload official or OpenStreetMap boundaries of the towns (GeoJSON, GeoPackage, zipped Shapefile or "
+        "imp_help": "Upload official or OpenStreetMap boundaries of the towns (GeoJSON, GeoPackage, zipped "
+                    "Shapefile or "
                     "KML, up to {mb} MB). A check report comes first and nothing is written; once applied, the "
                     "imported units replace their schematic cells one by one and the others are re-fitted around "
                     "them. Revert at any time to get the schematic partition back.",
         "imp_upload": "Boundary file", "imp_accuracy": "Accuracy",
         "imp_crs": "CRS (EPSG code when the file has none, e.g. 4549; gcj02 for GCJ-02)",
-        "imp_ready": "Checks passed: ready to import.", "imp_rejected": "The file was rejected; nothing will be written.",
+        "imp_ready": "Checks passed: ready to import.",
+        "imp_rejected": "The file was rejected; nothing will be written.",
         "imp_confirm": "Needs confirmation: read the notice below first.",
         "imp_units": "Result per unit", "imp_unmatched": "Features matching no Songjiang unit",
         "imp_col_code": "Code", "imp_col_name": "Name", "imp_col_status": "Status", "imp_col_by": "Matched by",

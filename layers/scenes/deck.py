@@ -26,7 +26,8 @@ from layers.scenes.output import cache_path, from_cache, inputs_fingerprint, to_
 DECK_NAME = {"zh": "meeting_handout_zh.pdf", "en": "meeting_handout_en.pdf"}
 DECK_TEXT = {
     "zh": {"handout": "会议讲稿", "scenes": "场景", "sources": "来源", "plan": "规划", "made": "制作日期",
-           "release": "数据版本", "accuracy": "精度：虚线为示意图形（不可量测）；点周围的虚线圆为位置误差半径（按比例）。",
+           "release": "数据版本",
+           "accuracy": "精度：虚线为示意图形（不可量测）；点周围的虚线圆为位置误差半径（按比例）。",
            "page": "第 {n} 页"},
     "en": {"handout": "Meeting handout", "scenes": "Scenes", "sources": "Sources", "plan": "Plan", "made": "Made on",
            "release": "Data release", "page": "page {n}",
@@ -129,18 +130,18 @@ def build_deck(out: Path, *, lang: str = "zh", town: str = settings.PACK_TOWN, p
         return DeckReport(path=out, pages=total, seconds=time.perf_counter() - started)
     font = find_cjk_font()
     rc = {"font.family": font.family, "pdf.fonttype": 3, "text.parse_math": False, "axes.unicode_minus": False}
-    with atomic_output(out, suffix=".pdf") as tmp, plt.rc_context(rc):
-        with PdfPages(tmp, metadata={"Title": f"{catalog.meta['title_en']}: meeting handout",
-                                     "Subject": "; ".join(ATTRIBUTIONS), "Creator": "layers.scenes.deck"}) as pdf:
-            _add_page(pdf, _title_page(entries, lang=lang, paper=paper, catalog=catalog, today=today))
+    metadata = {"Title": f"{catalog.meta['title_en']}: meeting handout", "Subject": "; ".join(ATTRIBUTIONS),
+                "Creator": "layers.scenes.deck"}
+    with atomic_output(out, suffix=".pdf") as tmp, plt.rc_context(rc), PdfPages(tmp, metadata=metadata) as pdf:
+        _add_page(pdf, _title_page(entries, lang=lang, paper=paper, catalog=catalog, today=today))
+        if progress is not None:
+            progress(1, total)
+        for n, scene in enumerate(scenes, start=2):
+            fig = build_figure(scene.id, town=town if scene.needs_town else None, lang=lang, paper=paper,
+                               catalog=catalog)
+            _add_page(pdf, fig)
             if progress is not None:
-                progress(1, total)
-            for n, scene in enumerate(scenes, start=2):
-                fig = build_figure(scene.id, town=town if scene.needs_town else None, lang=lang, paper=paper,
-                                   catalog=catalog)
-                _add_page(pdf, fig)
-                if progress is not None:
-                    progress(n, total)
+                progress(n, total)
     if reuse:
         to_cache(out, cached)
     return DeckReport(path=out, pages=total, seconds=time.perf_counter() - started)

@@ -91,7 +91,7 @@ class _Painter:
 
     def polygon(self, spec: LayerSpec, gdf: gpd.GeoDataFrame, emphasis: str, focus_code: str | None) -> None:
         style = spec.style
-        for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry):
+        for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, strict=True):
             colour = feature_colour(spec, props)
             fill = style.fill_color or colour
             feature_emphasis = emphasis
@@ -105,15 +105,15 @@ class _Painter:
                 else:
                     feature_emphasis = "faint"
             dash = _dash(feature_dash(props), self.scale)
-            gpd.GeoSeries([geom]).plot(ax=self.ax, aspect=None, facecolor=fill, alpha=self._alpha(feature_emphasis, fill_alpha),
-                                       edgecolor="none", zorder=1)
+            gpd.GeoSeries([geom]).plot(ax=self.ax, aspect=None, facecolor=fill,
+                                       alpha=self._alpha(feature_emphasis, fill_alpha), edgecolor="none", zorder=1)
             gpd.GeoSeries([geom.boundary]).plot(
                 ax=self.ax, aspect=None, color=colour, alpha=self._alpha(feature_emphasis, 0.95),
                 linewidth=weight * PX_TO_PT * self.scale * (FAINT_WEIGHT if feature_emphasis == "faint" else 1.0),
                 linestyle=dash, zorder=2)
 
     def line(self, spec: LayerSpec, gdf: gpd.GeoDataFrame, emphasis: str) -> None:
-        for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry):
+        for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, strict=True):
             gpd.GeoSeries([geom]).plot(ax=self.ax, aspect=None, color=feature_colour(spec, props),
                                        alpha=self._alpha(emphasis, 0.95),
                                        linewidth=spec.style.weight * PX_TO_PT * self.scale,
@@ -124,15 +124,15 @@ class _Painter:
         if not approx.empty:
             # The uncertainty circle is a true buffer in metres: EPSG:4549 keeps it round and to scale.
             rings = approx.geometry.buffer(approx["accuracy_m"].astype(float), quad_segs=24)
-            rings.plot(ax=self.ax, aspect=None, facecolor="#555555", alpha=self._alpha(emphasis, 0.08), edgecolor="none",
-                       zorder=4)
+            rings.plot(ax=self.ax, aspect=None, facecolor="#555555", alpha=self._alpha(emphasis, 0.08),
+                       edgecolor="none", zorder=4)
             rings.boundary.plot(ax=self.ax, aspect=None, color="#555555", linewidth=0.8 * self.scale,
                                 alpha=self._alpha(emphasis, 0.9), linestyle=_dash("4 4", self.scale), zorder=4)
         size = (spec.style.radius * 2 * PX_TO_PT * 1.15 * self.scale) ** 2
         self.marker_radius[spec.id] = max(self.marker_radius.get(spec.id, 0.0), math.sqrt(size) / 2)
         # Wider rings of a feature with several colours (scene color_by) go under its first marker.
         zorder = 6 - 0.01 * spec.style.radius
-        for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry):
+        for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, strict=True):
             self.markers.append((geom.x, geom.y, math.sqrt(size) / 2))
             gpd.GeoSeries([geom]).plot(ax=self.ax, aspect=None, color=feature_colour(spec, props), markersize=size,
                                        edgecolor="white", linewidth=0.8 * self.scale,
@@ -141,7 +141,7 @@ class _Painter:
     def label(self, layer_id: str, gdf: gpd.GeoDataFrame, emphasis: str, geometry: str, priority: int,
               focus_code: str | None) -> None:
         halo = [patheffects.withStroke(linewidth=2.4 * self.scale, foreground="white")]
-        for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry):
+        for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, strict=True):
             text = label_text(layer_id, props, self.lang)
             if not text or geom is None or geom.is_empty:
                 continue
@@ -247,7 +247,10 @@ def _scale_bar(ax: Any, view: Any, scale: float, lang: str) -> Any:
     label_style = dict(fontsize=7 * scale, ha="center", va="bottom", zorder=9,
                        path_effects=[patheffects.withStroke(linewidth=2.2 * scale, foreground="white")])
     unit = TEXT[lang]["km"]
-    fmt = (lambda v: f"{v:g}")
+
+    def fmt(value: float) -> str:
+        return f"{value:g}"
+
     ax.text(x0, y0 + height * 1.6, "0", **label_style)
     ax.text(x0 + km * 500.0, y0 + height * 1.6, fmt(km / 2), **label_style)
     ax.text(x0 + km * 1000.0, y0 + height * 1.6, fmt(km), **label_style)
@@ -365,11 +368,11 @@ def build_figure(scene_id: str, *, town: str | None = None, lang: str = "zh", pa
                               bbox_to_anchor=(0.0, 1.0), frameon=False, fontsize=8.2 * scale,
                               title=TEXT[lang]["legend"], title_fontsize=10.5 * scale, alignment="left",
                               handlelength=2.6, handleheight=1.1, labelspacing=0.45, borderaxespad=0.0)
-        for (handle, _, is_header), text in zip(rows, legend.get_texts()):
+        for (_, _, is_header), text in zip(rows, legend.get_texts(), strict=False):
             if is_header:
                 text.set_fontweight("bold")
                 text.set_fontsize(8.8 * scale)
-        for (handle, _, is_header), legend_handle in zip(rows, legend.legend_handles):
+        for (_, _, is_header), legend_handle in zip(rows, legend.legend_handles, strict=False):
             if is_header and legend_handle is not None:
                 legend_handle.set_visible(False)
         legend.get_title().set_fontweight("bold")
@@ -388,10 +391,10 @@ def build_figure(scene_id: str, *, town: str | None = None, lang: str = "zh", pa
             r = (radius + 1.0) * points_to_px
             reserved.append(Bbox.from_extents(px - r, py - r, px + r, py + r))
         # The widest marker of a layer is known only once all its copies are drawn (rings of color_by layers).
-        labels = [(rank, artist, painter.marker_radius.get(layer_id, 0.0)) for rank, artist, layer_id in painter.labels]
+        labels = [(rank, artist, painter.marker_radius.get(layer_id, 0.0))
+                  for rank, artist, layer_id in painter.labels]
         # Names keep off the rail lines and the district edge (an area's name never sits on the district line).
-        avoid = [geom for scene_layer, spec, gdf in frame.layers if spec.geometry == "line" for geom in gdf.geometry]
-        avoid += [geom.boundary for scene_layer, spec, gdf in frame.layers if spec.id == "district"
-                  for geom in gdf.geometry]
+        avoid = [geom for _, spec, gdf in frame.layers if spec.geometry == "line" for geom in gdf.geometry]
+        avoid += [geom.boundary for _, spec, gdf in frame.layers if spec.id == "district" for geom in gdf.geometry]
         _declutter(fig, ax, labels, reserved, scale, lines=_lines_in_pixels(ax, avoid))
     return fig

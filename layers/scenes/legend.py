@@ -84,7 +84,7 @@ def _coloured_entries(frame: SceneFrame, scene_layer: SceneLayer, spec: LayerSpe
                       ) -> list[LegendEntry]:
     """One row per value of ``color_by`` that a shown feature has (a ring copy included), in the scene's order."""
     shown: set[str] = set()
-    for layer, layer_spec, gdf in frame.layers:
+    for layer, _, gdf in frame.layers:
         if layer.id == scene_layer.id and COLOUR_VALUE in gdf.columns:
             shown |= set(gdf[gdf.geometry.intersects(frame.view)][COLOUR_VALUE].astype(str))
     shape = "point" if spec.geometry == "point" else "fill"

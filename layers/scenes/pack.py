@@ -104,6 +104,32 @@ def pack_readme(entries: list[tuple[str, str]], *, lang: str, town: str | None, 
     return "\n".join(lines)
 
 
+def _draw_members(jobs: list[tuple[str, str | None, str, str, int, dict[str, str]]],
+                  html: list[tuple[str, str | None, Path]], *, lang: str, workers: int,
+                  tick: Callable[[int], None]) -> None:
+    """Draw the pages (PNG+PDF per scene) in worker processes while this one writes the HTML files.
+
+    On an idle 2-core machine two workers nearly halve the drawing; on a busy one they gain little, which is why
+    the pack also reuses cached scene files.
+    """
+    n_workers = max(1, min(workers, os.cpu_count() or 1, len(jobs)))
+    pool = ProcessPoolExecutor(n_workers, mp_context=_worker_context()) if n_workers > 1 and jobs else None
+    try:
+        pending = [pool.submit(_render_member, job) for job in jobs] if pool is not None else []
+        for scene_id, scene_town, target in html:
+            write_scene_html(scene_id, town=scene_town, lang=lang, out=target)
+            tick(1)
+        if pool is None:
+            for job in jobs:
+                _render_member(job)
+                tick(len(job[-1]))
+        for future in as_completed(pending):
+            tick(len(future.result()))
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+
 def build_pack(out: Path, *, lang: str = "zh", town: str = settings.PACK_TOWN, paper: str = "A4", dpi: int = 200,
                workers: int = settings.PACK_WORKERS, progress: Progress | None = None,
                reuse: bool = True) -> PackReport:
@@ -173,24 +199,7 @@ def build_pack(out: Path, *, lang: str = "zh", town: str = settings.PACK_TOWN, p
             title, _ = scene_titles(scene, town_record if scene.needs_town else None, lang)
             entries.append((scene_file_name(scene.id, scene_town, None, number=number), title))
         tick(len(names) - len(html) - sum(len(job[-1]) for job in jobs))
-        # The pages are drawn in worker processes while this one writes the HTML files; a page takes seconds, a
-        # worker's start about one, so two workers pay off even on a 2-core machine.
-        n_workers = max(1, min(workers, os.cpu_count() or 1, len(jobs)))
-        pool = ProcessPoolExecutor(n_workers, mp_context=_worker_context()) if n_workers > 1 and jobs else None
-        try:
-            pending = [pool.submit(_render_member, job) for job in jobs] if pool is not None else []
-            for scene_id, scene_town, target in html:
-                write_scene_html(scene_id, town=scene_town, lang=lang, out=target)
-                tick()
-            if pool is None:
-                for job in jobs:
-                    _render_member(job)
-                    tick(len(job[-1]))
-            for future in as_completed(pending):
-                tick(len(future.result()))
-        finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
+        _draw_members(jobs, html, lang=lang, workers=workers, tick=tick)
         if reuse:
             for name in names:
                 to_cache(Path(folder) / name, cache_path(name, lang=lang, paper=paper, dpi=dpi,

@@ -104,7 +104,7 @@ def _labels(frame: SceneFrame, lang: str) -> list[_Label]:
                 inside = geom.intersection(view.iloc[0])
                 anchors.append((inside if not inside.is_empty else geom).representative_point())
         points = gpd.GeoSeries(anchors, crs=settings.MEASURE_CRS).to_crs(settings.WGS84)
-        for props, point in zip(gdf.drop(columns="geometry").to_dict("records"), points):
+        for props, point in zip(gdf.drop(columns="geometry").to_dict("records"), points, strict=True):
             text = label_text(spec.id, props, lang)
             if not text or point is None or point.is_empty:
                 continue
@@ -119,7 +119,8 @@ def _labels(frame: SceneFrame, lang: str) -> list[_Label]:
 
 def _label_data(label: _Label) -> dict[str, Any]:
     """One label for the page script: where, and its escaped HTML."""
-    classes = " ".join(c for c in ("sj-label", f"sj-label-{label.kind}", label.style and f"sj-label-{label.style}") if c)
+    classes = " ".join(c for c in ("sj-label", f"sj-label-{label.kind}", label.style and f"sj-label-{label.style}")
+                       if c)
     span = (f'<span class="{classes}" data-rank="{label.rank}" data-r="{label.radius:g}">'
             f"{safe_text(label.text)}</span>")
     return {"lat": round(label.lat, settings.COORD_DECIMALS), "lon": round(label.lon, settings.COORD_DECIMALS),
@@ -127,7 +128,8 @@ def _label_data(label: _Label) -> dict[str, Any]:
 
 
 _NORTH_ARROW = """<svg width="40" height="58" viewBox="0 0 40 58" aria-hidden="true">
-<polygon points="20,4 31,38 20,31 9,38" fill="#222"/><polygon points="20,4 20,31 9,38" fill="#fff" stroke="#222" stroke-width="1.2"/>
+<polygon points="20,4 31,38 20,31 9,38" fill="#222"/>
+<polygon points="20,4 20,31 9,38" fill="#fff" stroke="#222" stroke-width="1.2"/>
 </svg>"""
 
 
@@ -190,9 +192,11 @@ _CHROME_TEMPLATE = """
 
 {% macro html(this, kwargs) %}
 {% if this.title %}<div class="sj-panel sj-title"><h1>{{ this.title }}</h1><p>{{ this.subtitle }}</p></div>{% endif %}
-{% if this.note %}<details class="sj-panel sj-note" open><summary><span class="sj-long">{{ this.note_title }}</span><span class="sj-short">{{ this.note_short }}</span></summary>{{ this.note }}</details>{% endif %}
+{% if this.note %}<details class="sj-panel sj-note" open><summary><span class="sj-long">{{ this.note_title }}</span>
+<span class="sj-short">{{ this.note_short }}</span></summary>{{ this.note }}</details>{% endif %}
 <div class="sj-panel sj-north" title="{{ this.north }}">{{ this.arrow }}<div>{{ this.north }}</div></div>
-{% if this.layout == "page" %}<button type="button" class="sj-present" title="{{ this.present_hint }}">{{ this.present }}</button>{% endif %}
+{% if this.layout == "page" %}
+<button type="button" class="sj-present" title="{{ this.present_hint }}">{{ this.present }}</button>{% endif %}
 {% endmacro %}
 
 {% macro script(this, kwargs) %}
