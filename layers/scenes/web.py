@@ -219,7 +219,7 @@ _CHROME_TEMPLATE = """
   function foldNote() {
     if (note) { note.open = window.innerHeight >= {{ this.fold_below }} && window.innerWidth > 640; }
     /* A phone shows the map first; the legend opens with a tap. */
-    if (legend && layout === 'page') { legend.open = window.innerWidth > 640; }
+    if (legend) { legend.open = window.innerWidth > 640; }
   }
   foldNote();
   /* Fit the scene with padding in proportion to the map, so a narrow phone never gets a negative size. */
