@@ -231,16 +231,15 @@ def source_lines(scene: Scene, frame: SceneFrame, catalog: Catalog, lang: str) -
             str(catalog.value_label(field_name, v, lang)) for v in values))
         for field_name, values in frame.unlocated.items() if values
     ]
-    if scene.text("cite", lang):
-        plan_line = scene.text("cite", lang)
-    else:
-        plan_line = (f"{t['plan']}: {plan} ({scene.plan_ref})" if lang == "en"
-                     else f"{t['plan']}：《{plan}》（{scene.plan_ref}）")
+    plan_line = (f"{t['plan']}: {plan} ({scene.plan_ref})" if lang == "en"
+                 else f"{t['plan']}：《{plan}》（{scene.plan_ref}）")
+    cite = [scene.text("cite", lang)] if scene.text("cite", lang) else []
     return [
         *scene.text("note", lang).split("\n"),
         *missing,
         t["schematic_note"],
         plan_line,
+        *cite,
         f"{t['sources']}: " + "; ".join(attributions) if lang == "en"
         else f"{t['sources']}：" + "；".join(attributions),
         (f"{t['date']}: " if lang == "en" else f"{t['date']}：") + catalog.meta.get("release_date", ""),

@@ -45,7 +45,7 @@ class Scene:
     note_en: str
     extent: str
     layers: tuple[SceneLayer, ...]
-    cite_zh: str = ""       # where the scene's terms come from, when not the plan (replaces the plan line)
+    cite_zh: str = ""       # where a term of the scene comes from when it is not the plan (a note line)
     cite_en: str = ""
 
     def text(self, name: str, lang: str) -> str:

@@ -481,14 +481,15 @@ def build_scene_map(scene_id: str, *, town: str | None = None, lang: str = "zh",
     notes = tuple(source_lines(scene, frame, catalog, lang)) if standalone else ()
     minx, miny, maxx, maxy = gpd.GeoSeries([frame.view], crs=settings.MEASURE_CRS).to_crs(settings.WGS84).total_bounds
     bounds = [[round(miny, 6), round(minx, 6)], [round(maxy, 6), round(maxx, 6)]]
+    # A first fit without padding (never NaN on a phone); the chrome script then refits with padding in proportion
+    # to the map's size (fixed pixel padding wider than a phone made Leaflet's zoom NaN and the phone drew no map).
+    fmap.fit_bounds(bounds)
     SceneChrome(lang=lang, labels=_labels(frame, lang), bounds=bounds, title=title, subtitle=subtitle,
                 note_lines=notes, layout=layout).add_to(fmap)
     if layout == "file":
         add_fullscreen(fmap, lang=lang, position="topright")
     else:
         fmap.options["keyboard"] = False     # the arrow keys belong to the clicker, not to panning
-    # No folium fit_bounds: the chrome script fits these bounds with padding in proportion to the map's size (fixed
-    # pixel padding wider than a phone made Leaflet's zoom NaN and the phone drew no map).
     return fmap
 
 

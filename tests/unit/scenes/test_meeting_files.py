@@ -203,7 +203,9 @@ def test_industry_notes_name_the_industries_with_no_park_and_cite_the_articles()
     assert set(frame.unlocated["industries"]) == {"equipment", "materials", "health"}
     zh = " ".join(source_lines(scene, frame, catalog, "zh"))
     assert "尚无已定位园区的产业：高端装备、先进材料、生命健康。" in zh
-    assert "1573" not in zh + scene.subtitle_zh
+    # "2+4" is the district's own term: the subtitle attributes it to the articles, not to the plan's lines.
+    assert "“2+4”见区政府文章 000:15、003:31–41" in scene.subtitle_zh
+    assert "“2+4” as stated in the district's articles 000:15, 003:31–41" in scene.subtitle_en
     cited = re.findall(r"seeds/(\S+?\.txt) 第 (\d+)(?:–(\d+))? 行", zh)
     assert {c[0][:3] for c in cited} == {"000", "003"}
     for name, first, last in cited:
