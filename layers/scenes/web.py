@@ -317,6 +317,12 @@ _CHROME_TEMPLATE = """
   }
   map.whenReady(function () { setTimeout(declutter, 0); });
   map.on('zoomend moveend resize', declutter);
+  /* Names are sized in viewport units: when the frame changes size (the page fits it to the window, full screen)
+     they grow or shrink, so they are placed again once the size has settled. */
+  var settle = null;
+  function replace() { clearTimeout(settle); settle = setTimeout(function () { fit(); declutter(); }, 120); }
+  if (window.ResizeObserver) { new ResizeObserver(replace).observe(box); }
+  if (document.fonts && document.fonts.ready) { document.fonts.ready.then(replace); }
   if (layout !== 'page') { return; }
   /* Presenter mode: keys of a clicker walk the scenes (through the page's own buttons, so the URL follows);
      the whole scene goes full screen, with its title, legend, north arrow and scale. */
