@@ -240,6 +240,9 @@ _CHROME_TEMPLATE = """
   function overlaps(a, b) {
     return !(a.right <= b.left || a.left >= b.right || a.bottom <= b.top || a.top >= b.bottom);
   }
+  /* An area's name tries its centre, then small shifts (like the printed page). */
+  var AREA_SHIFTS = ['translate(-50%,-50%)', 'translate(-50%,50%)', 'translate(-50%,-150%)', 'translate(0,-50%)',
+                     'translate(-100%,-50%)', 'translate(-50%,150%)', 'translate(-50%,-250%)'];
   function slot(el, i) {
     var gap = (parseFloat(el.dataset.r) || 0) + 3;
     el.style.transform = ['translate(' + gap + 'px,-50%)', 'translate(calc(-100% - ' + gap + 'px),-50%)',
@@ -261,7 +264,8 @@ _CHROME_TEMPLATE = """
     var fills = [], ink = false;
     document.elementsFromPoint(x, y).forEach(function (el) {
       if (el.tagName !== 'path') { return; }
-      if (el.getAttribute('data-sj-ink') === '1') { ink = true; } else { fills.push(el); }
+      var kind = el.getAttribute('data-sj-ink');
+      if (kind === '1') { ink = true; } else if (kind !== 'ring') { fills.push(el); }
     });
     return {fills: fills, ink: ink};
   }
@@ -286,7 +290,9 @@ _CHROME_TEMPLATE = """
       var fill = p.getAttribute('fill');
       var r = p.getBoundingClientRect();
       var point = r.width < 30 && r.height < 30;
-      p.setAttribute('data-sj-ink', (fill === 'none' || point) ? '1' : '0');
+      /* An uncertainty ring is neither ink nor an area: a name may sit on it. */
+      var ring = fill === '#888888' && p.getAttribute('stroke-dasharray') === '4 4';
+      p.setAttribute('data-sj-ink', ring ? 'ring' : (fill === 'none' || point) ? '1' : '0');
     });
   }
   /* Keep the labels that fit, best ranked first; the rest hide until a zoom makes room (like the printed map). */
@@ -300,9 +306,9 @@ _CHROME_TEMPLATE = """
     labels.sort(function (a, b) { return a.dataset.rank - b.dataset.rank; });
     labels.forEach(function (el) {
       var point = el.classList.contains('sj-label-point');
-      var slots = point ? 8 : 1;
+      var slots = point ? 8 : AREA_SHIFTS.length;
       for (var i = 0; i < slots; i++) {
-        if (point) { slot(el, i); }
+        if (point) { slot(el, i); } else { el.style.transform = AREA_SHIFTS[i]; }
         var r = el.getBoundingClientRect();
         var inside = r.left >= frame.left && r.right <= frame.right && r.top >= frame.top && r.bottom <= frame.bottom;
         var edge = badSpot(r, !point);
