@@ -17,7 +17,7 @@ from layers.map.simplify import display_copies
 from layers.map.stats import town_statistic_marks, town_statistics
 from layers.map.tables import headline_figures, read_indicators
 from layers.scenes.output import scene_bytes
-from layers.scenes.web import SceneText, scene_text
+from layers.scenes.web import SceneText, scene_document, scene_text
 
 #: The data version the caches were filled from (``build_info.json`` is replaced by every build, import and
 #: revert, by the app or the command line) and what :func:`check_geodata` said about it.
@@ -135,6 +135,12 @@ def cached_town_names(lang: str) -> dict[str, str]:
 def cached_scene_text(scene_id: str, town: str | None, lang: str) -> SceneText:
     """Title, subtitle and note of a scene, keyed by simple values."""
     return scene_text(scene_id, town=town, lang=lang)
+
+
+@st.cache_data(show_spinner=False, max_entries=30)
+def cached_scene_document(scene_id: str, town: str | None, lang: str) -> str:
+    """The scene as the Present page draws it (one HTML document), keyed by simple values."""
+    return scene_document(scene_id, town=town, lang=lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=60)

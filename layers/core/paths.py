@@ -12,6 +12,8 @@ SOURCES_DIR = GEODATA_DIR / "sources"
 CURATION_DIR = GEODATA_DIR / "curation"
 BUILD_INFO_FILE = GEODATA_DIR / "build_info.json"
 STATIC_DIR = PROJECT_DIR / "static"
+#: Scene files (PNG/PDF/HTML) already drawn, reused while their inputs are unchanged (layers/scenes/output.py).
+SCENE_CACHE_DIR = PROJECT_DIR / ".cache" / "scenes"
 #: The shared folder beside the project (source data, seeds). Only the build and tests read it.
 SHARED_DIR = PROJECT_DIR.parent / "shared"
 SHARED_SOURCES_DIR = SHARED_DIR / "data" / "sources"

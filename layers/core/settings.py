@@ -168,15 +168,14 @@ PACK_WORKERS = 4
 SCENE_ZOOM_SNAP = 0.25
 
 
-#: Web scene maps: room (px) kept free of data for the title panel and legend (left), the note (right).
-SCENE_PADDING_TOP_LEFT = (250, 90)
-
-
-SCENE_PADDING_BOTTOM_RIGHT = (200, 30)
-
-
-#: Height (px) of the scene map on the Present page.
+#: Height (px) of the scene frame on the Present page before its script fits it to the window.
 PRESENT_MAP_HEIGHT = 700
+#: A scene window shorter than this (px) folds its note on sources into a small "来源" button.
+SCENE_NOTE_FOLD_BELOW_PX = 780
+#: The Present page's scene frame is never shorter than this (px), so a phone still shows a map to scroll to.
+SCENE_MIN_HEIGHT_PX = 360
+#: Room (px) left below the scene frame on the Present page.
+SCENE_BOTTOM_GAP_PX = 8
 
 
 # ---- Town boundary import (layers/import_towns.py) ----------------------------------------------------------------

@@ -13,7 +13,8 @@ from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 from pyproj import Transformer
-from shapely.geometry import box
+from shapely.geometry import LineString, MultiLineString, box
+from shapely.prepared import prep
 
 from layers.core import settings
 from layers.core.catalog import Catalog, LayerSpec, get_catalog
@@ -51,6 +52,10 @@ def _true_north_degrees(x: float, y: float) -> float:
     return math.degrees(math.atan2(x2 - x, y2 - y))
 
 
+def _no_redraw(*_args: Any, **_kwargs: Any) -> None:
+    """Stands in for ``canvas.draw_idle`` while a page is being painted."""
+
+
 def _fit_view(view: Any, aspect: float) -> Any:
     """Grow the view box (EPSG:4549) around its centre to the map frame's width/height ratio."""
     minx, miny, maxx, maxy = view.bounds
@@ -74,7 +79,7 @@ class _Painter:
 
     def __init__(self, ax: Any, catalog: Catalog, lang: str, scale: float):
         self.ax, self.catalog, self.lang, self.scale = ax, catalog, lang, scale
-        self.labels: list[tuple[int, Text, float]] = []     # rank, label, radius of its marker (points)
+        self.labels: list[tuple[int, Text, str]] = []       # rank, label, its layer (for its marker's radius)
         self.marker_radius: dict[str, float] = {}
         self.markers: list[tuple[float, float, float]] = []   # x, y (EPSG:4549) and radius in points
         self.zone_colours = catalog.layer("zones").style.colour_map()
@@ -85,7 +90,7 @@ class _Painter:
 
     def polygon(self, spec: LayerSpec, gdf: gpd.GeoDataFrame, emphasis: str, focus_code: str | None) -> None:
         style = spec.style
-        for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry):
+        for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, strict=True):
             colour = feature_colour(spec, props)
             fill = style.fill_color or colour
             feature_emphasis = emphasis
@@ -99,15 +104,15 @@ class _Painter:
                 else:
                     feature_emphasis = "faint"
             dash = _dash(feature_dash(props), self.scale)
-            gpd.GeoSeries([geom]).plot(ax=self.ax, aspect=None, facecolor=fill, alpha=self._alpha(feature_emphasis, fill_alpha),
-                                       edgecolor="none", zorder=1)
+            gpd.GeoSeries([geom]).plot(ax=self.ax, aspect=None, facecolor=fill,
+                                       alpha=self._alpha(feature_emphasis, fill_alpha), edgecolor="none", zorder=1)
             gpd.GeoSeries([geom.boundary]).plot(
                 ax=self.ax, aspect=None, color=colour, alpha=self._alpha(feature_emphasis, 0.95),
                 linewidth=weight * PX_TO_PT * self.scale * (FAINT_WEIGHT if feature_emphasis == "faint" else 1.0),
                 linestyle=dash, zorder=2)
 
     def line(self, spec: LayerSpec, gdf: gpd.GeoDataFrame, emphasis: str) -> None:
-        for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry):
+        for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, strict=True):
             gpd.GeoSeries([geom]).plot(ax=self.ax, aspect=None, color=feature_colour(spec, props),
                                        alpha=self._alpha(emphasis, 0.95),
                                        linewidth=spec.style.weight * PX_TO_PT * self.scale,
@@ -118,22 +123,24 @@ class _Painter:
         if not approx.empty:
             # The uncertainty circle is a true buffer in metres: EPSG:4549 keeps it round and to scale.
             rings = approx.geometry.buffer(approx["accuracy_m"].astype(float), quad_segs=24)
-            rings.plot(ax=self.ax, aspect=None, facecolor="#555555", alpha=self._alpha(emphasis, 0.08), edgecolor="none",
-                       zorder=4)
+            rings.plot(ax=self.ax, aspect=None, facecolor="#555555", alpha=self._alpha(emphasis, 0.08),
+                       edgecolor="none", zorder=4)
             rings.boundary.plot(ax=self.ax, aspect=None, color="#555555", linewidth=0.8 * self.scale,
                                 alpha=self._alpha(emphasis, 0.9), linestyle=_dash("4 4", self.scale), zorder=4)
         size = (spec.style.radius * 2 * PX_TO_PT * 1.15 * self.scale) ** 2
-        self.marker_radius[spec.id] = math.sqrt(size) / 2
-        for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry):
+        self.marker_radius[spec.id] = max(self.marker_radius.get(spec.id, 0.0), math.sqrt(size) / 2)
+        # Wider rings of a feature with several colours (scene color_by) go under its first marker.
+        zorder = 6 - 0.01 * spec.style.radius
+        for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, strict=True):
             self.markers.append((geom.x, geom.y, math.sqrt(size) / 2))
             gpd.GeoSeries([geom]).plot(ax=self.ax, aspect=None, color=feature_colour(spec, props), markersize=size,
                                        edgecolor="white", linewidth=0.8 * self.scale,
-                                       alpha=self._alpha(emphasis, 1.0), zorder=6)
+                                       alpha=self._alpha(emphasis, 1.0), zorder=zorder)
 
     def label(self, layer_id: str, gdf: gpd.GeoDataFrame, emphasis: str, geometry: str, priority: int,
               focus_code: str | None) -> None:
         halo = [patheffects.withStroke(linewidth=2.4 * self.scale, foreground="white")]
-        for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry):
+        for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, strict=True):
             text = label_text(layer_id, props, self.lang)
             if not text or geom is None or geom.is_empty:
                 continue
@@ -153,7 +160,7 @@ class _Painter:
                                       fontweight="bold" if focus else "normal",
                                       color="#6a6a6a" if faint else "#202020", path_effects=halo, zorder=7)
                 rank = -1 if focus else priority
-            self.labels.append((rank, artist, self.marker_radius.get(layer_id, 0.0)))
+            self.labels.append((rank, artist, layer_id))
 
 
 #: Where a point label may go, tried in turn: unit offsets (times the marker radius plus a gap) and alignment.
@@ -162,30 +169,66 @@ POINT_LABEL_SLOTS = ((1, 0.3, "left", "bottom"), (1, -0.3, "left", "top"), (-1, 
                      (1, 0, "left", "center"), (-1, 0, "right", "center"))
 
 
-def _declutter(fig: Figure, ax: Any, labels: list[tuple[int, Text, float]], reserved: list[Any],
-               scale: float) -> None:
-    """Place labels without collisions: point labels try several slots; a label that fits nowhere is hidden.
+#: Where an area's name may go when its centre is taken: shifts in units of the label's own height/width.
+AREA_LABEL_SHIFTS = ((0, 0), (0, 1), (0, -1), (0.5, 0), (-0.5, 0), (0, 2), (0, -2), (0.5, 1), (-0.5, -1))
+#: artist gid of what labels must keep clear of, and of the labels themselves (tests find them by it).
+GID_LABEL, GID_SCALE, GID_NORTH, GID_LEGEND = "sj-label", "sj-scale", "sj-north", "sj-legend"
 
-    Kept labels may not overlap each other, the markers, or the reserved boxes (scale bar, north arrow).
+
+def _lines_in_pixels(ax: Any, lines: list[Any]) -> Any:
+    """The lines a name may not cross (rail lines, the district edge), in the figure's pixel space, prepared."""
+    parts = []
+    for geom in lines:
+        for line in getattr(geom, "geoms", [geom]):
+            if line.is_empty:
+                continue
+            parts.append(LineString(ax.transData.transform(list(line.coords))))
+    return prep(MultiLineString(parts)) if parts else None
+
+
+def _declutter(fig: Figure, ax: Any, labels: list[tuple[int, Text, float]], reserved: list[Any],
+               scale: float, *, lines: Any = None) -> list[Any]:
+    """Place labels without collisions, best ranked first: a point label tries eight slots around its marker, an
+    area label its centre and then small shifts; a label that fits nowhere is hidden.
+
+    Kept labels may not overlap each other, the markers, the reserved boxes (scale bar, north arrow) or a
+    line in ``lines`` (pixel space, e.g. rail lines and the district edge). Returns the kept label boxes.
     """
     renderer = fig.canvas.get_renderer()
     frame = ax.get_window_extent(renderer)
     kept = list(reserved)
+    placed = []
+    to_data = ax.transData.inverted()
     for _, artist, radius in sorted(labels, key=lambda item: item[0]):
+        artist.set_gid(GID_LABEL)
         reach = radius + 2.5 * scale
-        slots = POINT_LABEL_SLOTS if hasattr(artist, "xyann") else ((None, None, None, None),)
-        for dx, dy, ha, va in slots:
-            if dx is not None:
+        point = hasattr(artist, "xyann")
+        if point:
+            tries = POINT_LABEL_SLOTS
+        else:
+            base = ax.transData.transform(artist.get_position())
+            size = artist.get_window_extent(renderer)
+            tries = tuple((base[0] + dx * size.width, base[1] + dy * size.height, None, None)
+                          for dx, dy in AREA_LABEL_SHIFTS)
+        for dx, dy, ha, va in tries:
+            if point:
                 artist.xyann = (dx * reach, dy * reach)
                 artist.set_ha(ha)
                 artist.set_va(va)
+            else:
+                artist.set_position(tuple(to_data.transform((dx, dy))))
             bbox = artist.get_window_extent(renderer).expanded(1.04, 1.1)
             inside = (bbox.x0 >= frame.x0 and bbox.x1 <= frame.x1 and bbox.y0 >= frame.y0 and bbox.y1 <= frame.y1)
-            if inside and not any(bbox.overlaps(other) for other in kept):
-                kept.append(bbox)
-                break
+            if not inside or any(bbox.overlaps(other) for other in kept):
+                continue
+            if lines is not None and lines.intersects(box(bbox.x0, bbox.y0, bbox.x1, bbox.y1)):
+                continue
+            kept.append(bbox)
+            placed.append(bbox)
+            break
         else:
             artist.set_visible(False)
+    return placed
 
 
 def _scale_bar(ax: Any, view: Any, scale: float, lang: str) -> Any:
@@ -203,14 +246,17 @@ def _scale_bar(ax: Any, view: Any, scale: float, lang: str) -> Any:
     label_style = dict(fontsize=7 * scale, ha="center", va="bottom", zorder=9,
                        path_effects=[patheffects.withStroke(linewidth=2.2 * scale, foreground="white")])
     unit = TEXT[lang]["km"]
-    fmt = (lambda v: f"{v:g}")
+
+    def fmt(value: float) -> str:
+        return f"{value:g}"
+
     ax.text(x0, y0 + height * 1.6, "0", **label_style)
     ax.text(x0 + km * 500.0, y0 + height * 1.6, fmt(km / 2), **label_style)
     ax.text(x0 + km * 1000.0, y0 + height * 1.6, fmt(km), **label_style)
     ax.text(x0 + km * 1000.0 + 0.008 * (maxx - minx), y0 + height / 2, unit,
             **{**label_style, "ha": "left", "va": "center"})
     backing = Rectangle((x0 - 0.015 * (maxx - minx), y0 - height), km * 1000.0 + 0.065 * (maxx - minx),
-                        height * 5.2, facecolor="white", edgecolor="none", alpha=0.8, zorder=8.5)
+                        height * 5.2, facecolor="white", edgecolor="none", alpha=0.8, zorder=8.5, gid=GID_SCALE)
     ax.add_patch(backing)
     return backing
 
@@ -222,7 +268,7 @@ def _north_arrow(ax: Any, scale: float, lang: str) -> None:
     angle = math.radians(_true_north_degrees(x, y))
     length = 26 * scale
     ax.add_patch(Rectangle((0.925, 0.855), 0.05, 0.115, transform=ax.transAxes, facecolor="white",
-                           edgecolor="none", alpha=0.8, zorder=8.5))
+                           edgecolor="none", alpha=0.8, zorder=8.5, gid=GID_NORTH))
     ax.annotate("", xy=(0.95, 0.93), xycoords="axes fraction",
                 xytext=(-math.sin(angle) * length, -math.cos(angle) * length), textcoords="offset points",
                 arrowprops=dict(arrowstyle="-|>", color="#222222", lw=1.4 * scale, mutation_scale=16 * scale),
@@ -266,6 +312,9 @@ def build_figure(scene_id: str, *, town: str | None = None, lang: str = "zh", pa
           "lines.scale_dashes": False, "axes.unicode_minus": False}
     with plt.rc_context(rc):
         fig = plt.figure(figsize=(width_mm / 25.4, height_mm / 25.4))
+        # geopandas asks the canvas to redraw after every plot() call; on Agg that draws the whole page each time
+        # (most of a scene's drawing time). The page is drawn once, below, when the labels are placed.
+        fig.canvas.draw_idle = _no_redraw
         title, subtitle = scene_titles(scene, frame.town, lang)
         fig.text(0.022, 0.965, title, fontsize=21 * scale, fontweight="bold", va="top", color="#111111")
         fig.text(0.022, 0.912, wrap_text(subtitle, 168), fontsize=10 * scale, va="top", color="#333333",
@@ -318,18 +367,20 @@ def build_figure(scene_id: str, *, town: str | None = None, lang: str = "zh", pa
                               bbox_to_anchor=(0.0, 1.0), frameon=False, fontsize=8.2 * scale,
                               title=TEXT[lang]["legend"], title_fontsize=10.5 * scale, alignment="left",
                               handlelength=2.6, handleheight=1.1, labelspacing=0.45, borderaxespad=0.0)
-        for (handle, _, is_header), text in zip(rows, legend.get_texts()):
+        for (_, _, is_header), text in zip(rows, legend.get_texts(), strict=False):
             if is_header:
                 text.set_fontweight("bold")
                 text.set_fontsize(8.8 * scale)
-        for (handle, _, is_header), legend_handle in zip(rows, legend.legend_handles):
+        for (_, _, is_header), legend_handle in zip(rows, legend.legend_handles, strict=False):
             if is_header and legend_handle is not None:
                 legend_handle.set_visible(False)
         legend.get_title().set_fontweight("bold")
+        legend.set_gid(GID_LEGEND)
         note = "\n".join(wrap_text(line, 62) for line in source_lines(scene, frame, catalog, lang))
         panel.text(0.0, 0.0, note, fontsize=6.3 * scale, va="bottom",
                    ha="left", color="#333333", linespacing=1.35, transform=panel.transAxes)
 
+        del fig.canvas.draw_idle
         fig.canvas.draw()
         reserved = [ax.transData.transform_bbox(reserved_bar.get_bbox()),
                     ax.transAxes.transform_bbox(Rectangle((0.90, 0.80), 0.10, 0.20).get_bbox())]
@@ -338,5 +389,11 @@ def build_figure(scene_id: str, *, town: str | None = None, lang: str = "zh", pa
             px, py = ax.transData.transform((x, y))
             r = (radius + 1.0) * points_to_px
             reserved.append(Bbox.from_extents(px - r, py - r, px + r, py + r))
-        _declutter(fig, ax, painter.labels, reserved, scale)
+        # The widest marker of a layer is known only once all its copies are drawn (rings of color_by layers).
+        labels = [(rank, artist, painter.marker_radius.get(layer_id, 0.0))
+                  for rank, artist, layer_id in painter.labels]
+        # Names keep off the rail lines and the district edge (an area's name never sits on the district line).
+        avoid = [geom for _, spec, gdf in frame.layers if spec.geometry == "line" for geom in gdf.geometry]
+        avoid += [geom.boundary for _, spec, gdf in frame.layers if spec.id == "district" for geom in gdf.geometry]
+        _declutter(fig, ax, labels, reserved, scale, lines=_lines_in_pixels(ax, avoid))
     return fig

@@ -9,8 +9,9 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from layers.core.catalog import Catalog, LayerSpec
-from layers.map.style import DASH_BY_STATUS, DASH_SCHEMATIC, LegendEntry, accuracy_legend, legend_entries
-from layers.scenes.frame import FAINT, FOCUS_EDGE, NO_ZONE_FILL, PX_TO_PT, TEXT, SceneFrame, wrap_text
+from layers.map.style import DASH_SCHEMATIC, LegendEntry, accuracy_legend, feature_dash, legend_entries
+from layers.scenes.frame import COLOUR_VALUE, FAINT, FOCUS_EDGE, NO_ZONE_FILL, PX_TO_PT, TEXT, SceneFrame, wrap_text
+from layers.scenes.model import SceneLayer
 
 
 def _dash(pattern: str | None, scale: float) -> Any:
@@ -64,6 +65,32 @@ def _drawn_values(frame: SceneFrame, field_name: str) -> set[str]:
     return values
 
 
+def _drawn_dashes(frame: SceneFrame) -> set[str]:
+    """Dash patterns of the features that show inside the view."""
+    dashes: set[str] = set()
+    for _, _, gdf in frame.layers:
+        visible = gdf[gdf.geometry.intersects(frame.view)]
+        dashes |= {feature_dash(props) or "" for props in visible.drop(columns="geometry").to_dict("records")}
+    return dashes
+
+
+def _has_points(frame: SceneFrame) -> bool:
+    """True when a point layer shows features inside the view (the uncertainty ring explains them)."""
+    return any(spec.geometry == "point" and gdf.geometry.intersects(frame.view).any() for _, spec, gdf in frame.layers)
+
+
+def _coloured_entries(frame: SceneFrame, scene_layer: SceneLayer, spec: LayerSpec, catalog: Catalog, lang: str
+                      ) -> list[LegendEntry]:
+    """One row per value of ``color_by`` that a shown feature has (a ring copy included), in the scene's order."""
+    shown: set[str] = set()
+    for layer, _, gdf in frame.layers:
+        if layer.id == scene_layer.id and COLOUR_VALUE in gdf.columns:
+            shown |= set(gdf[gdf.geometry.intersects(frame.view)][COLOUR_VALUE].astype(str))
+    shape = "point" if spec.geometry == "point" else "fill"
+    return [LegendEntry(str(catalog.value_label(scene_layer.color_by, value, lang)), colour, shape)
+            for value, colour in scene_layer.colors if value in shown]
+
+
 def legend_sections(frame: SceneFrame, catalog: Catalog, lang: str) -> list[LegendSection]:
     """The scene's legend: one block per shown layer (top layer first), then how accuracy and status are drawn.
 
@@ -79,21 +106,37 @@ def legend_sections(frame: SceneFrame, catalog: Catalog, lang: str) -> list[Lege
             continue
         if scene_layer.emphasis == "focus" and frame.town is not None:
             name = frame.town.get("name_en" if lang == "en" else "name_zh")
-            entries = (LegendEntry(f"{TEXT[lang]['focus_town']}: {name}",
+            colon = ": " if lang == "en" else "："
+            entries = (LegendEntry(f"{TEXT[lang]['focus_town']}{colon}{name}",
                                    zone_colours.get(str(frame.town.get("zone_id")), NO_ZONE_FILL), "fill"),
                        LegendEntry(spec.title(lang), spec.style.color, "fill", DASH_SCHEMATIC))
             sections.append(LegendSection(spec.title(lang), entries, spec, focus=True))
             continue
-        found = legend_entries(spec, visible.drop(columns="geometry").to_dict("records"), catalog, lang)
+        if scene_layer.color_by:
+            found = _coloured_entries(frame, scene_layer, spec, catalog, lang)
+        else:
+            found = legend_entries(spec, visible.drop(columns="geometry").to_dict("records"), catalog, lang)
         # A one-row block needs no heading repeating its label.
         title = None if len(found) == 1 and found[0].label == spec.title(lang) else spec.title(lang)
         sections.append(LegendSection(title, tuple(found), spec, faint=scene_layer.emphasis == "faint"))
     accuracy = _drawn_values(frame, "accuracy")
-    status = _drawn_values(frame, "status")
+    dashes = _drawn_dashes(frame)
+    shown = {e.label for section in sections for e in section.entries}
     wanted = []
     for entry in accuracy_legend(catalog, lang):
-        if entry.shape == "ring" and "approximate" in accuracy or entry.dash == DASH_SCHEMATIC and "schematic" in accuracy or entry.dash == DASH_BY_STATUS["under_construction"] and "under_construction" in status or entry.dash == DASH_BY_STATUS["planned"] and "planned" in status:
+        if entry.label in shown:
+            continue
+        if entry.shape == "ring":
+            keep = "approximate" in accuracy and _has_points(frame)
+        elif entry.dash == DASH_SCHEMATIC:
+            keep = "schematic" in accuracy
+        else:
+            # A status row only when some drawn line uses its dash (a schematic line under construction is drawn
+            # schematic, and its own legend row already says 在建).
+            keep = entry.dash in dashes
+        if keep:
             wanted.append(entry)
+            shown.add(entry.label)
     if wanted:
         sections.append(LegendSection(TEXT[lang]["accuracy"], tuple(wanted)))
     return sections

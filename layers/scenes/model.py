@@ -27,6 +27,8 @@ class SceneLayer:
     where: tuple[tuple[str, tuple[str, ...]], ...] = ()
     within_town: bool = False
     legend: bool = True
+    color_by: str = ""                              # colour points by this (comma-list) field instead of the layer's
+    colors: tuple[tuple[str, str], ...] = ()        # value → colour for ``color_by``, in legend order
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class Scene:
     note_en: str
     extent: str
     layers: tuple[SceneLayer, ...]
+    cite_zh: str = ""       # where a term of the scene comes from when it is not the plan (a note line)
+    cite_en: str = ""
 
     def text(self, name: str, lang: str) -> str:
         """The ``title``/``subtitle``/``note`` in ``lang``."""
@@ -74,16 +78,21 @@ def _scene_from_dict(raw: dict[str, Any]) -> Scene:
             raise SceneError(f"{layer_where}: 'where' must map a field to a list of values.")
         if item.get("within_town") and extent != "town":
             raise SceneError(f"{layer_where}: within_town needs a town scene (extent = \"town\").")
+        colors = item.get("colors", {})
+        if item.get("color_by") and (not isinstance(colors, dict) or not colors):
+            raise SceneError(f"{layer_where}: color_by needs a colors table (value = \"#rrggbb\").")
         layers.append(SceneLayer(
             id=str(item.get("id", "")), emphasis=emphasis, labels=bool(item.get("labels", False)),
             where=tuple((k, tuple(str(x) for x in v)) for k, v in sorted(filters.items())),
             within_town=bool(item.get("within_town", False)), legend=bool(item.get("legend", True)),
+            color_by=str(item.get("color_by", "")), colors=tuple((str(k), str(v)) for k, v in colors.items()),
         ))
     if not layers:
         raise SceneError(f"{where}: lists no [[scene.layer]].")
     return Scene(id=scene_id, title_zh=raw["title_zh"], title_en=raw["title_en"], subtitle_zh=raw["subtitle_zh"],
                  subtitle_en=raw["subtitle_en"], plan_ref=raw["plan_ref"], note_zh=raw["note_zh"],
-                 note_en=raw["note_en"], extent=extent, layers=tuple(layers))
+                 note_en=raw["note_en"], extent=extent, layers=tuple(layers),
+                 cite_zh=str(raw.get("cite_zh", "")), cite_en=str(raw.get("cite_en", "")))
 
 
 def validate_scenes(scenes: dict[str, Scene], catalog: Catalog) -> None:
@@ -101,6 +110,9 @@ def validate_scenes(scenes: dict[str, Scene], catalog: Catalog) -> None:
                                  f"(known: {', '.join(catalog.layer_ids)}).")
             spec = catalog.layer(layer.id)
             known_fields = {"id", *settings.REQUIRED_PROPERTIES, *spec.tooltip, *spec.popup}
+            if layer.color_by and layer.color_by not in known_fields:
+                raise SceneError(f"Scene {scene.id!r}, layer {layer.id!r}: color_by field {layer.color_by!r} is "
+                                 f"not a field of that layer.")
             for field_name, _ in layer.where:
                 if field_name not in known_fields:
                     raise SceneError(f"Scene {scene.id!r}, layer {layer.id!r}: filter field {field_name!r} is "

@@ -1,10 +1,12 @@
 """A scene written to a file (PNG, PDF or HTML) atomically, with metadata."""
 from __future__ import annotations
 
+import hashlib
 import math
+import shutil
 import tempfile
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from layers.core import paths
 from layers.core.catalog import Catalog, get_catalog
 from layers.core.errors import FontMissingError, SceneError
 from layers.core.files import atomic_output
@@ -59,6 +62,55 @@ def _write_figure(fmt: str, scene_id: str, *, town: str | None, lang: str, paper
               metadata=_metadata(scene_id, fmt, catalog))
     finally:
         plt.close(fig)
+
+
+def write_figure_files(scene_id: str, *, town: str | None, lang: str, paper: str, dpi: int,
+                       outs: Mapping[str, Path]) -> None:
+    """Draw a scene's page once and save it in each format of ``outs`` ({"png": path, "pdf": path})."""
+    catalog = get_catalog()
+    fig = build_figure(scene_id, town=town, lang=lang, paper=paper, catalog=catalog)
+    try:
+        for fmt, out in outs.items():
+            _save(fig, Path(out), fmt=fmt, dpi=_png_dpi(paper, dpi) if fmt == "png" else dpi,
+                  metadata=_metadata(scene_id, fmt, catalog))
+    finally:
+        plt.close(fig)
+
+
+def inputs_fingerprint() -> str:
+    """A hash of everything a scene file is drawn from: the layer files, the catalogue and scenes, the code that
+    draws (sizes and modification times, so it costs a few stat calls)."""
+    digest = hashlib.sha256()
+    roots = [paths.GEODATA_DIR, paths.LAYERS_DIR]
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts:
+                stat = path.stat()
+                digest.update(f"{path.relative_to(root)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def cache_path(name: str, *, lang: str, paper: str, dpi: int, fingerprint: str) -> Path:
+    """Where a drawn scene file is kept for reuse: one folder per inputs fingerprint and settings."""
+    return paths.SCENE_CACHE_DIR / fingerprint / f"{lang}_{paper}_{dpi}" / name
+
+
+def from_cache(cached: Path, out: Path) -> bool:
+    """Copy a cached scene file to ``out``; False when there is none."""
+    if not cached.is_file():
+        return False
+    shutil.copyfile(cached, out)
+    return True
+
+
+def to_cache(out: Path, cached: Path) -> None:
+    """Keep a copy of a freshly drawn scene file (atomically; a cache that cannot be written is skipped)."""
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_output(cached, suffix=cached.suffix) as tmp:
+            shutil.copyfile(out, tmp)
+    except OSError:
+        pass        # a read-only project folder: the pack is still written, only not reused
 
 
 def _write_html(scene_id: str, *, town: str | None, lang: str, paper: str, dpi: int, out: Path) -> None:

@@ -91,3 +91,18 @@ def test_choosing_another_town_updates_the_close_up_and_the_url():
     assert not at.exception, at.exception
     assert at.title[0].value.startswith("泗泾镇")
     assert _param(at, "town") == "310117102"
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_handout_is_built_from_the_page_with_progress_then_downloaded(lang):
+    at = run_page(scene="zones", lang=lang)
+    assert at.button(key="pres_make_deck").label == t("pres_deck", lang)
+    assert at.button(key="pres_make_pack").label == t("pres_pack", lang)
+    at.button(key="pres_make_deck").click().run()
+    assert not at.exception, at.exception
+    assert not at.error
+    made = at.session_state["_present_made_deck"]
+    assert made[0] == ("deck", lang, settings.PACK_TOWN, "A4")
+    assert made[1].startswith(b"%PDF") and made[1].count(b"/Type /Page\n") + made[1].count(b"/Type /Page ") >= 6
+    # The build button gave way to the download of what was built.
+    assert "pres_make_deck" not in [b.key for b in at.button]

@@ -1,13 +1,16 @@
-"""Meeting mode in headless Chromium: each offline HTML scene draws from a file with the network off, and the
-Present page walks through the scenes with previous/next."""
+"""Meeting mode in headless Chromium: each offline HTML scene draws from a file with the network off; the Present
+page fits the scene to any screen, walks through the scenes with previous/next and a clicker's keys, and keeps the
+title and legend in full screen."""
 from __future__ import annotations
 
+import itertools
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 from _browser import is_local  # the fixtures (streamlit_url, browser_context, page) come from conftest.py
-from test_browser import MAP_IFRAME, SHAPES, _expected_shapes
+from test_browser import SHAPES, _expected_shapes
 
+from layers.core import settings
 from layers.scenes.frame import prepare_frame, scene_titles
 from layers.scenes.legend import legend_sections
 from layers.scenes.model import get_scene
@@ -16,6 +19,9 @@ from layers.scenes.web import write_scene_html
 JIUTING = "310117107"
 PRESENT_ROUTE = "/" + quote("演示_Present")
 SCENES = ("structure", "zones", "transport", "industry", "town")
+#: The scene document on the Present page (drawn with st.iframe; its script tags the frame).
+SCENE_IFRAME = "iframe.sj-scene-frame"
+VIEWPORTS = ((1024, 768), (1280, 720), (1366, 768), (1920, 1080), (3840, 2160))
 
 
 @pytest.fixture
@@ -71,7 +77,50 @@ def _params(url: str) -> dict[str, str]:
 
 def _wait_for_scene(page, title: str) -> None:
     page.get_by_role("heading", name=title, exact=True).first.wait_for()
-    page.frame_locator(MAP_IFRAME).first.locator(SHAPES).first.wait_for(state="attached")
+    page.frame_locator(SCENE_IFRAME).first.locator(SHAPES).first.wait_for(state="attached")
+
+
+def _titles(lang: str) -> list[str]:
+    titles = [get_scene(s).text("title", lang) for s in SCENES]
+    titles[-1] = f"{'九亭镇' if lang == 'zh' else 'Jiuting Town'} · {titles[-1]}"
+    return titles
+
+
+def _assert_labels_clear(page) -> None:
+    """The names shown on the scene overlap neither each other nor the legend, north arrow, scale bar or note."""
+    found = page.evaluate("""() => {
+      const d = document.querySelector('iframe.sj-scene-frame').contentDocument;
+      const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
+      return {labels: [...d.querySelectorAll('.sj-label')].filter(e => e.style.visibility == 'visible')
+                        .map(e => [e.textContent, box(e)]),
+              chrome: [...d.querySelectorAll('.sj-legend, .sj-north, .sj-note, .leaflet-control-scale, .sj-present')]
+                        .map(e => [e.className, box(e)])};
+    }""")
+    assert found["labels"], "no name is shown"
+
+    def overlap(a, b):
+        return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+    for (name_a, a), (name_b, b) in itertools.combinations(found["labels"], 2):
+        assert not overlap(a, b), (name_a, name_b)
+    for name, a in found["labels"]:
+        for chrome, b in found["chrome"]:
+            assert not overlap(a, b), (name, chrome)
+
+
+def _boxes(page) -> dict[str, list[float]]:
+    """Top and bottom (page pixels) of the title, the scene frame, and the map, legend and note inside it."""
+    return page.evaluate("""() => {
+      const frame = document.querySelector('iframe.sj-scene-frame');
+      const f = frame.getBoundingClientRect();
+      const inner = s => { const e = frame.contentDocument.querySelector(s); const r = e.getBoundingClientRect();
+                           return [r.top + f.top, r.bottom + f.top]; };
+      const h = document.querySelector('h1').getBoundingClientRect();
+      const main = document.querySelector('[data-testid=stMain]');
+      return {title: [h.top, h.bottom], frame: [f.top, f.bottom], map: inner('.folium-map'),
+              legend: inner('.sj-legend'), note: inner('.sj-note'), north: inner('.sj-north'),
+              scroll: [main.scrollHeight, main.clientHeight, document.scrollingElement.scrollHeight]};
+    }""")
 
 
 def test_present_page_walks_through_the_scenes_with_previous_and_next(page, streamlit_url, catalog):
@@ -85,12 +134,12 @@ def test_present_page_walks_through_the_scenes_with_previous_and_next(page, stre
     previous = page.get_by_role("button", name="◀ 上一幕")
     following = page.get_by_role("button", name="下一幕 ▶")
     expect(previous).to_be_disabled()
-    for scene_id, title in zip(SCENES[1:], titles[1:]):
+    for scene_id, title in zip(SCENES[1:], titles[1:], strict=True):
         following.click()
         _wait_for_scene(page, title)
         page.wait_for_url(lambda url, s=scene_id: _params(url).get("scene") == s)
         # The map shows this scene: its legend names the scene's layers.
-        legend = page.frame_locator(MAP_IFRAME).first.locator(".sj-legend")
+        legend = page.frame_locator(SCENE_IFRAME).first.locator(".sj-legend")
         expect(legend).to_contain_text(catalog.layer(get_scene(scene_id).layers[-1].id).title("zh")
                                        if scene_id != "town" else "所选街镇")
     assert _params(page.url) == {"lang": "zh", "scene": "town", "town": JIUTING}
@@ -111,4 +160,111 @@ def test_present_page_ignores_a_hostile_scene_with_a_notice(page, streamlit_url)
     expect(page.get_by_test_id("stAlert").first).to_contain_text("scene parameter is not a known scene")
     assert page.locator("img[src=x]").count() == 0
     page.wait_for_url(lambda url: _params(url).get("scene") == "structure")
+    assert page.record.page_errors == []
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("width, height", VIEWPORTS)
+def test_the_whole_scene_fits_the_screen_without_scrolling(page, streamlit_url, lang, width, height):
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(f"{streamlit_url}{PRESENT_ROUTE}?scene=industry&lang={lang}", wait_until="domcontentloaded")
+    _wait_for_scene(page, get_scene("industry").text("title", lang))
+    scene = page.frame_locator(SCENE_IFRAME).first
+    expect(scene.locator(".sj-legend")).to_be_visible()
+    page.wait_for_function("""() => { const f = document.querySelector('iframe.sj-scene-frame');
+        return f && Math.abs(f.getBoundingClientRect().bottom - window.innerHeight) < 40; }""")
+    boxes = _boxes(page)
+    assert boxes["title"][0] >= 0
+    for part in ("map", "legend", "note", "north"):
+        assert boxes[part][1] <= height, (part, boxes)
+    assert boxes["map"][1] - boxes["map"][0] >= 0.5 * height - 140      # the map takes the height that is left
+    main_scroll, main_height, doc_scroll = boxes["scroll"]
+    assert main_scroll <= main_height + 1 and doc_scroll <= height + 1, boxes   # nothing below the fold
+    _assert_labels_clear(page)
+    note = scene.locator(".sj-note")
+    # Short screens fold the note into a small "来源"/"Sources" button; tall ones show it.
+    folded = height < settings.SCENE_NOTE_FOLD_BELOW_PX - 200
+    if folded:
+        expect(note).not_to_have_attribute("open", "")
+        expect(note.locator("summary")).to_have_text("来源" if lang == "zh" else "Sources")
+    assert page.record.page_errors == []
+
+
+def test_clicker_keys_walk_the_scenes_and_the_url_follows(page, streamlit_url):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{streamlit_url}{PRESENT_ROUTE}?scene=structure&lang=zh", wait_until="domcontentloaded")
+    titles = _titles("zh")
+    _wait_for_scene(page, titles[0])
+    steps = [("ArrowRight", "zones"), ("PageDown", "transport"), ("Space", "industry"), ("ArrowLeft", "transport"),
+             ("PageUp", "zones"), ("End", "town"), ("Home", "structure")]
+    for key, scene_id in steps:
+        page.frame_locator(SCENE_IFRAME).first.locator(".sj-title").wait_for(state="attached")
+        page.keyboard.press(key)
+        page.wait_for_url(lambda url, s=scene_id: _params(url).get("scene") == s)
+        _wait_for_scene(page, titles[SCENES.index(scene_id)])
+    # Keys pressed inside the scene (the clicker after a click on the map) work too.
+    page.frame_locator(SCENE_IFRAME).first.locator(".folium-map").click(position={"x": 20, "y": 300})
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url(lambda url: _params(url).get("scene") == "zones")
+    assert page.record.page_errors == []
+
+
+def test_full_screen_keeps_title_legend_north_arrow_and_scale_across_scenes(page, streamlit_url):
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{streamlit_url}{PRESENT_ROUTE}?scene=zones&lang=en", wait_until="domcontentloaded")
+    titles = _titles("en")
+    _wait_for_scene(page, titles[1])
+    scene = page.frame_locator(SCENE_IFRAME).first
+    scene.locator(".sj-present").click()
+    page.wait_for_function("() => !!document.fullscreenElement")
+    for chrome in (".sj-title", ".sj-legend", ".sj-north", ".leaflet-control-scale"):
+        expect(scene.locator(chrome)).to_be_visible()
+    expect(scene.locator(".sj-title h1")).to_have_text(titles[1])
+    frame = page.locator(SCENE_IFRAME).bounding_box()
+    assert frame["x"] == 0 and frame["y"] == 0 and frame["width"] == 1366 and frame["height"] == 768
+    page.keyboard.press("ArrowRight")
+    page.wait_for_url(lambda url: _params(url).get("scene") == "transport")
+    expect(page.frame_locator(SCENE_IFRAME).first.locator(".sj-title h1")).to_have_text(titles[2])
+    assert page.evaluate("!!document.fullscreenElement")          # the next scene stays full screen
+    expect(page.frame_locator(SCENE_IFRAME).first.locator(".sj-legend")).to_be_visible()
+    page.evaluate("document.exitFullscreen()")
+    page.wait_for_function("() => !document.fullscreenElement")
+    expect(page.frame_locator(SCENE_IFRAME).first.locator(".sj-title")).to_be_hidden()
+    assert page.record.page_errors == []
+    assert [u for u in page.record.requests if not is_local(u)] == []
+
+
+@pytest.mark.parametrize("scene_id", ["structure", "town"])
+def test_a_phone_draws_the_map_under_the_title(page, streamlit_url, scene_id):
+    page.set_viewport_size({"width": 390, "height": 844})
+    town = "&town=" + JIUTING if scene_id == "town" else ""
+    page.goto(f"{streamlit_url}{PRESENT_ROUTE}?scene={scene_id}&lang=zh{town}", wait_until="domcontentloaded")
+    _wait_for_scene(page, _titles("zh")[SCENES.index(scene_id)])
+    scene = page.frame_locator(SCENE_IFRAME).first
+    scene.locator(".sj-label").first.wait_for(state="attached")
+    boxes = _boxes(page)
+    assert boxes["map"][0] >= boxes["title"][1]
+    assert boxes["map"][1] - boxes["map"][0] >= settings.SCENE_MIN_HEIGHT_PX - 1
+    # The district is drawn inside the map (a NaN zoom drew nothing): its outline has a real size on screen.
+    sizes = scene.locator(SHAPES).evaluate_all(
+        "ps => ps.map(p => { const r = p.getBoundingClientRect(); return r.width * r.height; })")
+    assert max(sizes) > 100 * 100
+    assert scene.locator(".sj-label").evaluate_all(
+        "els => els.filter(e => e.style.visibility == 'visible').length") > 0
+    assert not [e for e in page.record.page_errors + page.record.console_errors if "LatLng" in e or "NaN" in e]
+    assert page.record.page_errors == []
+
+
+@pytest.mark.parametrize("scene_id", SCENES)
+def test_names_on_every_scene_keep_clear_of_each_other_and_of_the_legend(page, streamlit_url, scene_id):
+    page.set_viewport_size({"width": 1366, "height": 768})
+    town = "&town=" + JIUTING if scene_id == "town" else ""
+    page.goto(f"{streamlit_url}{PRESENT_ROUTE}?scene={scene_id}&lang=zh{town}", wait_until="domcontentloaded")
+    _wait_for_scene(page, _titles("zh")[SCENES.index(scene_id)])
+    page.frame_locator(SCENE_IFRAME).first.locator(".sj-label[style*='visible']").first.wait_for(state="attached")
+    _assert_labels_clear(page)
     assert page.record.page_errors == []

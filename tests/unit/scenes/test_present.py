@@ -148,7 +148,12 @@ def test_every_drawn_character_exists_in_the_cjk_font(scene_id, lang):
     fig = build_figure(scene_id, lang=lang)
     try:
         texts = [t.get_text() for t in fig.findobj(plt.Text) if t.get_visible() and t.get_text()]
-        assert any(re.search(r"[\u4e00-\u9fff]", t) for t in texts)   # Chinese is really drawn
+        if lang == "zh":
+            assert any(re.search(r"[\u4e00-\u9fff]", t) for t in texts)   # Chinese is really drawn
+        else:
+            # Every word in the page's language: an English page draws no Chinese (issue 14 made the notes
+            # one language per line; "车墩 (Chedun)" in the English zones note was the last Chinese there).
+            assert not [t for t in texts if re.search(r"[\u4e00-\u9fff]", t)]
         assert missing_glyphs(fig) == {}
     finally:
         plt.close(fig)

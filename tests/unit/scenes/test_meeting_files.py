@@ -1,0 +1,214 @@
+"""The handout PDF, the pack's cache, label placement on the printed page, one language per note line, legends
+without repeats, and the industry scene coloured by the 2+4 industries it cites."""
+from __future__ import annotations
+
+import itertools
+import os
+import re
+import time
+from datetime import date
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pytest
+from shapely.geometry import LineString, box
+
+from layers.core import paths
+from layers.core.catalog import get_catalog
+from layers.scenes import output
+from layers.scenes.deck import _title_page, build_deck
+from layers.scenes.figure import GID_LABEL, GID_LEGEND, GID_NORTH, GID_SCALE, build_figure
+from layers.scenes.fonts import find_cjk_font, missing_glyphs
+from layers.scenes.frame import COLOUR_VALUE, prepare_frame, scene_titles, source_lines
+from layers.scenes.legend import legend_sections
+from layers.scenes.model import get_scene, get_scenes
+from layers.scenes.pack import build_pack
+
+JIUTING = "310117107"
+SCENES = ("structure", "zones", "transport", "industry", "town")
+
+
+def _town(scene_id: str) -> str | None:
+    return JIUTING if get_scene(scene_id).needs_town else None
+
+
+# --- the handout --------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module", params=[("zh", "A4"), ("en", "A3")], ids=["zh-A4", "en-A3"])
+def deck(request, tmp_path_factory) -> tuple[Path, str, str]:
+    lang, paper = request.param
+    out = tmp_path_factory.mktemp("deck") / "handout.pdf"
+    build_deck(out, lang=lang, paper=paper)
+    return out, lang, paper
+
+
+def test_the_handout_has_a_title_page_and_one_page_per_scene_on_the_paper(deck):
+    out, _, paper = deck
+    data = out.read_bytes()
+    boxes = re.findall(rb"/Type /Page\b.*?/MediaBox \[\s*([\d.]+) ([\d.]+) ([\d.]+) ([\d.]+)\s*\]", data, re.S)
+    assert len(boxes) == len(get_scenes()) + 1
+    width, height = (420, 297) if paper == "A3" else (297, 210)
+    for x0, y0, x1, y1 in boxes:
+        assert float(x1) - float(x0) == pytest.approx(width / 25.4 * 72, abs=1)   # landscape
+        assert float(y1) - float(y0) == pytest.approx(height / 25.4 * 72, abs=1)
+
+
+def test_the_handout_embeds_its_fonts(deck):
+    data = deck[0].read_bytes()
+    fonts = re.findall(rb"<<[^<>]*/Type /Font\b[^<>]*", data)
+    assert fonts
+    for font in fonts:
+        # Type 3 fonts carry their glyphs in the file; any other font must carry a font program.
+        assert b"/Subtype /Type3" in font or b"/FontFile" in data, font[:120]
+    assert any(b"NotoSansCJK" in f for f in fonts)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_the_handout_title_page_lists_every_scene_sources_and_date_with_no_missing_glyph(lang):
+    catalog = get_catalog()
+    entries = [scene_titles(s, prepare_frame(s, JIUTING, catalog).town if s.needs_town else None, lang)
+               for s in get_scenes().values()]
+    font = find_cjk_font()
+    with plt.rc_context({"font.family": font.family}):
+        fig = _title_page(entries, lang=lang, paper="A4", catalog=catalog, today=date(2026, 11, 27))
+    try:
+        texts = " ".join(t.get_text() for t in fig.findobj(plt.Text))
+        assert missing_glyphs(fig) == {}
+    finally:
+        plt.close(fig)
+    for title, _ in entries:
+        assert title in texts
+    assert catalog.meta["release_date"] in texts and "2026-11-27" in texts
+    assert ("来源" if lang == "zh" else "Sources") in texts and "OpenStreetMap" in texts
+
+
+# --- the pack's cache ---------------------------------------------------------------------------------------
+def test_a_second_pack_reuses_the_scene_files_and_reports_progress(tmp_path):
+    first = build_pack(tmp_path / "a.zip")
+    seen: list[tuple[int, int]] = []
+    started = time.perf_counter()
+    second = build_pack(tmp_path / "b.zip", progress=lambda done, total: seen.append((done, total)))
+    assert time.perf_counter() - started < 5          # nothing drawn again
+    assert second.files == first.files
+    assert seen and seen[-1] == (len(first.files) - 1, len(first.files) - 1)   # every member but the README
+
+
+def test_the_cache_follows_the_inputs(geo, monkeypatch):
+    monkeypatch.setattr(paths, "GEODATA_DIR", geo)
+    before = output.inputs_fingerprint()
+    layer = next(geo.glob("*.geojson"))
+    os.utime(layer, ns=(layer.stat().st_atime_ns, layer.stat().st_mtime_ns + 10**9))
+    assert output.inputs_fingerprint() != before
+
+
+# --- labels on the printed page -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def figures():
+    made = {scene_id: build_figure(scene_id, town=_town(scene_id), lang="zh") for scene_id in SCENES}
+    for fig in made.values():
+        fig.canvas.draw()
+    yield made
+    for fig in made.values():
+        plt.close(fig)
+
+
+def _extent(fig, gid: str):
+    found = fig.findobj(lambda a: a.get_gid() == gid)
+    assert found, gid
+    return found[0].get_window_extent(fig.canvas.get_renderer())
+
+
+@pytest.mark.parametrize("scene_id", SCENES)
+def test_no_label_overlaps_another_label_the_scale_bar_the_legend_or_the_north_arrow(figures, scene_id):
+    fig = figures[scene_id]
+    renderer = fig.canvas.get_renderer()
+    labels = [a for a in fig.findobj(lambda a: a.get_gid() == GID_LABEL) if a.get_visible()]
+    assert len(labels) >= 3
+    boxes = [a.get_window_extent(renderer) for a in labels]
+    for (a, box_a), (b, box_b) in itertools.combinations(zip(labels, boxes, strict=True), 2):
+        assert not box_a.overlaps(box_b), (a.get_text(), b.get_text())
+    for gid in (GID_SCALE, GID_NORTH, GID_LEGEND):
+        keep_clear = _extent(fig, gid)
+        for label, label_box in zip(labels, boxes, strict=True):
+            assert not label_box.overlaps(keep_clear), (label.get_text(), gid)
+
+
+@pytest.mark.parametrize("scene_id", ["structure", "zones", "transport", "industry"])
+def test_no_label_sits_on_the_district_edge_or_a_rail_line(figures, scene_id):
+    fig = figures[scene_id]
+    ax = fig.axes[0]
+    renderer = fig.canvas.get_renderer()
+    frame = prepare_frame(get_scene(scene_id), None, get_catalog())
+    edges = [g.boundary for _, spec, gdf in frame.layers if spec.id == "district" for g in gdf.geometry]
+    edges += [g for _, spec, gdf in frame.layers if spec.geometry == "line" for g in gdf.geometry]
+    pixel_lines = [LineString(ax.transData.transform(list(part.coords)))
+                   for line in edges for part in getattr(line, "geoms", [line])]
+    for label in (a for a in fig.findobj(lambda a: a.get_gid() == GID_LABEL) if a.get_visible()):
+        b = label.get_window_extent(renderer)
+        assert not any(line.intersects(box(b.x0, b.y0, b.x1, b.y1)) for line in pixel_lines), label.get_text()
+
+
+# --- notes and legends --------------------------------------------------------------------------------------
+#: Names written as they are in either language (data sets, licences, the plan's line tag).
+PROPER_NAMES = {"OpenStreetMap", "cnmaps", "data", "ODbL", "MIT", "FYP"}
+
+
+@pytest.mark.parametrize("scene_id", SCENES)
+def test_each_note_line_is_in_one_language(scene_id):
+    catalog = get_catalog()
+    scene = get_scene(scene_id)
+    frame = prepare_frame(scene, _town(scene_id), catalog)
+    for line in source_lines(scene, frame, catalog, "en"):
+        assert not re.search(r"[\u4e00-\u9fff]", line), line
+    for line in source_lines(scene, frame, catalog, "zh"):
+        words = set(re.findall(r"[A-Za-z]{3,}", re.sub(r"seeds/\S+?\.txt", "", line)))
+        assert words <= PROPER_NAMES, (words - PROPER_NAMES, line)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("scene_id", SCENES)
+def test_no_legend_lists_an_entry_twice(scene_id, lang):
+    catalog = get_catalog()
+    sections = legend_sections(prepare_frame(get_scene(scene_id), _town(scene_id), catalog), catalog, lang)
+    labels = [e.label for s in sections for e in s.entries]
+    assert len(labels) == len(set(labels)), labels
+    status = catalog.value_label("status", "under_construction", lang)
+    assert sum(status in label for label in labels) <= 1
+
+
+# --- the industry scene -------------------------------------------------------------------------------------
+def test_industry_parks_are_coloured_by_the_industries_they_serve():
+    catalog = get_catalog()
+    scene = get_scene("industry")
+    palette = dict(scene.layers[-1].colors)
+    frame = prepare_frame(scene, None, catalog)
+    copies = [(spec, gdf) for _, spec, gdf in frame.layers if spec.id == "parks"]
+    assert len(copies) >= 2                                 # a park with two industries has a second, wider ring
+    seen: dict[str, list[str]] = {}
+    for spec, gdf in copies:
+        assert spec.style.colour_map() == palette
+        for park, value in zip(gdf["id"], gdf[COLOUR_VALUE], strict=True):
+            seen.setdefault(park, []).append(value)
+    assert sorted(seen["park-bonded-zone-a"]) == ["consumer", "it"]
+    assert seen["park-film-city-core"] == ["culture"]
+    assert "park-university-town" not in seen               # serves no 2+4 industry
+    legend = [e for s in legend_sections(frame, catalog, "zh") for e in s.entries]
+    assert {(e.label, e.color) for e in legend} >= {("新一代信息技术", palette["it"]),
+                                                    ("时尚消费品", palette["consumer"])}
+
+
+def test_industry_notes_name_the_industries_with_no_park_and_cite_the_articles():
+    catalog = get_catalog()
+    scene = get_scene("industry")
+    frame = prepare_frame(scene, None, catalog)
+    assert set(frame.unlocated["industries"]) == {"equipment", "materials", "health"}
+    zh = " ".join(source_lines(scene, frame, catalog, "zh"))
+    assert "尚无已定位园区的产业：高端装备、先进材料、生命健康。" in zh
+    # "2+4" is the district's own term: the subtitle attributes it to the articles, not to the plan's lines.
+    assert "“2+4”见区政府文章 000:15、003:31–41" in scene.subtitle_zh
+    assert "“2+4” as stated in the district's articles 000:15, 003:31–41" in scene.subtitle_en
+    cited = re.findall(r"seeds/(\S+?\.txt) 第 (\d+)(?:–(\d+))? 行", zh)
+    assert {c[0][:3] for c in cited} == {"000", "003"}
+    for name, first, last in cited:
+        lines = (paths.SEEDS_DIR / name).read_text(encoding="utf-8").splitlines()
+        quoted = "\n".join(lines[int(first) - 1:int(last or first)])
+        assert "2+4" in quoted, (name, first, last)
