@@ -6,4 +6,4 @@ import matplotlib
 # The print figures are drawn on servers and in CI without a display: choose the file backend before pyplot loads.
 matplotlib.use("Agg")
 
-__all__ = ["choice", "cli", "figure", "fonts", "frame", "legend", "model", "output", "pack", "web"]
+__all__ = ["choice", "chrome", "cli", "deck", "figure", "fonts", "frame", "legend", "model", "output", "pack", "web"]

@@ -162,7 +162,9 @@ def all_cited() -> list[Cited]:
 
 # --------------------------------------------------------------------------------------------------------------
 #: "seed 001 line 7", "seed 003 lines 31–41": lines of the article seeds.
-SEED_REF = re.compile(r"seed (\d{3}) lines? (\d+)(?:\s*[–-]\s*(\d+))?")
+#: An article line cited as "seed 000 line 15", "seeds/000_….txt lines 31–41", "…txt 第 15 行" or "000:31–41".
+SEED_REF = re.compile(r"(?:seeds?[ /](\d{3})(?:_[0-9a-f]+\.txt)? (?:lines? |第 ?)|(?<![\d.])(\d{3}):)"
+                      r"(\d+)(?:\s*[–-]\s*(\d+))?")
 
 
 def seed_cited() -> list[Cited]:
@@ -185,14 +187,15 @@ def test_every_cited_article_line_contains_what_it_is_cited_for():
     problems = []
     for where, entry, text, terms in seed_cited():
         for match in SEED_REF.finditer(text):
-            files = sorted(paths.SEEDS_DIR.glob(f"{match.group(1)}_*.txt"))
+            seed = match.group(1) or match.group(2)
+            files = sorted(paths.SEEDS_DIR.glob(f"{seed}_*.txt"))
             if not files:
-                pytest.skip(f"seed {match.group(1)} is not present in {paths.SEEDS_DIR}")
-            a = int(match.group(2))
-            b = int(match.group(3) or a)
+                pytest.skip(f"seed {seed} is not present in {paths.SEEDS_DIR}")
+            a = int(match.group(3))
+            b = int(match.group(4) or a)
             body = _norm("".join(files[0].read_text(encoding="utf-8").splitlines()[a - 1:b]))
             if not any(_norm(t) in body for t in terms if _norm(t)):
-                problems.append(f"{where} · {entry} · seed {match.group(1)} lines {a}–{b}: none of {terms}")
+                problems.append(f"{where} · {entry} · seed {seed} lines {a}–{b}: none of {terms}")
     assert len(seed_cited()) >= 2
     assert not problems, "\n" + "\n".join(problems)
 
