@@ -157,8 +157,10 @@ _CHROME_TEMPLATE = """
     L.marker([l.lat, l.lon], {icon: L.divIcon({className: 'sj-anchor', iconSize: [0, 0], html: l.html}),
                               interactive: false, keyboard: false}).addTo(map);
   });
+  /* Two px to spare: a name's box can move by a fraction of a pixel once the page settles (fonts, zoom). */
+  var GAP = 2;
   function overlaps(a, b) {
-    return !(a.right <= b.left || a.left >= b.right || a.bottom <= b.top || a.top >= b.bottom);
+    return !(a.right + GAP <= b.left || a.left >= b.right + GAP || a.bottom + GAP <= b.top || a.top >= b.bottom + GAP);
   }
   /* An area's name tries its centre, then small shifts (like the printed page). */
   var AREA_SHIFTS = ['translate(-50%,-50%)', 'translate(-50%,50%)', 'translate(-50%,-150%)', 'translate(0,-50%)',
@@ -240,6 +242,7 @@ _CHROME_TEMPLATE = """
       }
     });
     box.classList.remove('sj-measuring');
+    document.body.setAttribute('data-sj-placed', String(Date.now()));
   }
   map.whenReady(function () { setTimeout(declutter, 0); });
   map.on('zoomend moveend resize', declutter);
