@@ -12,9 +12,11 @@ ADDRESS ?= 127.0.0.1
 run: $(STAMP)
 	$(PY) -m streamlit run app.py --server.fileWatcherType none --server.address $(ADDRESS)
 
-# Everything: lint, then every test (browser, GDAL and QGIS tests included).
+# Everything: lint, then every test but the browser ones on two processes, then the browser tests (one app server,
+# one Chromium) — GDAL and QGIS tests included.
 test: $(STAMP) browser system lint
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not browser" -n 2 -q
+	$(PY) -m pytest -m browser -q
 
 # The fast loop: lint, then every test but the browser ones, on two processes.
 test-fast: $(STAMP) system lint

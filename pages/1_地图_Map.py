@@ -14,6 +14,7 @@ from layers.app.map_page import (
     held_user_layers,
     identify_panel,
     initial_state,
+    listed_download,
     map_controls,
     map_view,
     search_box,
@@ -76,3 +77,4 @@ if len(parks):
     st.dataframe(parks.rename(columns=lambda c: catalog.label(c, lang)), hide_index=True)
 else:
     st.caption(t("none_listed", lang))
+listed_download(lang, key="map-listed-download")

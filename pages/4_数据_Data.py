@@ -4,7 +4,7 @@ import streamlit as st
 from layers.app.cache import all_layers
 from layers.app.chrome import chrome, show_load_errors
 from layers.app.import_panel import town_import_panel
-from layers.app.map_page import download_panel
+from layers.app.map_page import download_panel, listed_download
 from layers.core.catalog import get_catalog
 from layers.core.i18n import t
 from layers.map.tables import accuracy_table, catalogue_table, undrawn_lines_table
@@ -26,6 +26,7 @@ if len(undrawn):
     st.dataframe(undrawn, hide_index=True)
 else:
     st.caption(t("none_listed", lang))
+listed_download(lang, key="data-listed-download")
 
 st.subheader(t("accuracy_levels", lang))
 st.dataframe(accuracy_table(catalog, lang), hide_index=True)

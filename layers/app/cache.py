@@ -9,6 +9,7 @@ from layers.core.caches import clear_caches
 from layers.core.catalog import get_catalog
 from layers.core.files import version_stamp
 from layers.export.download import export_download
+from layers.export.tables import listed_not_drawn_download
 from layers.imports.apply import check_geodata
 from layers.map.filters import LayerFilter
 from layers.map.load import load_layers
@@ -153,3 +154,9 @@ def clear_all_caches() -> None:
     """Forget every cache: Streamlit's (layers, tables, downloads) and the project's in-process ones."""
     st.cache_data.clear()
     clear_caches()
+
+
+@st.cache_data(show_spinner=False)
+def cached_listed_download(lang: str) -> tuple[str, bytes, str]:
+    """The zip of the lines not drawn and the parks not located (attribute tables with reasons)."""
+    return listed_not_drawn_download(lang=lang)

@@ -11,7 +11,7 @@ import geopandas as gpd
 import shapely
 import streamlit as st
 
-from layers.app.cache import _search_hits, all_layers, cached_download, cached_option_names
+from layers.app.cache import _search_hits, all_layers, cached_download, cached_listed_download, cached_option_names
 from layers.app.chrome import plain, show_notices
 from layers.app.mapview import show_map_spec
 from layers.core.catalog import get_catalog
@@ -20,6 +20,7 @@ from layers.core.errors import SongjiangMapError
 from layers.core.i18n import error_text, t
 from layers.export.formats import FORMATS
 from layers.export.job import CRS_NAMES
+from layers.export.tables import user_layer_download
 from layers.map.basemaps import basemaps
 from layers.map.elements import VectorLayer, ViewToUrl, safe_text
 from layers.map.filters import FILTER_KEYS, LayerFilter, filter_layers, filter_options
@@ -245,6 +246,13 @@ def user_layer_summary_table(user_layers: Mapping[str, gpd.GeoDataFrame], lang: 
         table = user_layer_summary(gdf, layers["towns"], lang=lang).drop(columns="code")
         st.dataframe(table.rename(columns=lambda c: t(f"ul_{c}", lang)), hide_index=True)
         st.caption(t("ul_schematic", lang))
+        try:
+            file_name, data, mime = user_layer_download(gdf, table, description=name)
+        except SongjiangMapError as exc:
+            st.caption(plain(t("dl_failed", lang, message=exc)))
+            continue
+        st.download_button(t("ul_download", lang), data=data, file_name=file_name, mime=mime,
+                           key=f"ul-download-{name}", on_click="ignore")
 
 
 def download_panel(layer_ids: tuple[str, ...], lang: str, *, key: str, flt: LayerFilter | None = None,
@@ -406,3 +414,13 @@ def identify_panel(layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
             parts.append(t("id_distance", lang, m=f"{hit.distance_m:,.0f}"))
         mark = f" · {t('id_approx', lang)}" if hit.approximate else ""
         st.markdown(f"**{plain(title)}**: " + " · ".join(parts) + mark)
+
+
+def listed_download(lang: str, *, key: str) -> None:
+    """One button for the attribute tables of what the plan names but the map cannot draw (with the reasons)."""
+    try:
+        file_name, data, mime = cached_listed_download(lang)
+    except SongjiangMapError as exc:
+        st.caption(plain(t("dl_failed", lang, message=exc)))
+        return
+    st.download_button(t("dl_listed", lang), data=data, file_name=file_name, mime=mime, key=key, on_click="ignore")

@@ -183,6 +183,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "pres_built": "已生成（{seconds:.1f} 秒）",
         "pres_pack_help": "全部场景的 PNG、PDF、离线 HTML 与说明（zip）",
         "pres_deck_help": "一个多页 PDF：标题页（场景、来源、日期）加每幕一页",
+        "dl_listed": "下载规划提及但未绘制的线路与未能定位的园区（CSV，含原因）",
+        "ul_download": "下载自己的图层及其分街镇统计（GeoPackage）",
     },
     "en": {
         "language": "语言 / Language",
@@ -384,6 +386,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "pres_built": "Built ({seconds:.1f} s)",
         "pres_pack_help": "Every scene as PNG, PDF and offline HTML, with a README (zip)",
         "pres_deck_help": "One multi-page PDF: a title page (scenes, sources, date) and one page per scene",
+        "dl_listed": "Download the lines not drawn and the parks not located (CSV, with the reasons)",
+        "ul_download": "Download your layer with its per-town summary (GeoPackage)",
     },
 }
 

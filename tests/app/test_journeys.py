@@ -1,9 +1,14 @@
 """Journeys across pages, as a planner makes them: what was set on the Map page is still there on return."""
 from __future__ import annotations
 
+import io
+import zipfile
+
 from streamlit.testing.v1 import AppTest
 
+from layers.app.cache import cached_listed_download
 from layers.core import paths
+from layers.core.i18n import t
 from layers.map.stats import STATISTICS
 
 APP = str(paths.PROJECT_DIR / "app.py")
@@ -76,3 +81,18 @@ def test_hostile_towns_page_parameters_fall_back_to_the_defaults():
     assert at.selectbox(key="w_stat").value == next(iter(STATISTICS))  # the default, not the hostile value
     assert at.slider(key="w_k").value == 5
     assert len(at.selectbox(key="w_detail").value) == 9
+
+
+def test_the_data_page_downloads_what_the_map_cannot_draw_with_the_reasons():
+    at = AppTest.from_file(str(paths.PROJECT_DIR / "pages" / "4_数据_Data.py"), default_timeout=90).run()
+    assert not at.exception, at.exception
+    labels = [b.proto.label for b in at.get("download_button")]
+    assert t("dl_listed", "zh") in labels
+    _, data, mime = cached_listed_download("zh")  # what that button serves
+    assert mime == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        tables = {n: archive.read(n).decode("utf-8-sig") for n in archive.namelist()}
+    parks = next(v for k, v in tables.items() if "unlocated_parks" in k).splitlines()
+    lines = next(v for k, v in tables.items() if "undrawn_lines" in k).splitlines()
+    assert "reason" in parks[0] and len(parks) >= 2
+    assert "reason_zh" in lines[0] and len(lines) >= 2

@@ -157,6 +157,8 @@ def test_uploading_your_own_layer_draws_it_and_summarises_it_per_town(page, stre
     expect(frame.locator('path.leaflet-interactive[stroke="#6a3d9a"]')).to_have_count(7)  # 6 lines, one in 2 parts
     expect(frame.locator(".sj-group", has_text="我的图层")).to_have_count(1)
     page.get_by_text("自己的图层在各街镇的分布").first.wait_for()
+    # …and it can be taken away as a GeoPackage with that summary (issue 16).
+    page.get_by_role("button", name="下载自己的图层及其分街镇统计（GeoPackage）").wait_for()
     assert page.record.page_errors == []
 
 
