@@ -22,14 +22,14 @@ from layers.export.formats import FORMATS
 from layers.export.job import CRS_NAMES
 from layers.export.tables import user_layer_download
 from layers.map.basemaps import basemaps
-from layers.map.elements import VectorLayer, ViewToUrl, safe_text
+from layers.map.elements import VectorLayer, safe_text
 from layers.map.filters import FILTER_KEYS, LayerFilter, filter_layers, filter_options
 from layers.map.identify import identify, map_labels
 from layers.map.render import build_map
 from layers.map.search import GazetteerEntry
 from layers.map.simplify import with_display_geometry
 from layers.map.spec import map_spec
-from layers.map.state import CENTRE_DECIMALS, MapState, state_from_params, state_to_params, view_from_params
+from layers.map.state import MapState, state_from_params, state_to_params, view_from_params
 from layers.map.userlayer import distance_to_district_km, read_user_layer_bounded, user_layer_summary
 
 #: Session key where the map page records what it drew (features shown, bounds zoomed to), for tests and captions.
@@ -106,7 +106,7 @@ def session_map_state(state0: MapState, layers: Mapping[str, gpd.GeoDataFrame], 
         st.session_state[f"w_{key}"] = [v for v in st.session_state.get(f"w_{key}", []) if v in options[key]]
     if st.session_state.get("w_focus") not in [""] + options["town"]:
         st.session_state["w_focus"] = ""
-    # The map writes c/z into the address when the user pans (render.ViewToUrl); keep what it last wrote.
+    # The in-page map writes c/z into the address when the user pans (mapview.js); keep what it last wrote.
     center, zoom = view_from_params(st.query_params.to_dict())
     state = _state_from_widgets(state0)
     state = MapState(lang=lang, layers=state.layers, basemap=state.basemap, filters=state.filters, town=state.town,
@@ -156,7 +156,6 @@ def map_view(layers: Mapping[str, gpd.GeoDataFrame], state: MapState, *, focus: 
     filtered = filter_layers(layers, state.filters)
     drawn = with_display_geometry(filtered, display) if display is not None else filtered
     fmap = build_map(drawn, lang=state.lang, basemap=state.basemap, visible=state.layers, user_layers=user_layers)
-    ViewToUrl(decimals=CENTRE_DECIMALS).add_to(fmap)
     bounds = None
     outline = None
     if focus is not None:

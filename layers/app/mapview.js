@@ -9,31 +9,27 @@
 
 const VENDOR = "/app/static/vendor/";
 
+function addAsset(css, js) {
+  // One vendored stylesheet and script, served by the app itself (no network); resolves when the script ran.
+  const link = document.createElement("link");
+  link.rel = "stylesheet";
+  link.href = VENDOR + css;
+  document.head.appendChild(link);
+  return new Promise((resolve, reject) => {
+    const script = document.createElement("script");
+    script.src = VENDOR + js;
+    script.onload = resolve;
+    script.onerror = reject;
+    document.head.appendChild(script);
+  });
+}
+
 function loadLeaflet() {
   if (!window.__sjLeaflet) {
-    window.__sjLeaflet = new Promise((resolve, reject) => {
-      if (window.L && window.L.map) { resolve(window.L); return; }
-      const css = document.createElement("link");
-      css.rel = "stylesheet";
-      css.href = VENDOR + "leaflet/leaflet.css";
-      document.head.appendChild(css);
-      const script = document.createElement("script");
-      script.src = VENDOR + "leaflet/leaflet.js";
-      script.onload = () => {
-        // The measure tool is a plugin of the same vendored set; the map works without it.
-        const mcss = document.createElement("link");
-        mcss.rel = "stylesheet";
-        mcss.href = VENDOR + "leaflet-measure/leaflet-measure.css";
-        document.head.appendChild(mcss);
-        const measure = document.createElement("script");
-        measure.src = VENDOR + "leaflet-measure/leaflet-measure.min.js";
-        measure.onload = () => resolve(window.L);
-        measure.onerror = () => resolve(window.L);
-        document.head.appendChild(measure);
-      };
-      script.onerror = () => reject(new Error("Leaflet could not be loaded"));
-      document.head.appendChild(script);
-    });
+    window.__sjLeaflet = (window.L && window.L.map ? Promise.resolve() : addAsset("leaflet/leaflet.css", "leaflet/leaflet.js"))
+      // The measure tool is a plugin of the same vendored set; the map works without it.
+      .then(() => addAsset("leaflet-measure/leaflet-measure.css", "leaflet-measure/leaflet-measure.min.js").catch(() => null))
+      .then(() => window.L);
   }
   return window.__sjLeaflet;
 }
