@@ -8,6 +8,8 @@ from typing import Any
 
 import folium
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from layers.app.cache import all_layers, refresh_if_data_changed
 from layers.app.mapview import show_map_spec
@@ -44,6 +46,15 @@ def host_allowed(host: str | None, environ: Mapping[str, str] | None = None) -> 
     name = name[1:].split("]")[0] if name.startswith("[") else name.rsplit(":", 1)[0] if name.count(":") == 1 else name
     listed = {h.strip().lower() for h in env.get(settings.ALLOWED_HOSTS_ENV, "").split(",") if h.strip()}
     return "*" in listed or name in listed or name in settings.LOCAL_HOSTS
+
+
+def visitor_gone() -> bool:
+    """True once the session running this script has ended (its page was closed or left): the signal that stops
+    an upload's worker (:func:`layers.core.worker.cancel_when`) instead of letting it run to its time limit."""
+    ctx = get_script_run_ctx()
+    if ctx is None or not runtime.exists():
+        return False
+    return not runtime.get_instance().is_active_session(ctx.session_id)
 
 
 def _refuse_foreign_host(lang: str) -> None:

@@ -6,12 +6,13 @@ from typing import Any
 import streamlit as st
 
 from layers.app.cache import clear_all_caches
-from layers.app.chrome import plain
+from layers.app.chrome import plain, visitor_gone
 from layers.build.overlay import IMPORT_ACCURACY, read_overlay
 from layers.core import settings
 from layers.core.catalog import get_catalog
 from layers.core.errors import SongjiangMapError
 from layers.core.i18n import error_text, t
+from layers.core.worker import cancel_when
 from layers.imports.apply import apply_import, import_in_app_allowed, revert_import
 from layers.imports.plan import plan_upload
 
@@ -89,7 +90,7 @@ def _planned(upload: Any, accuracy: str, crs: str, lang: str) -> tuple[Any, str 
     held = st.session_state.get(_IMPORT_REPORT_KEY)
     if not held or held[0] != stamp:
         try:
-            with st.spinner(t("imp_title", lang)):
+            with st.spinner(t("imp_title", lang)), cancel_when(visitor_gone):
                 report = plan_upload(upload.getvalue(), filename=upload.name, crs=crs or None, accuracy=accuracy)
             held = (stamp, report, None)
         except SongjiangMapError as exc:

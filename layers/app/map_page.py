@@ -12,12 +12,13 @@ import shapely
 import streamlit as st
 
 from layers.app.cache import _search_hits, all_layers, cached_download, cached_listed_download, cached_option_names
-from layers.app.chrome import plain, show_notices
+from layers.app.chrome import plain, show_notices, visitor_gone
 from layers.app.mapview import show_map_spec
 from layers.core.catalog import get_catalog
 from layers.core.crs import geometry_wgs84_to_gcj02
 from layers.core.errors import SongjiangMapError
 from layers.core.i18n import error_text, t
+from layers.core.worker import cancel_when
 from layers.export.formats import FORMATS
 from layers.export.job import CRS_NAMES
 from layers.export.tables import user_layer_download
@@ -204,7 +205,8 @@ def held_user_layers(lang: str) -> dict[str, gpd.GeoDataFrame]:
     held = st.session_state.get(USER_LAYER_KEY)
     if held is None or held[0] != signature:
         try:
-            held = (signature, read_user_layer_bounded(upload.getvalue(), filename=upload.name, crs=crs), None)
+            with cancel_when(visitor_gone):
+                held = (signature, read_user_layer_bounded(upload.getvalue(), filename=upload.name, crs=crs), None)
         except SongjiangMapError as exc:
             held = (signature, None, error_text(exc, lang))
         st.session_state[USER_LAYER_KEY] = held

@@ -77,6 +77,17 @@ class MapSpecError(SongjiangMapError):
     """A folium map holds an element the in-page map does not draw (folium's own document is shown instead)."""
 
 
+class WorkerCancelledError(SongjiangMapError):
+    """Untrusted work was stopped because nobody waits for it any more (the visitor closed or left the page)."""
+
+    def __init__(self) -> None:
+        super().__init__("The page that asked for this work was closed; the work was stopped.")
+        self.key, self.params = "err_cancelled", {}
+
+    def __reduce__(self):
+        return (type(self), ())
+
+
 class WorkerLimitError(SongjiangMapError):
     """Untrusted work (reading an upload, planning an import) hit a limit of its worker and was stopped.
 

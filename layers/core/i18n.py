@@ -157,6 +157,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "err_limit_cpu": "读取和检查此文件超过了允许的 {limit} 秒计算时间，已停止。"
                          "请简化文件（减少要素或节点）后重试。",
         "err_limit_memory": "读取和检查此文件需要超过允许的 {limit} MB 内存，已停止。请简化文件后重试。",
+        "err_cancelled": "请求此项工作的页面已关闭，工作已停止。",
         "err_unexpected": "发生了意外错误（事件编号 {id}，已记录在服务器日志中），没有任何数据被修改。"
                           "请把此编号告知管理员。",
         "err_disk": "数据无法写入（{reason}），没有任何数据被修改。请联系管理员。",
@@ -356,6 +357,7 @@ STRINGS: dict[str, dict[str, str]] = {
                          "was stopped. Simplify the file (fewer features or vertices) and try again.",
         "err_limit_memory": "Reading and checking this file needed more than the {limit} MB of memory allowed; it was "
                             "stopped. Simplify the file and try again.",
+        "err_cancelled": "The page that asked for this work was closed; the work was stopped.",
         "err_unexpected": "Something unexpected went wrong (incident {id}, logged on the server). Nothing was changed. "
                           "Tell the administrator this id.",
         "err_disk": "The data could not be written ({reason}); nothing was changed. Tell the administrator.",

@@ -105,6 +105,9 @@ WORKER_CPU_S = 45
 
 WORKER_MEMORY_MB = 1536
 
+#: How often (s) a waiting worker call asks whether anyone still waits for it (the visitor may have left).
+WORKER_POLL_S = 0.25
+
 
 #: Most vertices an import is planned (re-fitted) from: what the re-fit does in a few seconds (measured on this
 #: project's 2-core machine: ~20k vertices 4-6 s, ~50k 8-18 s, ~100k 11-34 s with many slivers). Files up to

@@ -2,7 +2,8 @@
 
 The child is forked from a fork server that has imported nothing but this project's reader (so GDAL's safe
 environment is in force), gets a CPU-time and an address-space limit (``resource``), and is killed when the
-wall-clock limit passes. Whatever the file does, the server process keeps answering and its memory is untouched.
+wall-clock limit passes, or as soon as nobody waits for it any more (:func:`cancel_when`: the page that asked was
+closed). Whatever the file does, the server process keeps answering and its memory is untouched.
 """
 from __future__ import annotations
 
@@ -11,20 +12,40 @@ import multiprocessing
 import os
 import resource
 import signal
+import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from typing import Any
 
 from layers.core import settings
-from layers.core.errors import SongjiangMapError, UnexpectedError, WorkerLimitError
+from layers.core.errors import SongjiangMapError, UnexpectedError, WorkerCancelledError, WorkerLimitError
 
 _log = logging.getLogger(__name__)
 
 #: Modules the fork server imports once, so that each worker starts in milliseconds.
 PRELOAD = ["layers.core.upload", "layers.imports.plan", "layers.map.userlayer"]
+
+#: Asked while a worker runs: True when nobody waits for its result any more (set by :func:`cancel_when`).
+_GONE: ContextVar[Callable[[], bool] | None] = ContextVar("worker_gone", default=None)
+
+
+@contextmanager
+def cancel_when(gone: Callable[[], bool]) -> Iterator[None]:
+    """Within this block, a worker is killed as soon as ``gone()`` is true (checked every ``WORKER_POLL_S``).
+
+    The app passes "the visitor's session has ended", so closing the page stops the work at once rather than at
+    the wall-clock limit.
+    """
+    token = _GONE.set(gone)
+    try:
+        yield
+    finally:
+        _GONE.reset(token)
 
 
 @dataclass(frozen=True)
@@ -77,6 +98,17 @@ def incident(detail: str, *, where: str) -> UnexpectedError:
     return UnexpectedError(ident)
 
 
+def _wait(receive: Connection, wall_s: float) -> None:
+    """Return once the worker has answered; raise when the wall-clock limit passes or nobody waits any more."""
+    gone = _GONE.get()
+    deadline = time.monotonic() + wall_s
+    while not receive.poll(min(settings.WORKER_POLL_S, max(0.0, deadline - time.monotonic()))):
+        if time.monotonic() >= deadline:
+            raise WorkerLimitError("time", wall_s)
+        if gone is not None and gone():
+            raise WorkerCancelledError()
+
+
 def run_bounded(func: Callable[..., Any], *args: Any, limits: Limits | None = None, where: str = "upload",
                 **kwargs: Any) -> Any:
     """``func(*args, **kwargs)`` in a worker process under ``limits``; its result, or its project exception.
@@ -90,6 +122,8 @@ def run_bounded(func: Callable[..., Any], *args: Any, limits: Limits | None = No
         What ``func`` raised on purpose (e.g. :class:`TownImportError`), unchanged.
     WorkerLimitError
         The work took longer than the wall-clock or CPU limit, or more memory than allowed; it was killed.
+    WorkerCancelledError
+        Nobody waits for the result any more (:func:`cancel_when`); the work was killed.
     UnexpectedError
         Anything else; the details are logged on the server under the id the message shows.
     """
@@ -100,8 +134,7 @@ def run_bounded(func: Callable[..., Any], *args: Any, limits: Limits | None = No
     proc.start()
     send.close()
     try:
-        if not receive.poll(limits.wall_s):
-            raise WorkerLimitError("time", limits.wall_s)
+        _wait(receive, limits.wall_s)
         try:
             kind, value = receive.recv()
         except EOFError:  # the child died without a word: killed by the CPU limit, or the kernel (memory)
