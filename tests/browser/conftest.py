@@ -17,7 +17,7 @@ import pytest
 from _browser import is_local
 
 from layers.app.server import start_app, stop_app
-from layers.core import paths
+from layers.core import paths, settings
 from layers.core.errors import AppStartError
 
 ARTIFACTS_DIR = paths.PROJECT_DIR / "tests" / "artifacts"
@@ -43,7 +43,7 @@ def streamlit_url(tmp_path_factory) -> str:
     """Start ``streamlit run app.py`` on a free loopback port; yield its base URL; stop it afterwards."""
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     try:
-        proc, url = start_app(log)
+        proc, url = start_app(log, env={settings.MAP_GATE_ENV: "on"})  # map first, as `make run` serves it
     except AppStartError as exc:
         pytest.fail(str(exc))
     try:
