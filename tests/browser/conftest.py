@@ -98,12 +98,23 @@ def browser_context(request):
             expect.set_options(timeout=ACTION_TIMEOUT_MS)  # assertions wait as long as actions (loaded CI box)
             context.route("**/*", gate)
             context.network_log = network
+            context.fresh = lambda: _fresh_context(pw, gate)
             try:
                 yield context
             finally:
                 context.close()
     finally:
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def _fresh_context(pw, gate):
+    """A second Chromium with its own new profile (nothing shared with the first: storage, cache, session), the
+    same local-only network; the caller closes it (``context.browser.close()``)."""
+    browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    context.route("**/*", gate)
+    return context
 
 
 @dataclass
