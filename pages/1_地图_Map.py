@@ -63,10 +63,10 @@ with info_col:
     if found is not None:
         st.caption(plain(t("search_found", lang, name=found.name(lang))))
     st.caption(t("features_shown", lang, n=summary["total"]))
-    if state.town:
-        town_profile(layers, state.town, lang, on_close=close_town)
     if focus is not None:
         selection_panel(focus, lang, on_clear=clear_selection)
+    if state.town:
+        town_profile(layers, state.town, lang, on_close=close_town)
     identify_panel(layers, lang)
 map_controls(layers, lang)
 user_layer_upload(lang)
