@@ -174,7 +174,9 @@ def test_clicking_the_choropleth_selects_the_town_and_puts_it_in_the_url(page, s
                               containerPoint: s.map.latLngToContainerPoint(ll)}}); }}""")
     page.wait_for_function(f"() => new URL(location.href).searchParams.get('town') === '{row['code']}'",
                            timeout=15_000)
-    assert page.locator(MAP).count() == 2  # the choropleth and the chosen town's mini-map
+    from playwright.sync_api import expect
+
+    expect(page.locator(MAP)).to_have_count(2)  # the choropleth and the chosen town's mini-map
     assert page.record.page_errors == []
 
 
