@@ -24,13 +24,12 @@ from layers.app.map_page import (
     map_view,
     search_box,
     search_focus,
-    selection_focus,
     session_map_state,
     sync_url,
     user_layer_summary_table,
     user_layer_upload,
 )
-from layers.app.profile import selection_panel, town_profile
+from layers.app.profile import selection_focus, selection_panel, town_profile
 from layers.core.catalog import get_catalog
 from layers.core.i18n import t
 from layers.map.load import unlocated_parks

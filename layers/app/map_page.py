@@ -11,14 +11,7 @@ import geopandas as gpd
 import shapely
 import streamlit as st
 
-from layers.app.cache import (
-    _search_hits,
-    all_layers,
-    cached_download,
-    cached_gazetteer,
-    cached_listed_download,
-    cached_option_names,
-)
+from layers.app.cache import _search_hits, all_layers, cached_download, cached_listed_download, cached_option_names
 from layers.app.chrome import plain, show_notices
 from layers.app.mapview import show_map_spec
 from layers.core.catalog import get_catalog
@@ -298,16 +291,6 @@ def download_panel(layer_ids: tuple[str, ...], lang: str, *, key: str, flt: Laye
             return
         st.download_button(t("dl_save", lang, name=name), data=data, file_name=name, mime=mime,
                            key=f"{key}_save")
-
-
-def selection_focus(state: MapState) -> GazetteerEntry | None:
-    """The gazetteer entry of the state's selected feature (outlined and zoomed to), None when nothing is selected."""
-    if state.selected is None:
-        return None
-    for entry in cached_gazetteer(get_catalog().layer_ids):
-        if (entry.layer_id, entry.feature_id) == state.selected:
-            return entry
-    return None
 
 
 def _on_search(reset_pick: bool) -> None:

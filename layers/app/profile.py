@@ -8,11 +8,12 @@ from typing import Any
 import geopandas as gpd
 import streamlit as st
 
-from layers.app.cache import cached_town_contents
+from layers.app.cache import cached_gazetteer, cached_town_contents
 from layers.app.chrome import plain
 from layers.core.catalog import get_catalog
 from layers.core.i18n import t
 from layers.map.search import GazetteerEntry
+from layers.map.state import MapState
 from layers.map.tables import contents_heading, town_facts_table
 
 #: Names listed per kind of content in the profile; the rest are counted.
@@ -32,6 +33,16 @@ def _names(items: list[dict[str, Any]], lang: str, *, km: bool = False) -> str:
     if len(items) > PROFILE_NAMES:
         text += " " + t("tp_more", lang, n=len(items))
     return text
+
+
+def selection_focus(state: MapState) -> GazetteerEntry | None:
+    """The gazetteer entry of the state's selected feature (outlined and zoomed to), None when nothing is selected."""
+    if state.selected is None:
+        return None
+    for entry in cached_gazetteer(get_catalog().layer_ids):
+        if (entry.layer_id, entry.feature_id) == state.selected:
+            return entry
+    return None
 
 
 def town_profile(layers: Mapping[str, gpd.GeoDataFrame], code: str, lang: str, *,
