@@ -28,7 +28,9 @@ lint: $(STAMP)
 data: $(STAMP)
 	$(PY) -m layers build
 
+# The bench's peers (streamlit-folium) are not app requirements: bench/requirements.txt.
 bench: $(STAMP) browser
+	$(PY) -m pip install --disable-pip-version-check -q -r bench/requirements.txt
 	$(PY) bench/run_bench.py
 
 load: $(STAMP) browser

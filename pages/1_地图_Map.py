@@ -1,14 +1,19 @@
-"""Map page: layers, basemap, filters, place search, click-identify, your own layer, downloads (layout only).
+"""Map page: layers, basemap, filters, place search, click-identify, town profile, your own layer, downloads
+(layout only).
 
-The map is sent first (its state is read from the session), the widgets that set that state after it, so the
-browser starts drawing while the sidebar loads.
+The map is sent first (its state is read from the session), the widgets that set that state after it; on the
+session's first run of the page the script stops after the map and the rest follows once the map is drawn
+(:mod:`layers.app.gate`). Nothing above the map changes between the two runs, so nothing jumps.
 """
 import streamlit as st
 
 from layers.app.cache import all_layers, cached_display_layers
 from layers.app.chrome import chrome, plain, show_load_errors, towns_banner
+from layers.app.gate import hold_rest, map_first, opener
 from layers.app.map_page import (
     MAP_SUMMARY_KEY,
+    clear_selection,
+    close_town,
     download_panel,
     explorer_map,
     held_user_layers,
@@ -24,11 +29,13 @@ from layers.app.map_page import (
     user_layer_summary_table,
     user_layer_upload,
 )
+from layers.app.profile import selection_focus, selection_panel, town_profile
 from layers.core.catalog import get_catalog
 from layers.core.i18n import t
 from layers.map.load import unlocated_parks
 from layers.map.tables import undrawn_lines_table
 
+PAGE = "map"
 lang = chrome("page_map")
 catalog = get_catalog()
 st.title(t("page_map", lang))
@@ -38,24 +45,28 @@ towns_banner(layers, lang)
 state = session_map_state(initial_state(), layers, lang)
 sync_url(state)
 mine = held_user_layers(lang)
-focus = search_focus(catalog.layer_ids)
+focus = selection_focus(state)
 
-search_slot, caption_slot = st.container(), st.container()
 fmap, summary = map_view(layers, state, focus=focus, display=cached_display_layers(catalog.layer_ids),
-                            user_layers=mine)
+                         user_layers=mine)
 st.session_state[MAP_SUMMARY_KEY] = summary
 map_col, info_col = st.columns([4, 1])
 with map_col:
-    explorer_map(fmap, state, summary, layers=layers, focus=focus, lang=lang)
-with info_col:
-    identify_panel(layers, lang)
+    explorer_map(fmap, state, summary, layers=layers, focus=focus, lang=lang, gate=map_first(PAGE),
+                 on_drawn=opener(PAGE))
+hold_rest(PAGE)
 
-with search_slot:
+with info_col:
     search_box(catalog.layer_ids, lang)
-with caption_slot:
-    if focus is not None:
-        st.caption(plain(t("search_found", lang, name=focus.name(lang))))
+    found = search_focus(catalog.layer_ids)
+    if found is not None:
+        st.caption(plain(t("search_found", lang, name=found.name(lang))))
     st.caption(t("features_shown", lang, n=summary["total"]))
+    if focus is not None:
+        selection_panel(focus, lang, on_clear=clear_selection)
+    if state.town:
+        town_profile(layers, state.town, lang, on_close=close_town)
+    identify_panel(layers, lang)
 map_controls(layers, lang)
 user_layer_upload(lang)
 

@@ -3,6 +3,7 @@ import streamlit as st
 
 from layers.app.cache import all_layers, cached_town_marks, cached_town_statistics
 from layers.app.chrome import chrome, show_load_errors, towns_banner
+from layers.app.gate import hold_rest
 from layers.app.towns_page import draw_choropleth, seed_from_url, sync_url, town_minimap
 from layers.core.catalog import get_catalog
 from layers.core.i18n import t
@@ -18,6 +19,7 @@ from layers.map.tables import (
     town_statistic_table,
 )
 
+PAGE = "towns"
 lang = chrome("page_towns")
 catalog = get_catalog()
 st.title(t("page_towns", lang))
@@ -46,7 +48,8 @@ left, right = st.columns([3, 2])
 with left:
     fmap, rows, class_of = choropleth_map(layers["towns"], table[stat], scheme=scheme, k=k,
                                           missing_label=t("missing", lang), lang=lang)
-    draw_choropleth(fmap, layers["towns"], lang=lang)
+    draw_choropleth(fmap, layers["towns"], lang=lang, gate_page=PAGE)
+    hold_rest(PAGE)  # the session's first run stops here; the rest follows once the map is drawn
     st.dataframe(choropleth_legend(legend_frame(rows, class_of, missing_label=t("missing", lang)), lang),
                  hide_index=True)
 with right:

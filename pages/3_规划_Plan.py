@@ -3,10 +3,12 @@ import streamlit as st
 
 from layers.app.cache import all_layers, cached_indicators
 from layers.app.chrome import chrome, show_load_errors, show_map
+from layers.app.gate import hold_rest
 from layers.core.catalog import get_catalog
 from layers.core.i18n import t
 from layers.map.tables import indicators_table
 
+PAGE = "plan"
 lang = chrome("page_plan")
 catalog = get_catalog()
 st.title(t("page_plan", lang))
@@ -14,7 +16,8 @@ layers, errors = all_layers()
 show_load_errors(errors, lang)
 left, right = st.columns([2, 3])
 with left:
-    show_map(lang=lang, key="plan-map", height=520, only=("district", "zones", "structure"))
+    show_map(lang=lang, key="plan-map", height=520, only=("district", "zones", "structure"), gate_page=PAGE)
+hold_rest(PAGE)  # the session's first run stops here; the rest follows once the map is drawn
 with right:
     for layer_id, heading in (("structure", "structure"), ("zones", "zones")):
         st.subheader(t(heading, lang))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -9,12 +10,15 @@ import geopandas as gpd
 import pytest
 
 from layers.app.cache import clear_all_caches
-from layers.core import paths
+from layers.core import paths, settings
 from layers.core.catalog import get_catalog
 from layers.core.crs import to_measure
 from layers.map.load import read_layer
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+# AppTest runs pages without a browser, so no map ever reports "drawn": pages send everything at once. The browser
+# tests start the app with the gate on (tests/browser/conftest.py).
+os.environ.setdefault(settings.MAP_GATE_ENV, "off")
 
 
 @pytest.fixture(scope="session")

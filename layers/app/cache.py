@@ -15,7 +15,7 @@ from layers.map.filters import LayerFilter
 from layers.map.load import load_layers
 from layers.map.search import GazetteerEntry, build_gazetteer, search_places
 from layers.map.simplify import display_copies
-from layers.map.stats import town_statistic_marks, town_statistics
+from layers.map.stats import town_contents, town_statistic_marks, town_statistics
 from layers.map.tables import headline_figures, read_indicators
 from layers.scenes.output import scene_bytes
 from layers.scenes.web import SceneText, scene_document, scene_text
@@ -84,6 +84,15 @@ def cached_town_statistics(layer_ids: tuple[str, ...]):
     if "towns" not in layers:
         return None
     return town_statistics(layers)
+
+
+@st.cache_data(show_spinner=False)
+def cached_town_contents(layer_ids: tuple[str, ...], code: str) -> dict | None:
+    """What lies inside one town (:func:`layers.map.stats.town_contents`); None without the towns layer."""
+    layers, _ = cached_layers(layer_ids)
+    if "towns" not in layers:
+        return None
+    return town_contents(layers, code)
 
 
 @st.cache_data(show_spinner=False)

@@ -12,6 +12,7 @@ from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from layers.app.cache import all_layers, refresh_if_data_changed
+from layers.app.gate import map_first, open_gate, opener
 from layers.app.mapview import show_map_spec
 from layers.core import settings
 from layers.core.catalog import get_catalog
@@ -156,27 +157,34 @@ def show_notices(notices: list[str]) -> None:
 
 
 def draw(fmap: folium.Map, *, key: str, height: int = 600, lang: str = "zh", compact: bool = True,
-         layer_control: bool = True, **kwargs: Any) -> Any:
+         layer_control: bool = True, gate_page: str | None = None, **kwargs: Any) -> Any:
     """Show a folium map in the page with the in-page map component (stable ``key``; Leaflet and plugins served
     by the app itself). A map holding an element the component does not draw is shown as folium's own document.
+    ``gate_page``: the map reports its first paint to that page's gate (:mod:`layers.app.gate`).
     ``kwargs`` go to :func:`layers.app.mapview.show_map_spec` (callbacks, view, labels)."""
     try:
         spec = map_spec(fmap, lang=lang)
     except MapSpecError:
+        if gate_page is not None:
+            open_gate(gate_page)  # folium's own document cannot report: the rest need not wait
         localize_assets(fmap)
         st.iframe(fmap.get_root().render(), height=height)
         return None
+    if gate_page is not None and map_first(gate_page):
+        kwargs.update(gate=True, on_drawn_change=opener(gate_page))
     return show_map_spec(spec, key=key, height=height, lang=lang, compact=compact, layer_control=layer_control,
                          **kwargs)
 
 
 def show_map(*, lang: str = "zh", basemap: str = "none", key: str = "map", height: int = 640,
-             only: tuple[str, ...] | None = None) -> None:
-    """Draw the catalogue layers (``only`` these when given); load errors of any layer are reported."""
+             only: tuple[str, ...] | None = None, gate_page: str | None = None) -> None:
+    """Draw the catalogue layers (``only`` these when given); load errors of any layer are reported. ``gate_page``
+    as for :func:`draw` (the page then calls :func:`layers.app.gate.hold_rest` after the map)."""
     layers, errors = all_layers()
     show_load_errors(errors, lang)
     shown = {k: v for k, v in layers.items() if only is None or k in only}
-    draw(build_map(shown, lang=lang, basemap=basemap, compact=True), key=key, height=height, lang=lang)
+    draw(build_map(shown, lang=lang, basemap=basemap, compact=True), key=key, height=height, lang=lang,
+         gate_page=gate_page)
 
 
 def towns_banner(layers: Mapping[str, Any], lang: str) -> None:

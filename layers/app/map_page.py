@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -61,8 +61,9 @@ def initial_state() -> MapState:
         state, notices = state_from_params(st.query_params.to_dict())
         st.session_state[VIEW_KEY] = state
         st.session_state["_map_notices"] = notices
-        if state.center and state.zoom:  # a shared link: its centre and zoom win over its town's bounds
-            st.session_state[_URL_VIEW_KEY] = {"center": list(state.center), "zoom": state.zoom, "town": state.town}
+        if state.center and state.zoom:  # a shared link: its centre and zoom win over its town's or selection's bounds
+            st.session_state[_URL_VIEW_KEY] = {"center": list(state.center), "zoom": state.zoom, "town": state.town,
+                                               "sel": state.selected}
     show_notices(st.session_state.get("_map_notices", []))
     state = st.session_state[VIEW_KEY]
     for key, value in _widget_values(state).items():
@@ -82,7 +83,8 @@ def _state_from_widgets(state0: MapState) -> MapState:
     shown = [i for i in st.session_state.get("w_layers", []) if i in catalog.layer_ids]
     return MapState(lang=state0.lang, layers=tuple(i for i in catalog.layer_ids if i in shown),
                     basemap=st.session_state.get("w_basemap", state0.basemap), filters=LayerFilter(**chosen),
-                    town=st.session_state.get("w_focus") or None, center=state0.center, zoom=state0.zoom)
+                    town=st.session_state.get("w_focus") or None, selected=state0.selected, center=state0.center,
+                    zoom=state0.zoom)
 
 
 def option_label(key: str, value: str, lang: str) -> str:
@@ -110,8 +112,7 @@ def session_map_state(state0: MapState, layers: Mapping[str, gpd.GeoDataFrame], 
     # The in-page map writes c/z into the address when the user pans (mapview.js); keep what it last wrote.
     center, zoom = view_from_params(st.query_params.to_dict())
     state = _state_from_widgets(state0)
-    state = MapState(lang=lang, layers=state.layers, basemap=state.basemap, filters=state.filters, town=state.town,
-                     center=center or state0.center, zoom=zoom or state0.zoom)
+    state = replace(state, lang=lang, center=center or state0.center, zoom=zoom or state0.zoom)
     st.session_state[VIEW_KEY] = state
     return state
 
@@ -294,6 +295,34 @@ def download_panel(layer_ids: tuple[str, ...], lang: str, *, key: str, flt: Laye
                            key=f"{key}_save")
 
 
+def _on_search(reset_pick: bool) -> None:
+    """The search changed: its hit becomes the selection (a town becomes the focused town, with its profile)."""
+    if reset_pick:
+        st.session_state["w_search_pick"] = 0
+    hit = search_focus(get_catalog().layer_ids)
+    state = st.session_state[VIEW_KEY]
+    if hit is None:
+        state = replace(state, selected=None)
+    elif hit.layer_id == "towns":
+        st.session_state["w_focus"] = hit.feature_id
+        state = replace(state, town=hit.feature_id, selected=None)
+    else:
+        state = replace(state, selected=(hit.layer_id, hit.feature_id))
+    st.session_state.pop(_URL_VIEW_KEY, None)  # a new intent: the shared link's view no longer holds
+    st.session_state[VIEW_KEY] = state
+
+
+def clear_selection() -> None:
+    """Button callback: nothing selected any more (the map keeps its view)."""
+    st.session_state[VIEW_KEY] = replace(st.session_state[VIEW_KEY], selected=None)
+
+
+def close_town() -> None:
+    """Button callback: no focused town any more (its profile closes; the map keeps its view)."""
+    st.session_state["w_focus"] = ""
+    st.session_state[VIEW_KEY] = replace(st.session_state[VIEW_KEY], town=None)
+
+
 def search_focus(layer_ids: tuple[str, ...]) -> GazetteerEntry | None:
     """The place the search box (drawn later by :func:`search_box`) currently points at, from the session."""
     hits = _search_hits(layer_ids, str(st.session_state.get("w_search") or ""))
@@ -306,15 +335,16 @@ def search_focus(layer_ids: tuple[str, ...]) -> GazetteerEntry | None:
 def search_box(layer_ids: tuple[str, ...], lang: str) -> None:
     """The search text input (and a choice when several places match), bound to the keys :func:`search_focus`
     reads; says when nothing matched."""
-    query = st.text_input(t("search", lang), key="w_search", help=t("search_help", lang), max_chars=80)
+    query = st.text_input(t("search", lang), key="w_search", help=t("search_help", lang), max_chars=80,
+                          on_change=_on_search, args=(True,))
     hits = _search_hits(layer_ids, query)
     if query.strip() and not hits:
         st.caption(t("search_none", lang))
     if len(hits) > 1:
         if not isinstance(st.session_state.get("w_search_pick"), int) or st.session_state["w_search_pick"] >= len(hits):
             st.session_state["w_search_pick"] = 0
-        st.selectbox(t("search_pick", lang), range(len(hits)), key="w_search_pick",
-                     format_func=lambda i: hits[i].name(lang))
+        st.selectbox(t("search_pick", lang), range(len(hits)), key="w_search_pick", on_change=_on_search,
+                     args=(False,), format_func=lambda i: hits[i].name(lang))
 
 
 def _component_value(name: str) -> Any:
@@ -354,7 +384,17 @@ def _on_map_click() -> None:
     except (KeyError, TypeError, ValueError):
         return
     st.session_state[_CLICK_KEY] = (round(lat, 6), round(lon, 6))
-    st.session_state[VIEW_KEY] = _with_view(st.session_state[VIEW_KEY], value.get("view"))
+    state = _with_view(st.session_state[VIEW_KEY], value.get("view"))
+    towns = all_layers()[0].get("towns")
+    hit = towns[towns.geometry.covers(shapely.Point(lon, lat))] if towns is not None else None
+    if hit is not None and len(hit):  # the town clicked is selected (its profile opens); the map stays where it is
+        code = str(hit.iloc[0]["code"])
+        st.session_state["w_focus"] = code
+        state = replace(state, town=code)
+        if state.center and state.zoom:
+            st.session_state[_URL_VIEW_KEY] = {"center": list(state.center), "zoom": state.zoom, "town": code,
+                                               "sel": state.selected}
+    st.session_state[VIEW_KEY] = state
 
 
 def _view_intent(state: MapState, summary: Mapping[str, Any], focus: GazetteerEntry | None) -> dict[str, Any]:
@@ -363,11 +403,14 @@ def _view_intent(state: MapState, summary: Mapping[str, Any], focus: GazetteerEn
     The token names the intent; the map moves only when it changes, so reruns keep the user's own view.
     """
     url_view = st.session_state.get(_URL_VIEW_KEY)
-    if focus is not None and summary["bounds"]:
-        view = {"token": f"search:{focus.layer_id}:{focus.feature_id}", "bounds": summary["bounds"]}
-    elif url_view and url_view["town"] == state.town:
+    if url_view and (url_view["town"], url_view.get("sel")) != (state.town, state.selected):
+        st.session_state.pop(_URL_VIEW_KEY)  # the town or selection changed since: that intent wins from now on
+        url_view = None
+    if url_view:
         view = {"token": f"url:{url_view['center']}:{url_view['zoom']}", "center": url_view["center"],
                 "zoom": url_view["zoom"]}
+    elif focus is not None and summary["bounds"]:
+        view = {"token": f"sel:{focus.layer_id}:{focus.feature_id}", "bounds": summary["bounds"]}
     elif state.town and summary["bounds"]:
         view = {"token": f"town:{state.town}", "bounds": summary["bounds"]}
     else:
@@ -379,7 +422,7 @@ def _view_intent(state: MapState, summary: Mapping[str, Any], focus: GazetteerEn
 
 def explorer_map(fmap: folium.Map, state: MapState, summary: Mapping[str, Any], *,
                  layers: Mapping[str, gpd.GeoDataFrame], focus: GazetteerEntry | None, lang: str,
-                 height: int = 620) -> None:
+                 height: int = 620, gate: bool = False, on_drawn: Callable[[], None] | None = None) -> None:
     """The Map page's in-page map: one layer switch (in the map, synced with the sidebar, URL, count and download),
     click-identify, labels, copy-link, the view kept across reruns and pages."""
     catalog = get_catalog()
@@ -389,7 +432,7 @@ def explorer_map(fmap: folium.Map, state: MapState, summary: Mapping[str, Any], 
     on = [e["key"] for e in spec["layers"] if e["key"] in state.layers or e["key"] not in catalog.layer_ids]
     show_map_spec(spec, key=MAP_KEY, height=height, lang=lang, on=on, view=_view_intent(state, summary, focus),
                   labels=map_labels(shown, lang=lang, gcj02=gcj02), share=True, url_view=True, clickable=True,
-                  on_layers_change=_on_map_layers, on_click_change=_on_map_click)
+                  gate=gate, on_layers_change=_on_map_layers, on_click_change=_on_map_click, on_drawn_change=on_drawn)
 
 
 def identify_panel(layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:

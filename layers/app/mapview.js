@@ -313,15 +313,27 @@ function render(L, root, data, setStateValue, setTriggerValue) {
   if (st.first) {
     st.first = false;
     root.dataset.drawn = "1";
-    if (data.gate) { requestAnimationFrame(() => setStateValue("drawn", true)); }
+    // After the first paint with shapes: the next animation frame comes once this one is on screen.
+    requestAnimationFrame(() => requestAnimationFrame(() => reportDrawn(root, data, setStateValue, "drawn")));
   }
+}
+
+function reportDrawn(root, data, setStateValue, how) {
+  // "Map first": the page sends the rest once the map is drawn, failed, or took longer than the time limit.
+  if (!data.gate || root.__sjReported) { return; }
+  root.__sjReported = true;
+  setStateValue("drawn", how);
 }
 
 export default function (component) {
   const { data, parentElement, setStateValue, setTriggerValue } = component;
   const root = parentElement.querySelector(".sj-map-root");
+  if (data.gate && !root.__sjGateTimer) {
+    root.__sjGateTimer = setTimeout(() => reportDrawn(root, data, setStateValue, "timeout"), data.gateMs || 10000);
+  }
   loadLeaflet().then((L) => render(L, root, data, setStateValue, setTriggerValue)).catch((err) => {
     root.textContent = (data.texts && data.texts.failed) || String(err);
-    if (data.gate) { setStateValue("drawn", true); }
+    root.dataset.failed = "1";
+    reportDrawn(root, data, setStateValue, "error");
   });
 }

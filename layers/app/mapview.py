@@ -12,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from layers.core import settings
 from layers.core.i18n import t
 
 _HERE = Path(__file__).resolve().parent
@@ -64,11 +65,13 @@ def show_map_spec(spec: dict[str, Any], *, key: str, height: int, lang: str, on:
 
     ``view`` moves the map only when its ``token`` changes (a new search, town or shared link); otherwise the
     user's own view is kept. ``url_view`` writes the view into the address as c/z; ``gate`` reports the first
-    paint (``drawn``), so the page can send the rest after the map.
+    paint (``drawn``: "drawn", "error" or "timeout"), so the page can send the rest after the map
+    (:mod:`layers.app.gate`).
     """
     data = {"spec": spec, "height": height, "on": on, "view": view or {"token": "default"}, "labels": labels or [],
             "layerControl": layer_control, "share": share, "urlView": url_view, "clickable": clickable,
-            "gate": gate, "compact": compact, "readonly": on_layers_change is None and on_click_change is None,
+            "gate": gate, "gateMs": int(settings.MAP_GATE_TIMEOUT_S * 1000), "compact": compact,
+            "readonly": on_layers_change is None and on_click_change is None,
             "storageKey": key if url_view else None, "texts": map_texts(lang)}
     callbacks = {"on_layers_change": on_layers_change or _ignore, "on_click_change": on_click_change or _ignore,
                  "on_drawn_change": on_drawn_change or _ignore}

@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -30,12 +31,12 @@ def _log_tail(log: Path) -> str:
 
 
 def start_app(log: Path, *, timeout_s: float = START_TIMEOUT_S, script: str = "app.py",
-              cwd: Path | None = None) -> tuple[subprocess.Popen, str]:
+              cwd: Path | None = None, env: Mapping[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     """Start the app on a free loopback port, its output to ``log``; return the process and base URL once healthy.
 
     ``script`` (run from ``cwd``, the project folder by default) lets a bench serve a stripped-down page; Streamlit
     serves ``static/`` from beside it. The file watcher is off: an edit elsewhere in the working tree must not
-    reload modules under live sessions.
+    reload modules under live sessions. ``env`` adds to (or overrides) this process's environment.
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -45,7 +46,7 @@ def start_app(log: Path, *, timeout_s: float = START_TIMEOUT_S, script: str = "a
              "--server.port", str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
              "--server.runOnSave", "false", "--browser.gatherUsageStats", "false"],
             cwd=cwd or paths.PROJECT_DIR, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
+            start_new_session=True, env={**os.environ, **(env or {})})
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:

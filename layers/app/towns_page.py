@@ -78,11 +78,13 @@ def _on_choropleth_click() -> None:
         st.session_state["w_detail"] = str(hit.iloc[0]["code"])
 
 
-def draw_choropleth(fmap: folium.Map, towns: gpd.GeoDataFrame, *, lang: str, height: int = 480) -> None:
-    """The choropleth in the page; a click on a town selects it for the detail below."""
+def draw_choropleth(fmap: folium.Map, towns: gpd.GeoDataFrame, *, lang: str, height: int = 480,
+                    gate_page: str | None = None) -> None:
+    """The choropleth in the page; a click on a town selects it for the detail below. ``gate_page``: the map
+    reports its first paint to that page's gate (:mod:`layers.app.gate`)."""
     st.session_state["_towns_frame"] = towns[["code", "geometry"]]
     draw(fmap, key=CHOROPLETH_KEY, height=height, lang=lang, layer_control=False, clickable=True,
-         on_click_change=_on_choropleth_click)
+         on_click_change=_on_choropleth_click, gate_page=gate_page)
 
 
 def town_minimap(layers: Mapping[str, gpd.GeoDataFrame], code: str, *, lang: str, height: int = 300) -> None:

@@ -181,6 +181,15 @@ SCENE_MIN_HEIGHT_PX = 360
 SCENE_BOTTOM_GAP_PX = 8
 
 
+# ---- The in-page map sent first (layers/app/gate.py) -----------------------------------------------------------
+#: Environment variable that turns the "map first" gate off ("0", "off", "false", "no"); on when unset. With the
+#: gate on, a page's first run in a session stops after its map and the rest follows once the map says it is drawn.
+MAP_GATE_ENV = "SONGJIANG_MAP_GATE"
+#: Seconds after which the rest of a gated page is sent even if the map never reported (a failed map never hides
+#: the page).
+MAP_GATE_TIMEOUT_S = 10.0
+
+
 # ---- Town boundary import (layers/import_towns.py) ----------------------------------------------------------------
 #: Environment variable that lets the Data page apply or revert an import ("1", "on", "true", "yes", or unset).
 #: Any other value ("0", "off", …) takes the import panel off the page for a server shared beyond the planning

@@ -1,4 +1,5 @@
-"""Shareable map state: the view (language, layers, basemap, filters, town, centre, zoom) to and from URL parameters."""
+"""Shareable map state: the view (language, layers, basemap, filters, town, selected feature, centre, zoom) to and
+from URL parameters."""
 from __future__ import annotations
 
 import json
@@ -26,12 +27,16 @@ CENTRE_DECIMALS = 5
 #: Parameter values longer than this are refused before any parsing.
 MAX_VALUE_CHARS = 400
 #: The parameters this module owns; a filter parameter with one of these names travels as ``f_<name>``.
-STATE_KEYS = ("lang", "layers", "basemap", "town", "c", "z")
+STATE_KEYS = ("lang", "layers", "basemap", "town", "sel", "c", "z")
+#: Layers whose features can be the selection (``sel=<layer>:<id>``): what the search finds, but towns, which
+#: travel as ``town=`` (a selected town is the focused town, with its profile).
+SELECTABLE_LAYERS = ("zones", "structure", "parks", "rail_lines", "stations")
 FILTER_PREFIX = "f_"
 _NUMBER = re.compile(r"[+-]?[0-9]{1,3}(?:\.[0-9]{1,12})?")
 _INTEGER = re.compile(r"[0-9]{1,2}")
 _LAYER_ID = re.compile(r"[a-z][a-z0-9_]{0,40}")
 _TOWN_CODE = re.compile(r"[0-9]{9}")
+_FEATURE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 
 
 def _empty_filter() -> LayerFilter:
@@ -47,7 +52,8 @@ def _default_layers() -> tuple[str, ...]:
 class MapState:
     """Everything a shared link restores.
 
-    ``center`` is (lat, lon) in WGS84, rounded to :data:`CENTRE_DECIMALS`; ``town`` is a 9-digit code or None.
+    ``center`` is (lat, lon) in WGS84, rounded to :data:`CENTRE_DECIMALS`; ``town`` is a 9-digit code or None;
+    ``selected`` is (layer id, feature id) of the feature chosen by a search (one of :data:`SELECTABLE_LAYERS`).
     """
 
     lang: str = DEFAULT_LANG
@@ -55,6 +61,7 @@ class MapState:
     basemap: str = DEFAULT_BASEMAP
     filters: LayerFilter = field(default_factory=_empty_filter)
     town: str | None = None
+    selected: tuple[str, str] | None = None
     center: tuple[float, float] | None = None
     zoom: int | None = None
 
@@ -76,6 +83,28 @@ def town_codes() -> frozenset[str]:
         return frozenset()
 
 
+@cached(maxsize=1)
+def feature_ids() -> dict[str, frozenset[str]]:
+    """The feature ids of each selectable layer (read once from geodata/; a layer that cannot be read has none)."""
+    catalog = get_catalog()
+    out: dict[str, frozenset[str]] = {}
+    for layer_id in SELECTABLE_LAYERS:
+        try:
+            data = json.loads(catalog.layer(layer_id).path.read_text(encoding="utf-8"))
+            out[layer_id] = frozenset(str(f["properties"]["id"]) for f in data["features"])
+        except (OSError, ValueError, KeyError, TypeError):
+            out[layer_id] = frozenset()
+    return out
+
+
+def _parse_selection(text: str, known: Mapping[str, frozenset[str]]) -> tuple[str, str] | None:
+    """``<layer>:<id>`` naming a feature that exists, else None."""
+    layer_id, sep, feature_id = text.partition(":")
+    if not sep or not _LAYER_ID.fullmatch(layer_id) or not _FEATURE_ID.fullmatch(feature_id):
+        return None
+    return (layer_id, feature_id) if feature_id in known.get(layer_id, frozenset()) else None
+
+
 def _number_text(value: float) -> str:
     text = f"{value:.{CENTRE_DECIMALS}f}".rstrip("0").rstrip(".")
     return "0" if text in ("", "-0") else text
@@ -92,6 +121,8 @@ def state_to_params(state: MapState) -> dict[str, str]:
         params[FILTER_PREFIX + key if key in STATE_KEYS else key] = value
     if state.town is not None:
         params["town"] = state.town
+    if state.selected is not None:
+        params["sel"] = f"{state.selected[0]}:{state.selected[1]}"
     if state.center is not None:
         params["c"] = f"{_number_text(state.center[0])},{_number_text(state.center[1])}"
     if state.zoom is not None:
@@ -166,8 +197,8 @@ def _split_params(items: list[tuple[Any, Any]], notices: list[tuple[str, dict[st
     return values, filter_params
 
 
-def state_from_params(params: Mapping[str, Any], *, town_codes_known: frozenset[str] | None = None
-                      ) -> tuple[MapState, list[str]]:
+def state_from_params(params: Mapping[str, Any], *, town_codes_known: frozenset[str] | None = None,
+                      feature_ids_known: Mapping[str, frozenset[str]] | None = None) -> tuple[MapState, list[str]]:
     """Rebuild a :class:`MapState` from URL parameters, keeping what is valid and dropping the rest.
 
     Parameters
@@ -177,6 +208,8 @@ def state_from_params(params: Mapping[str, Any], *, town_codes_known: frozenset[
         Unknown keys are ignored.
     town_codes_known
         Valid town codes; by default those of the towns layer.
+    feature_ids_known
+        Layer id → valid feature ids for ``sel``; by default those of the layers (:func:`feature_ids`).
 
     Returns
     -------
@@ -208,6 +241,8 @@ def state_from_params(params: Mapping[str, Any], *, town_codes_known: frozenset[
     take("basemap", lambda v: v if v in basemaps() else None)
     known_codes = town_codes() if town_codes_known is None else town_codes_known
     take("town", lambda v: v if _TOWN_CODE.fullmatch(v) and v in known_codes else None)
+    known_ids = feature_ids() if feature_ids_known is None else feature_ids_known
+    take("sel", lambda v: _parse_selection(v, known_ids))
     take("c", _parse_centre)
     take("z", _parse_zoom)
     if "layers" in values:
@@ -233,7 +268,8 @@ def state_from_params(params: Mapping[str, Any], *, town_codes_known: frozenset[
     state = MapState(lang=lang, layers=kwargs.get("layers", _default_layers()),
                      basemap=kwargs.get("basemap", DEFAULT_BASEMAP),
                      **({"filters": kwargs["filters"]} if "filters" in kwargs else {}),
-                     town=kwargs.get("town"), center=kwargs.get("c"), zoom=kwargs.get("z"))
+                     town=kwargs.get("town"), selected=kwargs.get("sel"), center=kwargs.get("c"),
+                     zoom=kwargs.get("z"))
     return state, [_notice_text(name, args, lang) for name, args in notices] + [str(n) for n in filter_notices]
 
 

@@ -152,3 +152,46 @@ def test_the_towns_page_marks_approximate_figures_on_every_surface():
                     and "佘山" in set(df.value["名称"]))
     assert set(stations["≈"]) == {""}
     assert set(stations["名称"]) == {"佘山", "泗泾"}
+
+
+def _markdown(at: AppTest) -> str:
+    return "\n".join(m.value for m in at.markdown)
+
+
+def test_a_search_selects_the_feature_and_a_town_opens_its_profile(layers):
+    from layers.map.search import build_gazetteer, search_places
+
+    gazetteer = build_gazetteer(layers)
+    station = next(r for r in layers["stations"].to_dict("records")
+                   if [h.feature_id for h in search_places(gazetteer, r["name_zh"])] == [r["id"]])
+    at = run_page(MAP)
+    at.text_input(key="w_search").input(station["name_zh"]).run()
+    assert not at.exception, at.exception
+    assert at.query_params["sel"] == f"stations:{station['id']}"
+    assert "已选中" in _markdown(at) and "街镇档案" not in _markdown(at)
+    (s, w), (n, e) = summary(at)["bounds"]
+    assert s <= station["geometry"].y <= n and w <= station["geometry"].x <= e
+
+    at.text_input(key="w_search").input("泗泾镇").run()  # a town: it is focused, and its profile opens
+    assert not at.exception, at.exception
+    assert at.query_params["town"] == "310117102" and "sel" not in at.query_params
+    text = _markdown(at)
+    assert "街镇档案：泗泾镇" in text
+    assert "产城融合" in text  # its zone, as the plan states it
+    assert "≈" in text  # its contents are counted on a schematic boundary, and say so
+
+    at.button(key="tp_close").click().run()
+    assert "town" not in at.query_params and "街镇档案" not in _markdown(at)
+
+
+def test_a_shared_selection_is_restored_and_a_hostile_one_is_refused(layers):
+    park = layers["parks"].iloc[0]
+    at = run_page(MAP, sel=f"parks:{park['id']}")
+    assert not at.exception, at.exception
+    assert at.query_params["sel"] == f"parks:{park['id']}"
+    (s, w), (n, e) = summary(at)["bounds"]
+    assert s <= park.geometry.centroid.y <= n and w <= park.geometry.centroid.x <= e
+    bad = run_page(MAP, sel="parks:<script>alert(1)</script>")
+    assert not bad.exception, bad.exception
+    assert "sel" not in bad.query_params and summary(bad)["bounds"] is None
+    assert any(" sel" in n.value for n in bad.info) and all("<script" not in n.value for n in bad.info)

@@ -17,7 +17,7 @@ import pytest
 from _browser import is_local
 
 from layers.app.server import start_app, stop_app
-from layers.core import paths
+from layers.core import paths, settings
 from layers.core.errors import AppStartError
 
 ARTIFACTS_DIR = paths.PROJECT_DIR / "tests" / "artifacts"
@@ -43,7 +43,7 @@ def streamlit_url(tmp_path_factory) -> str:
     """Start ``streamlit run app.py`` on a free loopback port; yield its base URL; stop it afterwards."""
     log = tmp_path_factory.mktemp("streamlit") / "server.log"
     try:
-        proc, url = start_app(log)
+        proc, url = start_app(log, env={settings.MAP_GATE_ENV: "on"})  # map first, as `make run` serves it
     except AppStartError as exc:
         pytest.fail(str(exc))
     try:
@@ -98,12 +98,23 @@ def browser_context(request):
             expect.set_options(timeout=ACTION_TIMEOUT_MS)  # assertions wait as long as actions (loaded CI box)
             context.route("**/*", gate)
             context.network_log = network
+            context.fresh = lambda: _fresh_context(pw, gate)
             try:
                 yield context
             finally:
                 context.close()
     finally:
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def _fresh_context(pw, gate):
+    """A second Chromium with its own new profile (nothing shared with the first: storage, cache, session), the
+    same local-only network; the caller closes it (``context.browser.close()``)."""
+    browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    context.set_default_timeout(ACTION_TIMEOUT_MS)
+    context.route("**/*", gate)
+    return context
 
 
 @dataclass

@@ -90,7 +90,7 @@ def test_a_shared_link_restores_layers_filters_and_view(page, streamlit_url, lay
     assert view["zoom"] == 13
     assert view["lat"] == pytest.approx(31.05, abs=1e-3) and view["lon"] == pytest.approx(121.2, abs=1e-3)
     # The sidebar shows the restored filter.
-    assert page.get_by_test_id("stSidebar").get_by_text("轨道交通9号线").count() >= 1
+    page.get_by_test_id("stSidebar").get_by_text("轨道交通9号线").first.wait_for()  # sent once the map drew
 
 
 def test_panning_the_map_writes_centre_and_zoom_into_the_address(page, streamlit_url):

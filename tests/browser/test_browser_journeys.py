@@ -174,5 +174,133 @@ def test_clicking_the_choropleth_selects_the_town_and_puts_it_in_the_url(page, s
                               containerPoint: s.map.latLngToContainerPoint(ll)}}); }}""")
     page.wait_for_function(f"() => new URL(location.href).searchParams.get('town') === '{row['code']}'",
                            timeout=15_000)
-    assert page.locator(MAP).count() == 2  # the choropleth and the chosen town's mini-map
+    from playwright.sync_api import expect
+
+    expect(page.locator(MAP)).to_have_count(2)  # the choropleth and the chosen town's mini-map
     assert page.record.page_errors == []
+
+
+# ---- Map first (the gate) -----------------------------------------------------------------------------------------
+#: Installed before the page loads: records, at the first frame with a shape on the map, whether any sidebar
+#: widget but the language switch was there, and where the map stood.
+_FIRST_SHAPE_JS = f"""() => {{
+    const look = () => {{
+        const shape = document.querySelector('{MAP} {SHAPES}');
+        if (shape && !window.__sjFirst) {{
+            const box = document.querySelector('{MAP}').getBoundingClientRect();
+            window.__sjFirst = {{
+                widgets: document.querySelectorAll('[data-testid=stSidebar] [data-testid=stMultiSelect],'
+                    + ' [data-testid=stSidebar] [data-testid=stSelectbox], [data-testid=stTextInput]').length,
+                top: box.top + window.scrollY, left: box.left, width: box.width }};
+            return;
+        }}
+        requestAnimationFrame(look);
+    }};
+    document.addEventListener('DOMContentLoaded', look);
+}}"""
+
+
+def _sidebar_widgets(page):
+    return page.get_by_test_id("stSidebar").locator("[data-testid=stMultiSelect]")
+
+
+def test_the_map_draws_first_and_the_rest_follows_without_moving_it(page, streamlit_url):
+    page.add_init_script(f"({_FIRST_SHAPE_JS})()")
+    page.goto(streamlit_url + MAP_ROUTE + "?town=310117107", wait_until="load")
+    page.wait_for_function("() => window.__sjFirst", timeout=30_000)
+    first = page.evaluate("() => window.__sjFirst")
+    assert first["widgets"] == 0  # nothing but the map (and the light text above it) had been sent
+    _sidebar_widgets(page).first.wait_for()  # the rest followed: filters, search, profile, downloads
+    page.get_by_role("textbox", name="地点搜索").wait_for()
+    page.get_by_text("街镇档案：九亭镇").wait_for()
+    page.wait_for_timeout(500)
+    box = page.evaluate(f"() => {{ const r = document.querySelector('{MAP}').getBoundingClientRect();"
+                        " return {top: r.top + window.scrollY, left: r.left, width: r.width}; }")
+    assert box == pytest.approx({k: first[k] for k in box}, abs=1)  # no jump: the map stayed where it was first drawn
+    assert page.record.page_errors == []
+
+
+@pytest.mark.parametrize("how", ["error", "hang"])
+def test_with_the_map_failing_the_page_still_appears(page, streamlit_url, how):
+    # Leaflet refused (the map says it failed at once) or never answering (the time limit opens the page).
+    page.route("**/vendor/leaflet/leaflet.js",
+               (lambda route: route.abort()) if how == "error" else (lambda route: None))
+    page.goto(streamlit_url + MAP_ROUTE, wait_until="domcontentloaded")
+    _sidebar_widgets(page).first.wait_for(timeout=40_000)
+    page.get_by_role("textbox", name="地点搜索").wait_for()
+    assert page.get_by_text("当前显示").count() >= 1
+    if how == "error":
+        assert page.locator(MAP).first.get_attribute("data-failed") == "1"
+    assert not page.get_by_test_id("stException").count()
+
+
+# ---- A copied link restores everything ---------------------------------------------------------------------------
+def _unique_station(layers):
+    """A station the search finds by its own name alone (one hit)."""
+    from layers.map.search import build_gazetteer, search_places
+
+    gazetteer = build_gazetteer(layers)
+    for row in layers["stations"].to_dict("records"):
+        hits = search_places(gazetteer, row["name_zh"])
+        if len(hits) == 1 and hits[0].feature_id == row["id"]:
+            return row
+    raise AssertionError("no station with a unique name")
+
+
+def _click_at(page, lat: float, lon: float) -> None:
+    page.evaluate(f"""() => {{ const s = {MAP_JS}; const ll = L.latLng({lat}, {lon});
+        s.map.fire('click', {{latlng: ll, layerPoint: s.map.latLngToLayerPoint(ll),
+                              containerPoint: s.map.latLngToContainerPoint(ll)}}); }}""")
+
+
+def test_a_copied_link_restores_layers_filters_basemap_town_selection_and_view(page, streamlit_url, layers, catalog):
+    page.goto(streamlit_url + MAP_ROUTE + "?layers=towns,rail_lines,stations&rail_status=open&basemap=positron",
+              wait_until="load")
+    _ready(page)
+    station = _unique_station(layers)
+    box = page.get_by_role("textbox", name="地点搜索")
+    box.fill(station["name_zh"])
+    box.press("Enter")
+    page.wait_for_function(f"() => new URL(location.href).searchParams.get('sel') === 'stations:{station['id']}'",
+                           timeout=15_000)
+    page.wait_for_function(f"() => {MAP_JS}.map.getZoom() >= 15", timeout=15_000)  # the map went to the station
+    page.wait_for_timeout(500)
+    towns = layers["towns"]
+    sijing = towns[towns["name_zh"] == "泗泾镇"].iloc[0]
+    point = sijing.geometry.representative_point()
+    page.evaluate(f"() => {MAP_JS}.map.setView([{point.y}, {point.x}], 13)")  # the user moves there…
+    _click_at(page, point.y, point.x)                                        # …and clicks the town
+    page.wait_for_function(f"() => new URL(location.href).searchParams.get('town') === '{sijing['code']}'",
+                           timeout=15_000)
+    page.get_by_text("街镇档案：泗泾镇").wait_for()
+    page.wait_for_timeout(800)
+    before = _view(page)
+    assert before["zoom"] == 13  # the click selected the town without moving the map
+    page.locator(MAP).first.locator(".sj-copy").click()
+    link = page.locator(MAP).first.locator(".sj-copy").get_attribute("data-link")
+    params = parse_qs(urlsplit(link).query)
+    assert params["sel"] == [f"stations:{station['id']}"] and params["town"] == [str(sijing["code"])]
+    assert params["layers"] == ["towns,rail_lines,stations"] and params["rail_status"] == ["open"]
+    assert params["basemap"] == ["positron"] and params["z"] == ["13"]
+
+    fresh = page.context.fresh()
+    try:
+        other = fresh.new_page()
+        errors: list[str] = []
+        other.on("pageerror", lambda exc: errors.append(str(exc)))
+        other.goto(link, wait_until="load")
+        _ready(other)
+        other.get_by_text("街镇档案：泗泾镇").wait_for()
+        other.get_by_text(f"已选中：{catalog.layer('stations').title('zh')} · {station['name_zh']}").wait_for()
+        other.locator(MAP).first.locator(".sj-notice").wait_for(state="visible")  # positron's tiles: blocked
+        checked = other.locator(MAP).first.locator(".sj-layers input:checked")
+        assert sorted(c.get_attribute("data-layer") for c in checked.all()) == ["rail_lines", "stations", "towns"]
+        other.get_by_test_id("stSidebar").get_by_text("已开通").first.wait_for()  # the filter, in the sidebar
+        after = _view(other)
+        assert after["zoom"] == before["zoom"]
+        assert after["lat"] == pytest.approx(before["lat"], abs=1e-4)
+        assert after["lon"] == pytest.approx(before["lon"], abs=1e-4)
+        assert parse_qs(urlsplit(other.url).query)["sel"] == [f"stations:{station['id']}"]
+        assert errors == []
+    finally:
+        fresh.browser.close()

@@ -113,6 +113,18 @@ def test_only_the_app_folder_imports_streamlit():
     assert not offenders, offenders
 
 
+def test_streamlit_folium_is_a_bench_peer_only():
+    """The app, its pages and its tests never import streamlit-folium; only bench/ does (bench/requirements.txt)."""
+    root = paths.PROJECT_DIR
+    files = [*LAYERS.rglob("*.py"), *(root / "pages").glob("*.py"), root / "app.py", *(root / "tests").rglob("*.py")]
+    offenders = [str(p.relative_to(root)) for p in files
+                 if any(t.split(".")[0] == "streamlit_folium" for t, _ in _imports(p))]
+    assert not offenders, offenders
+    requirements = (root / "requirements.txt").read_text(encoding="utf-8").lower()
+    assert "streamlit-folium" not in requirements and "streamlit_folium" not in requirements
+    assert "streamlit-folium" in (root / "bench" / "requirements.txt").read_text(encoding="utf-8")
+
+
 def test_every_folder_names_what_it_offers():
     for folder in ALLOWED:
         init = LAYERS / folder / "__init__.py"

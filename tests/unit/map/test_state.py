@@ -7,7 +7,14 @@ import pytest
 
 from layers.map.basemaps import BASEMAPS
 from layers.map.filters import LayerFilter
-from layers.map.state import MapState, state_from_params, state_to_params, town_codes
+from layers.map.state import (
+    SELECTABLE_LAYERS,
+    MapState,
+    feature_ids,
+    state_from_params,
+    state_to_params,
+    town_codes,
+)
 
 JIUTING = "310117107"
 DEFAULT = MapState()
@@ -41,7 +48,11 @@ def test_params_are_compact_and_readable():
     MapState(filters=LayerFilter(rail_status=("open", "planned"), park_kind=("education",), zone=("new_town",),
                                  town=(JIUTING, "310117109"))),       # the filter's own town key travels as f_town
     MapState(lang="en", town="310117001", center=(30.9, 121.0)),
-], ids=["default", "example", "no-layers", "order", "rounded", "filters", "town-only"])
+    MapState(town=JIUTING, selected=("stations", "stn-jiuting-metro"), center=(31.1, 121.3), zoom=14),
+    MapState(selected=("parks", "park-lingang-sci-tech-city")),
+    MapState(selected=("rail_lines", "T2"), layers=("rail_lines",)),
+], ids=["default", "example", "no-layers", "order", "rounded", "filters", "town-only", "town-and-station",
+        "park", "line"])
 def test_round_trip_state_params_state(state):
     params = state_to_params(state)
     assert all(isinstance(k, str) and isinstance(v, str) for k, v in params.items())
@@ -107,6 +118,17 @@ HOSTILE = [
     ({"z": 12}, "zoom"),                                                   # not a string
     ({"z": None}, "zoom"),
     ({"z": "9" * 5000}, "zoom"),
+    ({"sel": "stations:<script>alert(1)</script>"}, "selected"),
+    ({"sel": "stations:stn-no-such-stop"}, "selected"),                  # well-formed, not a feature
+    ({"sel": "towns:310117107"}, "selected"),                             # a town travels as town=
+    ({"sel": "district:district"}, "selected"),                           # not a selectable layer
+    ({"sel": "../../etc/passwd:x"}, "selected"),
+    ({"sel": "stn-jiuting-metro"}, "selected"),                           # no layer
+    ({"sel": "stations:"}, "selected"),
+    ({"sel": "Stations:stn-jiuting-metro"}, "selected"),
+    ({"sel": "stations:stn-jiuting-metro\u0000"}, "selected"),
+    ({"sel": "stations:" + "a" * 5000}, "selected"),
+    ({"sel": ["stations:stn-jiuting-metro", "parks:<b>"]}, "selected"),   # repeated: the last one is used
 ]
 
 
@@ -122,6 +144,22 @@ def test_hostile_value_is_dropped_with_a_safe_notice(params, field_name):
         assert "\u202e" not in notice and "\u0000" not in notice and "\u200b" not in notice
         if isinstance(raw, str) and len(raw) > 3:
             assert raw not in notice
+
+
+def test_selection_ids_are_the_layers_own(layers):
+    ids = feature_ids()
+    assert set(ids) == set(SELECTABLE_LAYERS)
+    for layer_id in SELECTABLE_LAYERS:
+        assert ids[layer_id] == frozenset(layers[layer_id]["id"].astype(str))
+        assert len(ids[layer_id]) > 0
+
+
+def test_a_selection_round_trips_through_a_real_query_string():
+    state = MapState(selected=("stations", "stn-jiuting-metro"), town=JIUTING, center=(31.1, 121.3), zoom=14)
+    query = urlencode(state_to_params(state), safe=",:")
+    assert "sel=stations:stn-jiuting-metro" in query
+    back, notices = state_from_params(parse_qs(query, keep_blank_values=True))
+    assert back == state and notices == []
 
 
 def test_one_bad_value_does_not_spoil_the_others():
