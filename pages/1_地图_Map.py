@@ -26,8 +26,9 @@ from layers.app.map_page import (
 )
 from layers.core.catalog import get_catalog
 from layers.core.i18n import t
+from layers.core.numbers import fmt_count
 from layers.map.load import unlocated_parks
-from layers.map.tables import undrawn_lines_table
+from layers.map.tables import undrawn_lines_table, unlocated_parks_table
 
 lang = chrome("page_map")
 catalog = get_catalog()
@@ -55,7 +56,7 @@ with search_slot:
 with caption_slot:
     if focus is not None:
         st.caption(plain(t("search_found", lang, name=focus.name(lang))))
-    st.caption(t("features_shown", lang, n=summary["total"]))
+    st.caption(t("features_shown", lang, n=fmt_count(summary["total"], lang)))
 map_controls(layers, lang)
 user_layer_upload(lang)
 
@@ -72,9 +73,9 @@ else:
     st.caption(t("none_listed", lang))
 
 st.subheader(t("unlocated", lang))
-parks = unlocated_parks()
+parks = unlocated_parks_table(unlocated_parks(), catalog, lang)
 if len(parks):
-    st.dataframe(parks.rename(columns=lambda c: catalog.label(c, lang)), hide_index=True)
+    st.dataframe(parks, hide_index=True)
 else:
     st.caption(t("none_listed", lang))
 listed_download(lang, key="map-listed-download")

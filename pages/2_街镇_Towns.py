@@ -3,11 +3,11 @@ import streamlit as st
 
 from layers.app.cache import all_layers, cached_town_marks, cached_town_statistics
 from layers.app.chrome import chrome, show_load_errors, towns_banner
-from layers.app.towns_page import draw_choropleth, seed_from_url, sync_url, town_minimap
+from layers.app.towns_page import draw_choropleth, keep_offered, seed_from_url, sync_url, town_minimap
 from layers.core.catalog import get_catalog
 from layers.core.i18n import t
 from layers.map.choropleth import choropleth_map, legend_frame
-from layers.map.stats import SCHEMES, STATISTICS, town_contents
+from layers.map.stats import SCHEMES, STATISTICS, available_statistics, town_contents
 from layers.map.tables import (
     choropleth_legend,
     contents_heading,
@@ -15,7 +15,7 @@ from layers.map.tables import (
     town_comparison,
     town_facts_table,
     town_statistic_bars,
-    town_statistic_table,
+    town_statistic_view,
 )
 
 lang = chrome("page_towns")
@@ -33,12 +33,16 @@ town_name = dict(zip(table.index, table[name_col], strict=False))
 seed_from_url(list(table.index))
 
 c1, c2, c3 = st.columns([2, 1, 1])
-stat = c1.selectbox(t("statistic", lang), list(STATISTICS), key="w_stat",
-                    format_func=lambda s: STATISTICS[s].label(lang))
+offered = available_statistics(table)
+keep_offered("w_stat", offered)
+stat = c1.selectbox(t("statistic", lang), offered, key="w_stat", format_func=lambda s: STATISTICS[s].label(lang))
 scheme = c2.selectbox(t("scheme", lang), list(SCHEMES), key="w_scheme", format_func=lambda s: t(f"scheme_{s}", lang))
 k = c3.slider(t("classes", lang), 2, 7, key="w_k")
 meta = STATISTICS[stat]
-st.caption(t("stat_meta", lang, unit=meta.unit, year=meta.year or t("year_unknown", lang), source=meta.source))
+st.caption(t("stat_meta", lang, unit=meta.unit_label(lang), year=meta.year or t("year_unknown", lang),
+             source=meta.source_text(lang)))
+for absent in (s for s in STATISTICS if s not in offered):
+    c1.caption(t("stat_unavailable", lang, label=STATISTICS[absent].label(lang)))
 if meta.note(lang):
     (st.warning if meta.on_schematic_geometry else st.caption)(t("schematic_note", lang, note=meta.note(lang)))
 
@@ -51,8 +55,7 @@ with left:
                  hide_index=True)
 with right:
     st.subheader(t("table", lang))
-    st.dataframe(town_statistic_table(table, stat, meta.label(lang), catalog, lang,
-                                      cached_town_marks(catalog.layer_ids)), height=360)
+    st.dataframe(town_statistic_view(table, stat, catalog, lang, cached_town_marks(catalog.layer_ids)), height=360)
     st.subheader(t("chart", lang))
     st.bar_chart(town_statistic_bars(table, stat, lang), horizontal=True, sort=False)
 

@@ -12,8 +12,9 @@ import shapely
 import streamlit as st
 
 from layers.app.cache import _search_hits, all_layers, cached_download, cached_listed_download, cached_option_names
-from layers.app.chrome import plain, show_notices
+from layers.app.chrome import plain, show_notices, uploader_texts
 from layers.app.mapview import show_map_spec
+from layers.core import settings
 from layers.core.catalog import get_catalog
 from layers.core.crs import geometry_wgs84_to_gcj02
 from layers.core.errors import SongjiangMapError
@@ -126,11 +127,13 @@ def map_controls(layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
         st.selectbox(t("basemap", lang), list(offered), key="w_basemap", on_change=_on_widget_change,
                      format_func=lambda b: offered[b].label_en if lang == "en" else offered[b].label_zh)
         st.multiselect(t("layers", lang), list(catalog.layer_ids), key="w_layers", on_change=_on_widget_change,
-                       format_func=lambda i: catalog.layer(i).title(lang))
+                       format_func=lambda i: catalog.layer(i).title(lang), placeholder=t("none_chosen", lang),
+                       select_all=False)
         st.subheader(t("filters", lang))
         for key in FILTER_KEYS:
             st.multiselect(t(f"f_{key}", lang), options[key], key=f"w_{key}", on_change=_on_widget_change,
-                           format_func=lambda v, k=key: option_label(k, v, lang))
+                           format_func=lambda v, k=key: option_label(k, v, lang), placeholder=t("all", lang),
+                           select_all=False)
         st.selectbox(t("town_focus", lang), [""] + options["town"], key="w_focus", on_change=_on_widget_change,
                      format_func=lambda v: t("no_town", lang) if not v else option_label("town", v, lang))
 
@@ -215,8 +218,9 @@ def user_layer_upload(lang: str) -> None:
     """Sidebar upload of the planner's own layer, and what became of it (shown, or why not)."""
     with st.sidebar.expander(t("ul_title", lang)):
         st.caption(t("ul_help", lang))
-        upload = st.file_uploader(t("ul_upload", lang), type=["geojson", "json", "gpkg", "zip", "kml"],
-                                  key="w_user_layer")
+        upload = st.file_uploader(t("ul_upload", lang, mb=settings.UPLOAD_MAX_MB),
+                                  type=["geojson", "json", "gpkg", "zip", "kml"], key="w_user_layer")
+        uploader_texts(lang)
         st.text_input(t("ul_crs", lang), key="w_user_crs", max_chars=12)
     held = st.session_state.get(USER_LAYER_KEY)
     if upload is None or held is None:
@@ -268,7 +272,8 @@ def download_panel(layer_ids: tuple[str, ...], lang: str, *, key: str, flt: Laye
         if choose_layers:
             layer_ids = tuple(st.multiselect(t("dl_layers", lang), list(catalog.layer_ids),
                                              default=list(catalog.layer_ids), key=f"{key}_layers",
-                                             format_func=lambda i: catalog.layer(i).title(lang)))
+                                             format_func=lambda i: catalog.layer(i).title(lang),
+                                             placeholder=t("none_chosen", lang), select_all=False))
         fmt = st.selectbox(t("dl_format", lang), list(FORMATS), key=f"{key}_fmt",
                            format_func=lambda f: FORMATS[f].label)
         crs = st.selectbox(t("dl_crs", lang), list(FORMATS[fmt].crs), key=f"{key}_crs",

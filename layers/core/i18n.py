@@ -1,6 +1,11 @@
 """Every user-visible string of the pages, one dictionary per language; :func:`t` looks a key up."""
 from __future__ import annotations
 
+import csv
+import functools
+
+from layers.core import paths
+
 LANGS = ("zh", "en")
 
 
@@ -35,7 +40,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "exp_rd_styles": "样式：同名 .qml 为 QGIS 样式（打开时自动应用），.sld 为 OGC 样式，颜色与网页地图一致；"
                          "虚线 = 示意几何，不可量测。",
         "share": "分享：点地图右上角的“复制链接”，链接会还原图层、筛选、底图、街镇和当前视图。",
-        "ul_title": "叠加自己的图层", "ul_upload": "上传矢量文件（GeoJSON、GeoPackage、Shapefile 压缩包、KML）",
+        "ul_title": "叠加自己的图层", "ul_upload": "上传矢量文件（GeoJSON、GeoPackage、Shapefile 压缩包、KML，不超过 {mb} MB）",
         "ul_help": "只在本次会话中显示，不保存到服务器；坐标系从文件读取。",
         "ul_crs": "文件未声明坐标系时的 EPSG 代码（如 4549、4326）", "ul_loaded": "已叠加：{name}（{n} 个要素）",
         "ul_dropped": "{n} 个要素没有可绘制的几何（空或含 NaN/无穷坐标），未显示；{r} 个无效几何已修复。",
@@ -52,7 +57,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "dl_layers": "图层", "dl_prepare": "生成文件", "dl_save": "保存 {name}",
         "dl_nothing": "没有选择图层。", "dl_failed": "无法生成下载：{message}",
         "dl_crs_only": "此格式只能使用 WGS 84 经纬度（EPSG:4326）。GCJ-02 从不用于导出。",
-        "town_focus": "聚焦街镇",
+        "town_focus": "聚焦街镇", "all": "全部", "none_chosen": "未选择（不显示图层）", "ul_button": "选择文件",
         "no_town": "（不聚焦）",
         # towns page
         "statistic": "统计指标", "scheme": "分级方法", "classes": "分级数",
@@ -61,7 +66,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "num_missing": "缺失（未找到来源）", "unit_persons": "人", "unit_km": "公里", "unit_km2": "平方公里",
         "unit_m": "米", "unit_pct": "%", "unit_yi": "亿元", "unit_density": "人/平方公里",
         "stat_unavailable": "{label}（暂无数据）", "stat_none": "此指标在任何街镇都没有数值（未找到来源），不能分级设色。",
-        "col_value": "数值", "col_statistic": "指标",
+        "col_value": "数值", "col_statistic": "指标", "unit_count": "个",
+        "col_description": "说明", "col_reason": "原因",
+        "src_census5": "第五次全国经济普查（2023），见 town_facts.csv", "src_nbs2022": "国家统计局 2022 年统计用区划代码",
+        "src_census7": "第七次全国人口普查（2020）", "src_areas": "各街镇官方面积，年份不一，附可信度（town_facts.csv）",
+        "src_computed": "本项目依据地图图层在 EPSG:4549 中计算",
+        "src_density": "从业人员（2023）÷ 示意面积；本项目在 EPSG:4549 中计算",
         "stat_meta": "单位：{unit}；年份：{year}；来源：{source}",
         "table": "统计表", "chart": "条形图",
         "detail": "街镇详情", "choose_town": "选择街镇",
@@ -150,6 +160,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "url_why_town": "应为 17 个街镇代码之一",
         "url_why_c": "应为松江附近的“纬度,经度”",
         "url_why_z": "缩放级别应为 8–18 的整数",
+        "flt_unreadable": "筛选已忽略：无法读取用于核对的图层（{error}）。", "flt_not_mapping": "筛选已忽略：参数格式不对。",
+        "flt_unknown": "已忽略未知的筛选参数 {key}。", "flt_long": "已忽略筛选“{name}”：值过长（{n} 个字符）。",
+        "flt_bad_values": "已忽略筛选“{name}”中的未知值：{values}。", "flt_more": " 等另 {n} 个",
+        "flt_many": "筛选“{name}”只使用前 {n} 个值。",
         # the in-page map (layers/app/mapview.js)
         "mv_layers": "图层", "mv_copy": "复制链接", "mv_copied": "已复制", "mv_fullscreen": "全屏",
         "mv_tiles_failed": "底图瓦片无法加载（可能未联网）；矢量图层照常显示。", "mv_failed": "地图无法加载。",
@@ -220,7 +234,7 @@ STRINGS: dict[str, dict[str, str]] = {
                          "the web map's colours; dashed = schematic geometry, not for measurement.",
         "share": "Share: “Copy link” at the top right of the map copies a link that restores the layers, filters, basemap, town and the current view.",
         "ul_title": "Add your own layer",
-        "ul_upload": "Upload a vector file (GeoJSON, GeoPackage, zipped Shapefile, KML)",
+        "ul_upload": "Upload a vector file (GeoJSON, GeoPackage, zipped Shapefile, KML; up to {mb} MB)",
         "ul_help": "Shown in this session only, never saved on the server; the CRS is read from the file.",
         "ul_crs": "EPSG code if the file does not say its CRS (e.g. 4549, 4326)",
         "ul_loaded": "Shown on the map: {name} ({n} features)",
@@ -244,7 +258,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "dl_layers": "Layers", "dl_prepare": "Make the file", "dl_save": "Save {name}",
         "dl_nothing": "No layer chosen.", "dl_failed": "Cannot make the download: {message}",
         "dl_crs_only": "This format is WGS 84 longitude/latitude only (EPSG:4326). GCJ-02 is never exported.",
-        "town_focus": "Focus town",
+        "town_focus": "Focus town", "all": "All", "none_chosen": "None chosen (no layer shown)",
+        "ul_button": "Choose a file",
         "no_town": "(none)",
         "statistic": "Statistic", "scheme": "Classification", "classes": "Classes",
         "scheme_quantiles": "Quantiles", "scheme_equal_interval": "Equal interval",
@@ -254,7 +269,13 @@ STRINGS: dict[str, dict[str, str]] = {
         "unit_m": "m", "unit_pct": "%", "unit_yi": "100 million yuan", "unit_density": "persons/km²",
         "stat_unavailable": "{label} (not available)",
         "stat_none": "No town has a value for this statistic (no source found), so it cannot be mapped.",
-        "col_value": "Value", "col_statistic": "Statistic",
+        "col_value": "Value", "col_statistic": "Statistic", "unit_count": "count",
+        "col_description": "Description", "col_reason": "Reason",
+        "src_census5": "5th national economic census (2023), see town_facts.csv",
+        "src_nbs2022": "NBS 2022 statistical division codes", "src_census7": "7th national population census (2020)",
+        "src_areas": "official areas of mixed years, each graded (town_facts.csv)",
+        "src_computed": "computed by this project in EPSG:4549 from the map layers",
+        "src_density": "persons employed (2023) ÷ schematic area; computed by this project in EPSG:4549",
         "stat_meta": "Unit: {unit}; year: {year}; source: {source}",
         "table": "Table", "chart": "Bar chart",
         "detail": "Town detail", "choose_town": "Choose a town",
@@ -351,6 +372,11 @@ STRINGS: dict[str, dict[str, str]] = {
         "url_why_town": "use one of the 17 town codes",
         "url_why_c": "use lat,lon near Songjiang",
         "url_why_z": "zoom must be a whole number from 8 to 18",
+        "flt_unreadable": "Filters ignored: the layers to check them against could not be read ({error}).",
+        "flt_not_mapping": "Filters ignored: the parameters are not a mapping.",
+        "flt_unknown": "Ignored unknown filter {key}.", "flt_long": "Ignored filter “{name}”: its value is too long ({n} characters).",
+        "flt_bad_values": "Ignored unknown value(s) of filter “{name}”: {values}.", "flt_more": " and {n} more",
+        "flt_many": "Filter “{name}”: only the first {n} values are used.",
         # the in-page map (layers/app/mapview.js)
         "mv_layers": "Layers", "mv_copy": "Copy link", "mv_copied": "Copied", "mv_fullscreen": "Full screen",
         "mv_tiles_failed": "Basemap tiles could not load (offline?); the vector layers are drawn as usual.",
@@ -399,6 +425,29 @@ STRINGS: dict[str, dict[str, str]] = {
         "ul_download": "Download your layer with its per-town summary (GeoPackage)",
     },
 }
+
+
+@functools.cache
+def _data_translations() -> dict[str, dict[str, str]]:
+    """Curated wordings of the notes the source data gives in one language (geodata/curation/translations.csv)."""
+    path = paths.CURATION_DIR / "translations.csv"
+    if not path.is_file():
+        return {}
+    with open(path, encoding="utf-8", newline="") as fh:
+        return {row["text"]: {"zh": row["zh"], "en": row["en"]} for row in csv.DictReader(fh)}
+
+
+def pick_lang(text: str, lang: str = "zh") -> str:
+    """A data text in ``lang``: the matching half of a bilingual "中文 / English" text, or its curated wording
+    (geodata/curation/translations.csv); otherwise the text itself."""
+    text = str(text)
+    known = _data_translations().get(text)
+    if known:
+        return known.get(lang) or text
+    zh, sep, en = text.partition(" / ")
+    if not sep or not any("\u4e00" <= ch <= "\u9fff" for ch in zh) or any("\u4e00" <= ch <= "\u9fff" for ch in en):
+        return text
+    return en.strip() if lang == "en" else zh.strip()
 
 
 def error_text(exc: BaseException, lang: str = "zh") -> str:

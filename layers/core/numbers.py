@@ -22,6 +22,13 @@ KINDS: dict[str, tuple[int, int]] = {
     "plain": (2, 1),
 }
 
+#: Attribute fields that hold figures, and their kind (popups, tables and exports format them alike).
+FIELD_KINDS: dict[str, str] = {
+    "area_km2": "km2", "official_area_km2": "km2", "area_official_km2": "km2", "length_km": "km", "km": "km",
+    "accuracy_m": "m", "ref_accuracy_m": "m", "employment_2023": "persons", "population_2020": "persons",
+    "residents_committees_2022": "count", "village_committees_2022": "count", "villages_2022": "count",
+}
+
 
 def is_missing(value: Any) -> bool:
     """True for None, NaN, pandas' NA and empty text: a figure no source gives."""
@@ -100,3 +107,10 @@ def fmt_pct(value: Any, lang: str = "zh") -> str:
 def fmt_yi(value: Any, lang: str = "zh") -> str:
     """Money in 亿元 (hundred million yuan)."""
     return fmt_number(value, "yi", lang, unit=True)
+
+
+def fmt_field(field: str, value: Any, lang: str = "zh") -> str | None:
+    """A figure of a known attribute field (:data:`FIELD_KINDS`) formatted for its kind, its label carrying the
+    unit; None when ``field`` holds no figure (the caller shows the value as it is)."""
+    kind = FIELD_KINDS.get(field)
+    return None if kind is None else fmt_number(value, kind, lang)

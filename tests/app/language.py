@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from streamlit import dataframe_util
 from streamlit.testing.v1 import AppTest
 
 #: Proto fields that carry text a reader sees (labels, help, placeholders, options, bodies).
@@ -57,6 +58,10 @@ def page_texts(at: AppTest) -> list[tuple[str, str]]:
         proto = getattr(node, "proto", None)
         if kind == "dataframe":
             frame = node.value
+            arrow = proto.arrow_data
+            styled = arrow.styler.display_values if arrow.HasField("styler") else b""
+            if styled:  # a Styler's formatted cells are what the reader sees
+                frame = dataframe_util.convert_arrow_bytes_to_pandas_df(styled)
             out.extend(("table header", str(c)) for c in frame.columns)
             out.extend(("table index", str(i)) for i in frame.index if not isinstance(i, int))
             out.extend(("table cell", str(v)) for row in frame.itertuples(index=False) for v in row)
