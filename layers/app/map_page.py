@@ -20,7 +20,6 @@ from layers.core.crs import geometry_wgs84_to_gcj02
 from layers.core.errors import SongjiangMapError
 from layers.core.i18n import error_text, t
 from layers.export.formats import FORMATS
-from layers.export.job import CRS_NAMES
 from layers.export.tables import user_layer_download
 from layers.map.basemaps import basemaps
 from layers.map.elements import VectorLayer, safe_text
@@ -89,7 +88,8 @@ def option_label(key: str, value: str, lang: str) -> str:
     """Human label of a filter option (coded values through the catalogue; zones, towns and lines by name)."""
     catalog = get_catalog()
     if key in ("zone", "town", "rail_line"):
-        return cached_option_names(catalog.layer_ids, lang).get(key, {}).get(value, value)
+        name = cached_option_names(catalog.layer_ids, lang).get(key, {}).get(value)
+        return name or catalog.value_label(key, value, lang)
     field = {"rail_status": "status", "rail_mode": "mode", "park_kind": "kind", "park_industry": "industries"}.get(key)
     return catalog.value_label(field, value, lang) if field else value
 
@@ -275,9 +275,9 @@ def download_panel(layer_ids: tuple[str, ...], lang: str, *, key: str, flt: Laye
                                              format_func=lambda i: catalog.layer(i).title(lang),
                                              placeholder=t("none_chosen", lang), select_all=False))
         fmt = st.selectbox(t("dl_format", lang), list(FORMATS), key=f"{key}_fmt",
-                           format_func=lambda f: FORMATS[f].label)
+                           format_func=lambda f: t(f"fmt_{f}", lang) if f == "csv" else FORMATS[f].label)
         crs = st.selectbox(t("dl_crs", lang), list(FORMATS[fmt].crs), key=f"{key}_crs",
-                           format_func=lambda c: f"EPSG:{c} · {CRS_NAMES[c]}")
+                           format_func=lambda c: f"EPSG:{c} · {t(f'crs_{c}', lang)}")
         if len(FORMATS[fmt].crs) == 1:
             st.caption(t("dl_crs_only", lang))
         if not layer_ids:

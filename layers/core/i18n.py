@@ -1,11 +1,6 @@
 """Every user-visible string of the pages, one dictionary per language; :func:`t` looks a key up."""
 from __future__ import annotations
 
-import csv
-import functools
-
-from layers.core import paths
-
 LANGS = ("zh", "en")
 
 
@@ -52,6 +47,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "map_legend": "图例", "map_accuracy": "精度与状态", "map_fullscreen": "全屏", "map_fullscreen_exit": "退出全屏",
         "map_my_layers": "我的图层", "map_uploaded": "上传，未经核对", "map_labels": "注记", "ul_outside": "区外",
         "dl_title": "下载图层（GIS 格式）", "dl_format": "格式", "dl_crs": "坐标系",
+        "fmt_csv": "CSV（WKT 几何）", "crs_4326": "WGS 84（经纬度）", "crs_4490": "CGCS2000（经纬度）",
+        "crs_4549": "CGCS2000 / 3 度带高斯-克吕格 中央经线 120°E（米）",
         "dl_help_map": "下载内容与地图当前显示一致：已打开的图层，应用当前筛选。每个要素保留来源、许可与精度字段。",
         "dl_help_data": "选择图层下载完整数据（不筛选）。每个要素保留来源、许可与精度字段。",
         "dl_layers": "图层", "dl_prepare": "生成文件", "dl_save": "保存 {name}",
@@ -100,6 +97,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "ind_target": "2025 年目标", "ind_2020": "2020 年值", "ind_2020_ref": "2020 年值出处",
         "ind_ref": "规划出处", "ind_latest": "最新值", "ind_latest_year": "最新值年份",
         "ind_latest_ref": "最新值出处（文章文件与行号）",
+        "ind_kind_预期性": "预期性", "ind_kind_约束性": "约束性",
+        "ref_plan": "规划第 {lines} 行", "ref_seed": "文章 {seed} 第 {line} 行",
         "ind_note": "2020 年值仅在规划第一章给出时列出，其余显示为“缺失”，不作估算。最新值仅在文章（seed）"
                     "按同一口径给出时列出。",
         # data page
@@ -201,6 +200,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "pres_built": "已生成（{seconds:.1f} 秒）",
         "pres_pack_help": "全部场景的 PNG、PDF、离线 HTML 与说明（zip）",
         "pres_deck_help": "一个多页 PDF：标题页（场景、来源、日期）加每幕一页",
+        "scn_legend": "图例", "scn_sources": "来源", "scn_accuracy": "精度", "scn_date": "数据版本", "scn_plan": "规划",
+        "scn_schematic_note": "示意图形不可量测；虚线圆为位置误差半径（按比例绘制）。",
+        "scn_north": "北", "scn_km": "公里", "scn_zone": "所属片区", "scn_no_zone": "规划未划入任何片区",
+        "scn_focus_town": "所选街镇", "scn_unlocated": "尚无已定位园区的产业：{values}。",
         "dl_listed": "下载规划提及但未绘制的线路与未能定位的园区（CSV，含原因）",
         "ul_download": "下载自己的图层及其分街镇统计（GeoPackage）",
     },
@@ -251,6 +254,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "map_my_layers": "My layers", "map_uploaded": "uploaded, not checked",
         "map_labels": "Labels", "ul_outside": "outside the towns",
         "dl_title": "Download layers (GIS formats)", "dl_format": "Format", "dl_crs": "Coordinate system",
+        "fmt_csv": "CSV with WKT", "crs_4326": "WGS 84 (lon/lat)", "crs_4490": "CGCS2000 (lon/lat)",
+        "crs_4549": "CGCS2000 / 3-degree GK CM 120E (m)",
         "dl_help_map": "The download holds what the map shows now: the layers switched on, with the current "
                        "filters. Every feature keeps its source, licence and accuracy.",
         "dl_help_data": "Choose layers to download in full (no filter). Every feature keeps its source, licence and "
@@ -302,10 +307,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "structure": "Spatial structure: one corridor, one axis, two cores", "zones": "The three zones",
         "members": "Member towns",
         "indicators": "The plan's 21 headline indicators",
-        "ind_no": "No.", "ind_name": "Indicator (official name)", "ind_unit": "Unit", "ind_kind": "Kind",
+        "ind_no": "No.", "ind_name": "Indicator", "ind_unit": "Unit", "ind_kind": "Kind",
         "ind_target": "2025 target", "ind_2020": "2020 value", "ind_2020_ref": "2020 value source",
         "ind_ref": "Plan reference", "ind_latest": "Latest value", "ind_latest_year": "Latest year",
         "ind_latest_ref": "Latest value source (article file and line)",
+        "ind_kind_预期性": "Expected (indicative)", "ind_kind_约束性": "Binding",
+        "ref_plan": "FYP {lines}", "ref_seed": "seed {seed} line {line}",
         "ind_note": "A 2020 value is listed only where chapter 1 of the plan gives one; otherwise it is shown as "
                     "missing, never estimated. A latest value is listed only where an article (seed) gives one "
                     "for the same definition.",
@@ -421,33 +428,15 @@ STRINGS: dict[str, dict[str, str]] = {
         "pres_built": "Built ({seconds:.1f} s)",
         "pres_pack_help": "Every scene as PNG, PDF and offline HTML, with a README (zip)",
         "pres_deck_help": "One multi-page PDF: a title page (scenes, sources, date) and one page per scene",
+        "scn_legend": "Legend", "scn_sources": "Sources", "scn_accuracy": "Accuracy", "scn_date": "Data release",
+        "scn_plan": "Plan", "scn_schematic_note": "Schematic shapes are not for measurement; dashed circles are position "
+                                                  "uncertainty, to scale.",
+        "scn_north": "N", "scn_km": "km", "scn_zone": "Zone", "scn_no_zone": "assigned to no zone by the plan",
+        "scn_focus_town": "Chosen town", "scn_unlocated": "Industries with no located park yet: {values}.",
         "dl_listed": "Download the lines not drawn and the parks not located (CSV, with the reasons)",
         "ul_download": "Download your layer with its per-town summary (GeoPackage)",
     },
 }
-
-
-@functools.cache
-def _data_translations() -> dict[str, dict[str, str]]:
-    """Curated wordings of the notes the source data gives in one language (geodata/curation/translations.csv)."""
-    path = paths.CURATION_DIR / "translations.csv"
-    if not path.is_file():
-        return {}
-    with open(path, encoding="utf-8", newline="") as fh:
-        return {row["text"]: {"zh": row["zh"], "en": row["en"]} for row in csv.DictReader(fh)}
-
-
-def pick_lang(text: str, lang: str = "zh") -> str:
-    """A data text in ``lang``: the matching half of a bilingual "中文 / English" text, or its curated wording
-    (geodata/curation/translations.csv); otherwise the text itself."""
-    text = str(text)
-    known = _data_translations().get(text)
-    if known:
-        return known.get(lang) or text
-    zh, sep, en = text.partition(" / ")
-    if not sep or not any("\u4e00" <= ch <= "\u9fff" for ch in zh) or any("\u4e00" <= ch <= "\u9fff" for ch in en):
-        return text
-    return en.strip() if lang == "en" else zh.strip()
 
 
 def error_text(exc: BaseException, lang: str = "zh") -> str:

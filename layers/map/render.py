@@ -17,7 +17,8 @@ from layers.core import settings
 from layers.core.caches import cached
 from layers.core.catalog import Catalog, LayerSpec, get_catalog
 from layers.core.crs import TO_MEASURE, TO_WGS84, geometry_wgs84_to_gcj02
-from layers.core.i18n import pick_lang, t
+from layers.core.datatext import pick_lang
+from layers.core.i18n import t
 from layers.core.numbers import fmt_field, is_missing, missing_text
 from layers.map.basemaps import BASEMAPS, Basemap, basemaps
 from layers.map.elements import Legend, VectorLayer, legend_html, safe_text

@@ -9,7 +9,8 @@ import pandas as pd
 
 from layers.core import paths, settings
 from layers.core.catalog import Catalog, get_catalog
-from layers.core.i18n import pick_lang, t
+from layers.core.datatext import pick_lang, plan_ref_text
+from layers.core.i18n import t
 from layers.core.numbers import fmt_count, fmt_field, fmt_km, fmt_number, is_missing, missing_text, with_unit
 from layers.map.stats import STATISTICS, compare_towns, mark_value
 
@@ -73,16 +74,9 @@ def catalogue_table(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], la
                      t("col_features", lang): missing_text(lang) if frame is None else fmt_count(len(frame), lang),
                      t("col_crs", lang): settings.WGS84, t("col_date", lang): p.text("date", lang),
                      t("col_release", lang): catalog.meta.get("release_date", ""),
-                     t("col_plan_ref", lang): _plan_ref(p.plan_ref, lang),
+                     t("col_plan_ref", lang): plan_ref_text(p.plan_ref, lang),
                      t("col_attribution", lang): p.text("attribution", lang)})
     return pd.DataFrame(rows)
-
-
-def _plan_ref(ref: str, lang: str) -> str:
-    """A plan reference ("FYP 243–256") in ``lang``: "规划第 243–256 行" in zh."""
-    if lang == "zh" and ref.startswith("FYP "):
-        return "规划第 " + ref.removeprefix("FYP ").replace("FYP ", "") + " 行"
-    return ref
 
 
 def accuracy_table(catalog: Catalog, lang: str) -> pd.DataFrame:
@@ -108,7 +102,7 @@ def town_facts_table(catalog: Catalog, towns: gpd.GeoDataFrame, code: str, lang:
     rows = [{head: catalog.label(f, lang), value: _fact_value(catalog, f, row.get(f), lang)}
             for f in TOWN_FACT_FIELDS]
     rows.append({head: t("zone", lang), value: _fact_value(catalog, "zone", row.get(f"zone_name_{lang}"), lang)})
-    rows.append({head: t("plan_ref", lang), value: _plan_ref(pick_lang(str(row.get("fyp_zone_ref")), lang), lang)})
+    rows.append({head: t("plan_ref", lang), value: plan_ref_text(pick_lang(str(row.get("fyp_zone_ref")), lang), lang)})
     return pd.DataFrame(rows)
 
 
@@ -122,10 +116,29 @@ INDICATOR_COLUMNS = ("no", "name_zh", "unit", "kind", "value_2020", "value_2020_
                      "latest_ref", "target_2025", "plan_ref")
 
 
+def _stated(value: str, lang: str) -> str:
+    """A figure as the plan states it: its decimals kept, thousands separated ("3200" → "3,200"); text as is."""
+    text = str(value).strip()
+    if text.isdigit():
+        return fmt_count(int(text), lang)
+    return text
+
+
 def indicators_table(indicators: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Indicators with labelled columns, 2020 → latest → 2025 target; a 2020 value the plan does not state is shown
-    as missing; the latest value is filled only where an article (seed) gives one for the same definition."""
+    as missing; the latest value is filled only where an article (seed) gives one for the same definition. In en
+    the English name, unit, kind and wording of text targets (``*_en`` columns of indicators.csv)."""
     shown = indicators[[c for c in INDICATOR_COLUMNS if c in indicators.columns]].copy()
+    if lang == "en":
+        for col, en in (("name_zh", "name_en"), ("unit", "unit_en"), ("target_2025", "target_2025_en"),
+                        ("value_2020", "value_2020_en")):
+            if en in indicators.columns:
+                shown[col] = [e or z for z, e in zip(shown[col], indicators[en], strict=False)]
+    shown["kind"] = [t(f"ind_kind_{k}", lang) if k else k for k in shown["kind"]]
+    for col in ("value_2020", "latest_value", "target_2025"):
+        shown[col] = [_stated(v, lang) for v in shown[col]]
+    for col in ("value_2020_ref", "latest_ref", "plan_ref"):
+        shown[col] = [plan_ref_text(v, lang) if v else v for v in shown[col]]
     shown["value_2020"] = shown["value_2020"].replace("", t("missing", lang))
     return shown.rename(columns={
         "no": t("ind_no", lang), "name_zh": t("ind_name", lang), "unit": t("ind_unit", lang),
@@ -207,7 +220,7 @@ def unlocated_parks_table(parks: pd.DataFrame, catalog: Catalog, lang: str) -> p
             catalog.label("industries", lang): "、".join(industries) if lang == "zh" else ", ".join(industries),
             catalog.label("town_zh", lang): _town_name(rec.get("town_zh"), lang),
             t("col_description", lang): rec.get(f"description_{lang}") or missing_text(lang),
-            catalog.label("plan_ref", lang): _plan_ref(str(rec.get("plan_ref") or ""), lang),
+            catalog.label("plan_ref", lang): plan_ref_text(str(rec.get("plan_ref") or ""), lang),
             t("col_reason", lang): pick_lang(str(rec.get("reason") or ""), lang),
             catalog.label("source", lang): pick_lang(str(rec.get("source") or ""), lang)})
     return pd.DataFrame(rows)
