@@ -35,8 +35,10 @@ seed_from_url(list(table.index))
 c1, c2, c3 = st.columns([2, 1, 1])
 offered = available_statistics(table)
 keep_offered("w_stat", offered)
-stat = c1.selectbox(t("statistic", lang), offered, key="w_stat", format_func=lambda s: STATISTICS[s].label(lang))
-scheme = c2.selectbox(t("scheme", lang), list(SCHEMES), key="w_scheme", format_func=lambda s: t(f"scheme_{s}", lang))
+stat = c1.selectbox(t("statistic", lang), offered, key="w_stat",
+                    placeholder=t("choose_one", lang), format_func=lambda s: STATISTICS[s].label(lang))
+scheme = c2.selectbox(t("scheme", lang), list(SCHEMES), key="w_scheme",
+                      placeholder=t("choose_one", lang), format_func=lambda s: t(f"scheme_{s}", lang))
 k = c3.slider(t("classes", lang), 2, 7, key="w_k")
 meta = STATISTICS[stat]
 st.caption(t("stat_meta", lang, unit=meta.unit_label(lang), year=meta.year or t("year_unknown", lang),
@@ -61,7 +63,8 @@ with right:
 
 st.header(t("detail", lang))
 codes = list(table.index)
-code = st.selectbox(t("choose_town", lang), codes, key="w_detail", format_func=lambda c: town_name[c])
+code = st.selectbox(t("choose_town", lang), codes, key="w_detail",
+                    placeholder=t("choose_one", lang), format_func=lambda c: town_name[c])
 d1, d2 = st.columns(2)
 with d1:
     st.subheader(t("facts", lang))
@@ -79,8 +82,10 @@ with d2:
 
 st.header(t("compare", lang))
 a_col, b_col = st.columns(2)
-a = a_col.selectbox(t("town_a", lang), codes, key="w_cmp_a", format_func=lambda c: town_name[c])
-b = b_col.selectbox(t("town_b", lang), codes, key="w_cmp_b", format_func=lambda c: town_name[c])
+a = a_col.selectbox(t("town_a", lang), codes, key="w_cmp_a",
+                    placeholder=t("choose_one", lang), format_func=lambda c: town_name[c])
+b = b_col.selectbox(t("town_b", lang), codes, key="w_cmp_b",
+                    placeholder=t("choose_one", lang), format_func=lambda c: town_name[c])
 side = town_comparison(table, cached_town_marks(catalog.layer_ids), [a, b] if a != b else [a], lang)
 st.dataframe(side.rename(columns=lambda c: town_name[c]))
 sync_url()

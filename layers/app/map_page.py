@@ -19,6 +19,7 @@ from layers.core.catalog import get_catalog
 from layers.core.crs import geometry_wgs84_to_gcj02
 from layers.core.errors import SongjiangMapError
 from layers.core.i18n import error_text, t
+from layers.core.numbers import fmt_number
 from layers.export.formats import FORMATS
 from layers.export.tables import user_layer_download
 from layers.map.basemaps import basemaps
@@ -124,7 +125,8 @@ def map_controls(layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
     offered = basemaps()
     with st.sidebar:
         st.header(t("controls", lang))
-        st.selectbox(t("basemap", lang), list(offered), key="w_basemap", on_change=_on_widget_change,
+        st.selectbox(t("basemap", lang), list(offered), key="w_basemap",
+                     placeholder=t("choose_one", lang), on_change=_on_widget_change,
                      format_func=lambda b: offered[b].label_en if lang == "en" else offered[b].label_zh)
         st.multiselect(t("layers", lang), list(catalog.layer_ids), key="w_layers", on_change=_on_widget_change,
                        format_func=lambda i: catalog.layer(i).title(lang), placeholder=t("none_chosen", lang),
@@ -134,7 +136,8 @@ def map_controls(layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
             st.multiselect(t(f"f_{key}", lang), options[key], key=f"w_{key}", on_change=_on_widget_change,
                            format_func=lambda v, k=key: option_label(k, v, lang), placeholder=t("all", lang),
                            select_all=False)
-        st.selectbox(t("town_focus", lang), [""] + options["town"], key="w_focus", on_change=_on_widget_change,
+        st.selectbox(t("town_focus", lang), [""] + options["town"], key="w_focus",
+                     placeholder=t("choose_one", lang), on_change=_on_widget_change,
                      format_func=lambda v: t("no_town", lang) if not v else option_label("town", v, lang))
 
 
@@ -274,9 +277,10 @@ def download_panel(layer_ids: tuple[str, ...], lang: str, *, key: str, flt: Laye
                                              default=list(catalog.layer_ids), key=f"{key}_layers",
                                              format_func=lambda i: catalog.layer(i).title(lang),
                                              placeholder=t("none_chosen", lang), select_all=False))
-        fmt = st.selectbox(t("dl_format", lang), list(FORMATS), key=f"{key}_fmt",
+        fmt = st.selectbox(t("dl_format", lang), list(FORMATS), key=f"{key}_fmt", placeholder=t("choose_one", lang),
                            format_func=lambda f: t(f"fmt_{f}", lang) if f == "csv" else FORMATS[f].label)
         crs = st.selectbox(t("dl_crs", lang), list(FORMATS[fmt].crs), key=f"{key}_crs",
+                           placeholder=t("choose_one", lang),
                            format_func=lambda c: f"EPSG:{c} · {t(f'crs_{c}', lang)}")
         if len(FORMATS[fmt].crs) == 1:
             st.caption(t("dl_crs_only", lang))
@@ -316,7 +320,7 @@ def search_box(layer_ids: tuple[str, ...], lang: str) -> None:
     if len(hits) > 1:
         if not isinstance(st.session_state.get("w_search_pick"), int) or st.session_state["w_search_pick"] >= len(hits):
             st.session_state["w_search_pick"] = 0
-        st.selectbox(t("search_pick", lang), range(len(hits)), key="w_search_pick",
+        st.selectbox(t("search_pick", lang), range(len(hits)), key="w_search_pick", placeholder=t("choose_one", lang),
                      format_func=lambda i: hits[i].name(lang))
 
 
@@ -415,7 +419,7 @@ def identify_panel(layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
         if hit.detail:
             parts.append(plain(hit.detail))
         if hit.distance_m is not None:
-            parts.append(t("id_distance", lang, m=f"{hit.distance_m:,.0f}"))
+            parts.append(t("id_distance", lang, m=fmt_number(hit.distance_m, "m", lang)))
         mark = f" · {t('id_approx', lang)}" if hit.approximate else ""
         st.markdown(f"**{plain(title)}**: " + " · ".join(parts) + mark)
 

@@ -54,7 +54,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "dl_layers": "图层", "dl_prepare": "生成文件", "dl_save": "保存 {name}",
         "dl_nothing": "没有选择图层。", "dl_failed": "无法生成下载：{message}",
         "dl_crs_only": "此格式只能使用 WGS 84 经纬度（EPSG:4326）。GCJ-02 从不用于导出。",
-        "town_focus": "聚焦街镇", "all": "全部", "none_chosen": "未选择（不显示图层）", "ul_button": "选择文件",
+        "town_focus": "聚焦街镇", "all": "全部", "choose_one": "请选择", "none_chosen": "未选择（不显示图层）", "ul_button": "选择文件",
         "no_town": "（不聚焦）",
         # towns page
         "statistic": "统计指标", "scheme": "分级方法", "classes": "分级数",
@@ -166,7 +166,7 @@ STRINGS: dict[str, dict[str, str]] = {
         # the in-page map (layers/app/mapview.js)
         "mv_layers": "图层", "mv_copy": "复制链接", "mv_copied": "已复制", "mv_fullscreen": "全屏",
         "mv_tiles_failed": "底图瓦片无法加载（可能未联网）；矢量图层照常显示。", "mv_failed": "地图无法加载。",
-        "mv_mine": "我的图层",
+        "mv_mine": "我的图层", "mv_zoom_in": "放大", "mv_zoom_out": "缩小",
         "id_title": "此处有什么", "id_hint": "点击地图上的任一点，这里列出该处的街镇、片区、规划结构、园区和最近的车站。",
         "id_where": "点击位置：北纬 {lat}，东经 {lon}", "id_nothing": "此处不在任何图层内。",
         "id_distance": "{m} 米", "id_approx": "≈ 按示意边界（近似）",
@@ -263,7 +263,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "dl_layers": "Layers", "dl_prepare": "Make the file", "dl_save": "Save {name}",
         "dl_nothing": "No layer chosen.", "dl_failed": "Cannot make the download: {message}",
         "dl_crs_only": "This format is WGS 84 longitude/latitude only (EPSG:4326). GCJ-02 is never exported.",
-        "town_focus": "Focus town", "all": "All", "none_chosen": "None chosen (no layer shown)",
+        "town_focus": "Focus town", "all": "All", "choose_one": "Choose one", "none_chosen": "None chosen (no layer shown)",
         "ul_button": "Choose a file",
         "no_town": "(none)",
         "statistic": "Statistic", "scheme": "Classification", "classes": "Classes",
@@ -387,7 +387,8 @@ STRINGS: dict[str, dict[str, str]] = {
         # the in-page map (layers/app/mapview.js)
         "mv_layers": "Layers", "mv_copy": "Copy link", "mv_copied": "Copied", "mv_fullscreen": "Full screen",
         "mv_tiles_failed": "Basemap tiles could not load (offline?); the vector layers are drawn as usual.",
-        "mv_failed": "The map could not be loaded.", "mv_mine": "My layers",
+        "mv_failed": "The map could not be loaded.", "mv_mine": "My layers", "mv_zoom_in": "Zoom in",
+        "mv_zoom_out": "Zoom out",
         "id_title": "What is here", "id_hint": "Click anywhere on the map: the town, zone, plan elements, parks and "
                     "nearest stations at that point are listed here.",
         "id_where": "Clicked at {lat} N, {lon} E", "id_nothing": "This point lies in no layer.",

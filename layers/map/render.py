@@ -54,7 +54,11 @@ def lang_fields(fields: tuple[str, ...] | list[str], lang: str) -> tuple[str, ..
         if lang == "en":
             return not (f.endswith("_zh") and f != "name_zh" and f"{f[:-3]}_en" in fields)
         return not f.endswith("_en")
-    return tuple(f for f in fields if keep(f))
+    kept = [f for f in fields if keep(f)]
+    if lang == "en" and "name_zh" in kept and "name_en" in kept:  # the English name first: a hover shows the first
+        kept.remove("name_en")
+        kept.insert(kept.index("name_zh"), "name_en")
+    return tuple(kept)
 
 
 def _rounded(geoms: np.ndarray) -> np.ndarray:

@@ -6,10 +6,10 @@ en: no Chinese outside ``EN_CJK_OK`` (the bilingual brand, the language switch, 
 The map's own texts (legend, tooltips, popups, controls) are checked in tests/browser/test_browser_language.py.
 """
 import pytest
+from _language import leaks, page_texts  # tests/_language.py, shared with the browser test
 from streamlit.testing.v1 import AppTest
 
 from layers.core import paths
-from _language import leaks, page_texts  # the scanner, shared with the browser test
 
 PAGES = ["app.py", "pages/1_地图_Map.py", "pages/2_街镇_Towns.py", "pages/3_规划_Plan.py", "pages/4_数据_Data.py",
          "pages/5_演示_Present.py"]
