@@ -144,10 +144,9 @@ def uploader_texts(lang: str) -> None:
     the formats, and :data:`settings.UPLOAD_MAX_MB` is enforced by the reader) and draw the button's text from the
     page's dictionary through CSS. Check it after a Streamlit upgrade (tests/browser: the language leak test)."""
     label = t("ul_button", lang).replace('"', "")
+    button = "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer']"
     st.html("<style>[data-testid='stFileUploaderDropzoneInstructions']{display:none}"
-            "[data-testid='stFileUploaderDropzone'] button{font-size:0}"
-            f"[data-testid='stFileUploaderDropzone'] button::after{{content:\"{label}\";font-size:0.875rem}}"
-            "</style>")
+            f"{button} p{{display:none}}{button}::after{{content:\"{label}\"}}</style>")
 
 
 def show_notices(notices: list[str]) -> None:
