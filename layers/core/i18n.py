@@ -31,7 +31,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "exp_metadata": "图层元数据",
         "exp_rd_layer": "图层", "exp_rd_features": "要素数", "exp_rd_crs": "坐标系", "exp_rd_release": "发布日期",
         "exp_rd_filter": "筛选", "exp_rd_attribution": "署名", "exp_rd_licence": "许可", "exp_rd_accuracy": "精度",
-        "exp_rd_plan": "规划依据", "exp_rd_notes": "说明",
+        "exp_rd_plan": "规划依据", "exp_rd_notes": "说明", "exp_rd_source": "来源", "exp_rd_date": "数据日期",
+        "exp_rd_no_filter": "无（全部要素）",
         "exp_rd_styles": "样式：同名 .qml 为 QGIS 样式（打开时自动应用），.sld 为 OGC 样式，颜色与网页地图一致；"
                          "虚线 = 示意几何，不可量测。",
         "share": "分享：点地图右上角的“复制链接”，链接会还原图层、筛选、底图、街镇和当前视图。",
@@ -54,7 +55,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "dl_layers": "图层", "dl_prepare": "生成文件", "dl_save": "保存 {name}",
         "dl_nothing": "没有选择图层。", "dl_failed": "无法生成下载：{message}",
         "dl_crs_only": "此格式只能使用 WGS 84 经纬度（EPSG:4326）。GCJ-02 从不用于导出。",
-        "town_focus": "聚焦街镇", "all": "全部", "choose_one": "请选择", "none_chosen": "未选择（不显示图层）", "ul_button": "选择文件",
+        "town_focus": "聚焦街镇", "all": "全部", "choose_one": "请选择", "yes": "是", "no": "否", "none_chosen": "未选择（不显示图层）", "ul_button": "选择文件",
         "no_town": "（不聚焦）",
         # towns page
         "statistic": "统计指标", "scheme": "分级方法", "classes": "分级数",
@@ -233,6 +234,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "exp_rd_layer": "Layer", "exp_rd_features": "Features", "exp_rd_crs": "CRS", "exp_rd_release": "Release date",
         "exp_rd_filter": "Filter", "exp_rd_attribution": "Attribution", "exp_rd_licence": "Licence",
         "exp_rd_accuracy": "Accuracy", "exp_rd_plan": "Plan reference", "exp_rd_notes": "Notes",
+        "exp_rd_source": "Source", "exp_rd_date": "Source date", "exp_rd_no_filter": "none (all features)",
         "exp_rd_styles": "Styles: the same-named .qml is a QGIS style (applied on open), the .sld an OGC style, in "
                          "the web map's colours; dashed = schematic geometry, not for measurement.",
         "share": "Share: “Copy link” at the top right of the map copies a link that restores the layers, filters, basemap, town and the current view.",
@@ -263,7 +265,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "dl_layers": "Layers", "dl_prepare": "Make the file", "dl_save": "Save {name}",
         "dl_nothing": "No layer chosen.", "dl_failed": "Cannot make the download: {message}",
         "dl_crs_only": "This format is WGS 84 longitude/latitude only (EPSG:4326). GCJ-02 is never exported.",
-        "town_focus": "Focus town", "all": "All", "choose_one": "Choose one", "none_chosen": "None chosen (no layer shown)",
+        "town_focus": "Focus town", "all": "All", "choose_one": "Choose one", "yes": "yes", "no": "no", "none_chosen": "None chosen (no layer shown)",
         "ul_button": "Choose a file",
         "no_town": "(none)",
         "statistic": "Statistic", "scheme": "Classification", "classes": "Classes",

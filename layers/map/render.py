@@ -37,6 +37,8 @@ CODED_FIELDS = ("accuracy", "mode", "status", "kind", "industries", "element", "
 def _display_value(catalog: Catalog, field: str, value: Any, lang: str) -> str:
     if value is None or (isinstance(value, float) and value != value):
         return missing_text(lang)
+    if isinstance(value, (bool, np.bool_)):
+        return t("yes" if value else "no", lang)
     figure = fmt_field(field, value, lang) if not (isinstance(value, str) and value == "") else None
     if figure is not None:
         return safe_text(figure)
