@@ -12,6 +12,7 @@ from layers.core.catalog import Catalog, get_catalog
 from layers.core.datatext import pick_lang, plan_ref_text
 from layers.core.i18n import t
 from layers.core.numbers import fmt_count, fmt_field, fmt_km, fmt_number, is_missing, missing_text, with_unit
+from layers.map.load import read_layer
 from layers.map.stats import STATISTICS, compare_towns, mark_value
 
 #: Official facts shown in a town's detail view, in order.
@@ -232,8 +233,6 @@ def _town_name(name_zh: Any, lang: str) -> str:
         return missing_text(lang)
     if lang == "zh":
         return str(name_zh)
-    from layers.map.load import read_layer
-
     towns = read_layer("towns")
     names = dict(zip(towns["name_zh"], towns["name_en"], strict=False))
     return str(names.get(name_zh, name_zh))
