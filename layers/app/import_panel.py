@@ -45,7 +45,7 @@ def _show_import_report(report: Any, lang: str) -> None:
              lang))
     show = {"error": st.error, "confirm": st.warning, "warning": st.warning, "info": st.info}
     for issue in report.issues:
-        show[issue.severity](plain(issue.message))
+        show[issue.severity](plain(issue.text(lang)))
     if report.units:
         st.markdown(f"**{plain(t('imp_units', lang))}**")
         st.dataframe(import_units_table(report, lang), hide_index=True)

@@ -1,6 +1,8 @@
 """Every user-visible string of the pages, one dictionary per language; :func:`t` looks a key up."""
 from __future__ import annotations
 
+from layers.core.i18n_imports import IMPORT_STRINGS
+
 LANGS = ("zh", "en")
 
 
@@ -440,6 +442,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "ul_download": "Download your layer with its per-town summary (GeoPackage)",
     },
 }
+
+
+for _lang, _strings in IMPORT_STRINGS.items():
+    STRINGS[_lang].update(_strings)
 
 
 def error_text(exc: BaseException, lang: str = "zh") -> str:
