@@ -114,3 +114,17 @@ def fmt_field(field: str, value: Any, lang: str = "zh") -> str | None:
     unit; None when ``field`` holds no figure (the caller shows the value as it is)."""
     kind = FIELD_KINDS.get(field)
     return None if kind is None else fmt_number(value, kind, lang)
+
+
+def fmt_stated(value: Any, lang: str = "zh") -> str:
+    """A figure as a source states it: its decimals kept, thousands separated ("4072.65" → "4,072.65"); text that
+    is not a plain number (e.g. "70/500（25）") as it is; missing said so."""
+    if is_missing(value):
+        return missing_text(lang)
+    text = str(value).strip()
+    whole, dot, decimals = text.partition(".")
+    sign = "-" if whole.startswith("-") else ""
+    digits = whole.removeprefix("-")
+    if not digits.isdigit() or (dot and not decimals.isdigit()):
+        return text
+    return f"{sign}{int(digits):,}{dot}{decimals}"

@@ -11,7 +11,16 @@ from layers.core import paths, settings
 from layers.core.catalog import Catalog, get_catalog
 from layers.core.datatext import pick_lang, plan_ref_text
 from layers.core.i18n import t
-from layers.core.numbers import fmt_count, fmt_field, fmt_km, fmt_number, is_missing, missing_text, with_unit
+from layers.core.numbers import (
+    fmt_count,
+    fmt_field,
+    fmt_km,
+    fmt_number,
+    fmt_stated,
+    is_missing,
+    missing_text,
+    with_unit,
+)
 from layers.map.load import read_layer
 from layers.map.stats import STATISTICS, compare_towns, mark_value
 
@@ -34,7 +43,8 @@ def headline_figures(lang: str) -> list[dict[str, str]]:
     for row in rows:
         label = row[f"label_{lang}"]
         year = t("fig_target", lang, year=row["year"]) if row["kind"] == "target" else f"{row['year']} "
-        out.append({"key": row["key"], "label": year + label, "value": f"{row['value']} {row[f'unit_{lang}']}",
+        out.append({"key": row["key"], "label": year + label,
+                    "value": f"{fmt_stated(row['value'], lang)} {row[f'unit_{lang}']}",
                     "source": t("fig_source", lang, plan=plan, ref=row["plan_ref"])})
     return out
 
@@ -117,14 +127,6 @@ INDICATOR_COLUMNS = ("no", "name_zh", "unit", "kind", "value_2020", "value_2020_
                      "latest_ref", "target_2025", "plan_ref")
 
 
-def _stated(value: str, lang: str) -> str:
-    """A figure as the plan states it: its decimals kept, thousands separated ("3200" → "3,200"); text as is."""
-    text = str(value).strip()
-    if text.isdigit():
-        return fmt_count(int(text), lang)
-    return text
-
-
 def indicators_table(indicators: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Indicators with labelled columns, 2020 → latest → 2025 target; a 2020 value the plan does not state is shown
     as missing; the latest value is filled only where an article (seed) gives one for the same definition. In en
@@ -137,7 +139,7 @@ def indicators_table(indicators: pd.DataFrame, lang: str) -> pd.DataFrame:
                 shown[col] = [e or z for z, e in zip(shown[col], indicators[en], strict=False)]
     shown["kind"] = [t(f"ind_kind_{k}", lang) if k else k for k in shown["kind"]]
     for col in ("value_2020", "latest_value", "target_2025"):
-        shown[col] = [_stated(v, lang) for v in shown[col]]
+        shown[col] = [fmt_stated(v, lang) if v else v for v in shown[col]]
     for col in ("value_2020_ref", "latest_ref", "plan_ref"):
         shown[col] = [plan_ref_text(v, lang) if v else v for v in shown[col]]
     shown["value_2020"] = shown["value_2020"].replace("", t("missing", lang))

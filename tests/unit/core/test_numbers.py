@@ -4,7 +4,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from layers.core.numbers import fmt_count, fmt_km, fmt_km2, fmt_number, fmt_pct, fmt_yi, is_missing, with_unit
+from layers.core.numbers import (
+    fmt_count,
+    fmt_km,
+    fmt_km2,
+    fmt_number,
+    fmt_pct,
+    fmt_stated,
+    fmt_yi,
+    is_missing,
+    with_unit,
+)
 
 
 def test_counts_have_thousands_separators_and_no_decimals():
@@ -62,3 +72,11 @@ def test_headers_carry_units_and_counts_keep_their_label():
     assert with_unit("从业人员", "persons", "zh") == "从业人员（人）"
     assert with_unit("Open rail length", "km", "en") == "Open rail length (km)"
     assert with_unit("车站数", "count", "zh") == "车站数"
+
+
+def test_stated_figures_keep_their_decimals_and_gain_separators():
+    assert fmt_stated("4072.65") == "4,072.65"
+    assert fmt_stated("3200", "en") == "3,200"
+    assert fmt_stated("6.5") == "6.5" and fmt_stated("0.024") == "0.024"
+    assert fmt_stated("70/500（25）") == "70/500（25）" and fmt_stated("PM2.5：35") == "PM2.5：35"
+    assert fmt_stated("", "en") == "missing (no source found)"

@@ -66,7 +66,7 @@ def test_headline_figures_come_from_curation_with_plan_lines_that_hold_the_value
             first, last = int(ref[0]), int(ref[-1])
             cited = "".join(lines[first - 1:last])
             assert row["value"] in cited, (row["key"], cited)
-            assert fig["value"].startswith(row["value"]) and row["plan_ref"] in fig["source"]
+            assert fig["value"].replace(",", "").startswith(row["value"]) and row["plan_ref"] in fig["source"]
             assert row["year"] in fig["label"]
 
 
