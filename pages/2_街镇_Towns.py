@@ -51,10 +51,10 @@ if meta.note(lang):
 left, right = st.columns([3, 2])
 with left:
     fmap, rows, class_of = choropleth_map(layers["towns"], table[stat], scheme=scheme, k=k,
-                                          missing_label=t("missing", lang), lang=lang)
+                                          missing_label=t("missing", lang), lang=lang, kind=meta.unit)
     draw_choropleth(fmap, layers["towns"], lang=lang)
-    st.dataframe(choropleth_legend(legend_frame(rows, class_of, missing_label=t("missing", lang)), lang),
-                 hide_index=True)
+    st.dataframe(choropleth_legend(legend_frame(rows, class_of, missing_label=t("missing", lang), kind=meta.unit,
+                                                lang=lang), lang), hide_index=True)
 with right:
     st.subheader(t("table", lang))
     st.dataframe(town_statistic_view(table, stat, catalog, lang, cached_town_marks(catalog.layer_ids)), height=360)

@@ -63,3 +63,19 @@ def test_figures_have_separators_and_units_on_the_towns_page():
     assert "84,087" in cells  # 九里亭's employment, not 84087
     assert any(h.endswith("（人）") for h in headers) and any(h.endswith("（平方公里）") for h in headers)
     assert not [c for c in cells if c.replace(".", "").isdigit() and "." in c and len(c.split(".")[1]) > 2]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_every_statistic_reads_in_the_page_language_with_formatted_figures(lang):
+    import re
+
+    at = _run("pages/2_街镇_Towns.py", lang)
+    for stat in at.selectbox(key="w_stat").options:
+        at.selectbox(key="w_stat").set_value(stat).run()
+        assert not at.exception, (stat, at.exception)
+        texts = page_texts(at)
+        assert not leaks(texts, lang), (stat, leaks(texts, lang)[:5])
+        cells = [text for kind, text in texts if kind == "table cell"]
+        long = [c for c in cells if re.search(r"\d\.\d{3,}", c)]
+        assert not long, (stat, long[:5])  # never 4 decimals (6196.1775), never 0.000000
+        assert not [c for c in cells if re.fullmatch(r"\d{5,8}(\.\d+)?", c)], stat  # 35808 unseparated (codes: 9 digits)
