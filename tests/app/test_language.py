@@ -78,4 +78,4 @@ def test_every_statistic_reads_in_the_page_language_with_formatted_figures(lang)
         cells = [text for kind, text in texts if kind == "table cell"]
         long = [c for c in cells if re.search(r"\d\.\d{3,}", c)]
         assert not long, (stat, long[:5])  # never 4 decimals (6196.1775), never 0.000000
-        assert not [c for c in cells if re.fullmatch(r"\d{5,8}(\.\d+)?", c)], stat  # 35808 unseparated (codes: 9 digits)
+        assert not [c for c in cells if re.fullmatch(r"\d{5,8}(\.\d+)?", c)], stat  # 35808: no separator
