@@ -31,6 +31,7 @@ from layers.map.search import GazetteerEntry
 from layers.map.simplify import with_display_geometry
 from layers.map.spec import map_spec
 from layers.map.state import MapState, state_from_params, state_to_params, view_from_params
+from layers.map.tables import number_styler
 from layers.map.userlayer import distance_to_district_km, read_user_layer_bounded, user_layer_summary
 
 #: Session key where the map page records what it drew (features shown, bounds zoomed to), for tests and captions.
@@ -250,7 +251,10 @@ def user_layer_summary_table(user_layers: Mapping[str, gpd.GeoDataFrame], lang: 
     for name, gdf in user_layers.items():
         st.subheader(f"{t('ul_summary', lang)} · {plain(name)}")
         table = user_layer_summary(gdf, layers["towns"], lang=lang).drop(columns="code")
-        st.dataframe(table.rename(columns=lambda c: t(f"ul_{c}", lang)), hide_index=True)
+        kinds = {t(f"ul_{c}", lang): "pct" if c.endswith("_share") else {"count": "count", "length_km": "km",
+                                                                        "area_km2": "km2"}.get(c, "plain")
+                 for c in table.columns if c != "name"}
+        st.dataframe(number_styler(table.rename(columns=lambda c: t(f"ul_{c}", lang)), kinds, lang), hide_index=True)
         st.caption(t("ul_schematic", lang))
         try:
             file_name, data, mime = user_layer_download(gdf, table, description=name)
