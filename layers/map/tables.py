@@ -58,7 +58,7 @@ def undrawn_lines_table(catalog: Catalog, lang: str) -> pd.DataFrame:
         for coded in ("mode", "status"):
             if row.get(coded):
                 row[coded] = catalog.value_label(coded, str(row[coded]), lang)
-        row["plan_ref"] = pick_lang(row.get("plan_ref", ""), lang)
+        row["plan_ref"] = plan_ref_text(row.get("plan_ref", ""), lang)
     frame = pd.DataFrame(rows)
     cols = [c for c in ("line_id", f"name_{lang}", "mode", "status", "plan_ref", f"reason_{lang}") if c in frame]
     return frame[cols].rename(columns=lambda c: catalog.label(c, lang))
@@ -97,9 +97,13 @@ def accuracy_table(catalog: Catalog, lang: str) -> pd.DataFrame:
                          "": [t(f"acc_{a}", lang) for a in levels]})
 
 
+#: Fact fields that are remarks, not figures: empty means there is nothing to remark, not a missing figure.
+REMARK_FIELDS = frozenset({"area_note"})
+
+
 def _fact_value(catalog: Catalog, field: str, value: Any, lang: str) -> str:
     if is_missing(value):
-        return missing_text(lang)
+        return t("year_unknown", lang) if field in REMARK_FIELDS else missing_text(lang)
     figure = fmt_field(field, value, lang)
     if figure is not None:
         return figure
