@@ -15,11 +15,6 @@ from layers.core import paths
 from layers.core.i18n import t
 
 MAP_ROUTE = "/" + quote("地图_Map")
-#: Words Streamlit writes itself that the app cannot set, each with the workaround or the reason it stays.
-STREAMLIT_OWN = {
-    "zh": set(),
-    "en": set(),
-}
 #: Attribute-like text a map control carries: its tooltip (title) and accessible name (aria-label).
 CONTROL_TEXTS_JS = """root => [...root.querySelectorAll('[title], [aria-label]')]
     .map(e => [e.getAttribute('title'), e.getAttribute('aria-label')]).flat().filter(Boolean)"""
@@ -74,7 +69,7 @@ def test_the_map_page_reads_in_its_language(page, streamlit_url, lang):
     page.screenshot(path=str(shots / f"language_map_{lang}.png"), full_page=True)
     assert sum(1 for where, _ in texts if where == "tooltip") >= 3, "no tooltip was read"
     lines = [(where, line) for where, text in texts for line in text.splitlines() if line.strip()]
-    found = [leak for leak in leaks(lines, lang) if leak[1] not in STREAMLIT_OWN[lang]]
+    found = leaks(lines, lang)
     assert not found, "\n".join(f"{where}: {word!r} in {text!r}" for where, word, text in found[:25])
     everything = "\n".join(text for _, text in texts)
     for raw in ("None", "nan", "Choose options", "Select all", "per file"):
