@@ -32,8 +32,9 @@ from layers.app.map_page import (
 from layers.app.profile import selection_focus, selection_panel, town_profile
 from layers.core.catalog import get_catalog
 from layers.core.i18n import t
+from layers.core.numbers import fmt_count
 from layers.map.load import unlocated_parks
-from layers.map.tables import undrawn_lines_table
+from layers.map.tables import undrawn_lines_table, unlocated_parks_table
 
 PAGE = "map"
 lang = chrome("page_map")
@@ -61,7 +62,7 @@ with info_col:
     found = search_focus(catalog.layer_ids)
     if found is not None:
         st.caption(plain(t("search_found", lang, name=found.name(lang))))
-    st.caption(t("features_shown", lang, n=summary["total"]))
+    st.caption(t("features_shown", lang, n=fmt_count(summary["total"], lang)))
     if focus is not None:
         selection_panel(focus, lang, on_clear=clear_selection)
     if state.town:
@@ -83,9 +84,9 @@ else:
     st.caption(t("none_listed", lang))
 
 st.subheader(t("unlocated", lang))
-parks = unlocated_parks()
+parks = unlocated_parks_table(unlocated_parks(), catalog, lang)
 if len(parks):
-    st.dataframe(parks.rename(columns=lambda c: catalog.label(c, lang)), hide_index=True)
+    st.dataframe(parks, hide_index=True)
 else:
     st.caption(t("none_listed", lang))
 listed_download(lang, key="map-listed-download")

@@ -5,6 +5,7 @@ from layers.app.cache import all_layers, cached_indicators
 from layers.app.chrome import chrome, show_load_errors, show_map
 from layers.app.gate import hold_rest
 from layers.core.catalog import get_catalog
+from layers.core.datatext import pick_lang, plan_ref_text
 from layers.core.i18n import t
 from layers.map.tables import indicators_table
 
@@ -29,9 +30,9 @@ with right:
                 st.text(str(rec.get(f"description_{lang}") or ""))
                 if rec.get(f"members_{lang}"):
                     st.text(f"{t('members', lang)}: {rec[f'members_{lang}']}")
-                st.caption(f"{t('plan_ref', lang)}: {rec.get('plan_ref', '')}")
+                st.caption(f"{t('plan_ref', lang)}: {plan_ref_text(rec.get('plan_ref', ''), lang)}")
                 if rec.get("accuracy_note"):
-                    st.caption(str(rec["accuracy_note"]))
+                    st.caption(pick_lang(rec["accuracy_note"], lang))
 
 st.header(t("indicators", lang))
 st.dataframe(indicators_table(cached_indicators(), lang), hide_index=True)

@@ -150,6 +150,17 @@ def show_load_errors(errors: Mapping[str, str], lang: str = "zh") -> None:
         st.warning(plain(t("load_failed", lang, layer=layer_id, message=message)))
 
 
+def uploader_texts(lang: str) -> None:
+    """Streamlit's file uploader has no option for its own texts ("Upload", "200MB per file • GEOJSON, …"), which
+    stay English. Workaround, kept to this one place: hide the size-and-types line (the widget's label already lists
+    the formats, and :data:`settings.UPLOAD_MAX_MB` is enforced by the reader) and draw the button's text from the
+    page's dictionary through CSS. Check it after a Streamlit upgrade (tests/browser: the language leak test)."""
+    label = t("ul_button", lang).replace('"', "")
+    button = "[data-testid='stFileUploaderDropzone'] button [data-testid='stMarkdownContainer']"
+    st.html("<style>[data-testid='stFileUploaderDropzoneInstructions']{display:none}"
+            f"{button} p{{display:none}}{button}::after{{content:\"{label}\"}}</style>")
+
+
 def show_notices(notices: list[str]) -> None:
     """URL notices as plain, escaped text."""
     for notice in notices:

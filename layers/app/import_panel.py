@@ -6,7 +6,7 @@ from typing import Any
 import streamlit as st
 
 from layers.app.cache import clear_all_caches
-from layers.app.chrome import plain, visitor_gone
+from layers.app.chrome import plain, uploader_texts, visitor_gone
 from layers.build.overlay import IMPORT_ACCURACY, read_overlay
 from layers.core import settings
 from layers.core.catalog import get_catalog
@@ -46,7 +46,7 @@ def _show_import_report(report: Any, lang: str) -> None:
              lang))
     show = {"error": st.error, "confirm": st.warning, "warning": st.warning, "info": st.info}
     for issue in report.issues:
-        show[issue.severity](plain(issue.message))
+        show[issue.severity](plain(issue.text(lang)))
     if report.units:
         st.markdown(f"**{plain(t('imp_units', lang))}**")
         st.dataframe(import_units_table(report, lang), hide_index=True)
@@ -124,6 +124,7 @@ def town_import_panel(lang: str) -> None:
         st.success(plain(flash))
     current = _current_import(lang)
     upload = st.file_uploader(t("imp_upload", lang), type=["geojson", "json", "gpkg", "zip", "kml"], key="imp_file")
+    uploader_texts(lang)
     acc_col, crs_col = st.columns(2)
     catalog = get_catalog()
     accuracy = acc_col.radio(t("imp_accuracy", lang), IMPORT_ACCURACY, key="imp_accuracy", horizontal=True,

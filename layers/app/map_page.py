@@ -12,15 +12,16 @@ import shapely
 import streamlit as st
 
 from layers.app.cache import _search_hits, all_layers, cached_download, cached_listed_download, cached_option_names
-from layers.app.chrome import plain, show_notices, visitor_gone
+from layers.app.chrome import plain, show_notices, uploader_texts, visitor_gone
 from layers.app.mapview import show_map_spec
+from layers.core import settings
 from layers.core.catalog import get_catalog
 from layers.core.crs import geometry_wgs84_to_gcj02
 from layers.core.errors import SongjiangMapError
 from layers.core.i18n import error_text, t
+from layers.core.numbers import fmt_number
 from layers.core.worker import cancel_when
 from layers.export.formats import FORMATS
-from layers.export.job import CRS_NAMES
 from layers.export.tables import user_layer_download
 from layers.map.basemaps import basemaps
 from layers.map.elements import VectorLayer, safe_text
@@ -31,6 +32,7 @@ from layers.map.search import GazetteerEntry
 from layers.map.simplify import with_display_geometry
 from layers.map.spec import map_spec
 from layers.map.state import MapState, state_from_params, state_to_params, view_from_params
+from layers.map.tables import number_styler
 from layers.map.userlayer import distance_to_district_km, read_user_layer_bounded, user_layer_summary
 
 #: Session key where the map page records what it drew (features shown, bounds zoomed to), for tests and captions.
@@ -91,7 +93,8 @@ def option_label(key: str, value: str, lang: str) -> str:
     """Human label of a filter option (coded values through the catalogue; zones, towns and lines by name)."""
     catalog = get_catalog()
     if key in ("zone", "town", "rail_line"):
-        return cached_option_names(catalog.layer_ids, lang).get(key, {}).get(value, value)
+        name = cached_option_names(catalog.layer_ids, lang).get(key, {}).get(value)
+        return name or catalog.value_label(key, value, lang)
     field = {"rail_status": "status", "rail_mode": "mode", "park_kind": "kind", "park_industry": "industries"}.get(key)
     return catalog.value_label(field, value, lang) if field else value
 
@@ -125,15 +128,19 @@ def map_controls(layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
     offered = basemaps()
     with st.sidebar:
         st.header(t("controls", lang))
-        st.selectbox(t("basemap", lang), list(offered), key="w_basemap", on_change=_on_widget_change,
+        st.selectbox(t("basemap", lang), list(offered), key="w_basemap",
+                     placeholder=t("choose_one", lang), on_change=_on_widget_change,
                      format_func=lambda b: offered[b].label_en if lang == "en" else offered[b].label_zh)
         st.multiselect(t("layers", lang), list(catalog.layer_ids), key="w_layers", on_change=_on_widget_change,
-                       format_func=lambda i: catalog.layer(i).title(lang))
+                       format_func=lambda i: catalog.layer(i).title(lang), placeholder=t("none_chosen", lang),
+                       select_all=False)
         st.subheader(t("filters", lang))
         for key in FILTER_KEYS:
             st.multiselect(t(f"f_{key}", lang), options[key], key=f"w_{key}", on_change=_on_widget_change,
-                           format_func=lambda v, k=key: option_label(k, v, lang))
-        st.selectbox(t("town_focus", lang), [""] + options["town"], key="w_focus", on_change=_on_widget_change,
+                           format_func=lambda v, k=key: option_label(k, v, lang), placeholder=t("all", lang),
+                           select_all=False)
+        st.selectbox(t("town_focus", lang), [""] + options["town"], key="w_focus",
+                     placeholder=t("choose_one", lang), on_change=_on_widget_change,
                      format_func=lambda v: t("no_town", lang) if not v else option_label("town", v, lang))
 
 
@@ -218,8 +225,9 @@ def user_layer_upload(lang: str) -> None:
     """Sidebar upload of the planner's own layer, and what became of it (shown, or why not)."""
     with st.sidebar.expander(t("ul_title", lang)):
         st.caption(t("ul_help", lang))
-        upload = st.file_uploader(t("ul_upload", lang), type=["geojson", "json", "gpkg", "zip", "kml"],
-                                  key="w_user_layer")
+        upload = st.file_uploader(t("ul_upload", lang, mb=settings.UPLOAD_MAX_MB),
+                                  type=["geojson", "json", "gpkg", "zip", "kml"], key="w_user_layer")
+        uploader_texts(lang)
         st.text_input(t("ul_crs", lang), key="w_user_crs", max_chars=12)
     held = st.session_state.get(USER_LAYER_KEY)
     if upload is None or held is None:
@@ -246,7 +254,10 @@ def user_layer_summary_table(user_layers: Mapping[str, gpd.GeoDataFrame], lang: 
     for name, gdf in user_layers.items():
         st.subheader(f"{t('ul_summary', lang)} · {plain(name)}")
         table = user_layer_summary(gdf, layers["towns"], lang=lang).drop(columns="code")
-        st.dataframe(table.rename(columns=lambda c: t(f"ul_{c}", lang)), hide_index=True)
+        kinds = {t(f"ul_{c}", lang): "pct" if c.endswith("_share") else {"count": "count", "length_km": "km",
+                                                                        "area_km2": "km2"}.get(c, "plain")
+                 for c in table.columns if c != "name"}
+        st.dataframe(number_styler(table.rename(columns=lambda c: t(f"ul_{c}", lang)), kinds, lang), hide_index=True)
         st.caption(t("ul_schematic", lang))
         try:
             file_name, data, mime = user_layer_download(gdf, table, description=name)
@@ -271,11 +282,13 @@ def download_panel(layer_ids: tuple[str, ...], lang: str, *, key: str, flt: Laye
         if choose_layers:
             layer_ids = tuple(st.multiselect(t("dl_layers", lang), list(catalog.layer_ids),
                                              default=list(catalog.layer_ids), key=f"{key}_layers",
-                                             format_func=lambda i: catalog.layer(i).title(lang)))
-        fmt = st.selectbox(t("dl_format", lang), list(FORMATS), key=f"{key}_fmt",
-                           format_func=lambda f: FORMATS[f].label)
+                                             format_func=lambda i: catalog.layer(i).title(lang),
+                                             placeholder=t("none_chosen", lang), select_all=False))
+        fmt = st.selectbox(t("dl_format", lang), list(FORMATS), key=f"{key}_fmt", placeholder=t("choose_one", lang),
+                           format_func=lambda f: t(f"fmt_{f}", lang) if f == "csv" else FORMATS[f].label)
         crs = st.selectbox(t("dl_crs", lang), list(FORMATS[fmt].crs), key=f"{key}_crs",
-                           format_func=lambda c: f"EPSG:{c} · {CRS_NAMES[c]}")
+                           placeholder=t("choose_one", lang),
+                           format_func=lambda c: f"EPSG:{c} · {t(f'crs_{c}', lang)}")
         if len(FORMATS[fmt].crs) == 1:
             st.caption(t("dl_crs_only", lang))
         if not layer_ids:
@@ -344,7 +357,7 @@ def search_box(layer_ids: tuple[str, ...], lang: str) -> None:
         if not isinstance(st.session_state.get("w_search_pick"), int) or st.session_state["w_search_pick"] >= len(hits):
             st.session_state["w_search_pick"] = 0
         st.selectbox(t("search_pick", lang), range(len(hits)), key="w_search_pick", on_change=_on_search,
-                     args=(False,), format_func=lambda i: hits[i].name(lang))
+                     args=(False,), placeholder=t("choose_one", lang), format_func=lambda i: hits[i].name(lang))
 
 
 def _component_value(name: str) -> Any:
@@ -455,7 +468,7 @@ def identify_panel(layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:
         if hit.detail:
             parts.append(plain(hit.detail))
         if hit.distance_m is not None:
-            parts.append(t("id_distance", lang, m=f"{hit.distance_m:,.0f}"))
+            parts.append(t("id_distance", lang, m=fmt_number(hit.distance_m, "m", lang)))
         mark = f" · {t('id_approx', lang)}" if hit.approximate else ""
         st.markdown(f"**{plain(title)}**: " + " · ".join(parts) + mark)
 

@@ -241,7 +241,8 @@ function setup(L, root, data, setStateValue, setTriggerValue) {
   st.controls = el("div", "sj-controls", root);
   st.legendSlot = el("div", "sj-legend-slot", root);
   document.addEventListener("fullscreenchange", () => setTimeout(() => st.map.invalidateSize(), 100));
-  st.map = L.map(mapDiv, { zoomControl: true, attributionControl: true, preferCanvas: false, zoomSnap: 1 });
+  st.map = L.map(mapDiv, { zoomControl: false, attributionControl: true, preferCanvas: false, zoomSnap: 1 });
+  L.control.zoom({ zoomInTitle: data.texts.zoom_in, zoomOutTitle: data.texts.zoom_out }).addTo(st.map);
   st.map.attributionControl.setPrefix(false);
   L.control.scale({ imperial: false }).addTo(st.map);
   if (data.spec.tools && L.Control.Measure) {

@@ -47,7 +47,7 @@ _COMPONENT = st.components.v2.component(
 
 def map_texts(lang: str) -> dict[str, str]:
     """Every word the component shows, in ``lang``."""
-    keys = ("layers", "copy", "copied", "fullscreen", "tiles_failed", "failed", "mine")
+    keys = ("layers", "copy", "copied", "fullscreen", "tiles_failed", "failed", "mine", "zoom_in", "zoom_out")
     texts = {k: t(f"mv_{k}", lang) for k in keys}
     texts["measure_locale"] = "en" if lang == "en" else "cn"
     return texts

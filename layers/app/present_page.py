@@ -100,7 +100,8 @@ def present_nav(choice: SceneChoice, lang: str) -> None:
     if choice.town:
         names = cached_town_names(lang)
         st.session_state["w_present_town"] = choice.town
-        town_col.selectbox(t("pres_town", lang), list(names), key="w_present_town", on_change=_on_town_change,
+        town_col.selectbox(t("pres_town", lang), list(names), key="w_present_town",
+                           placeholder=t("choose_one", lang), on_change=_on_town_change,
                            format_func=lambda code: f"{names.get(code, code)} ({code})",
                            label_visibility="collapsed")
     with file_col.popover(t("pres_download", lang), use_container_width=True):

@@ -50,6 +50,13 @@ def seed_from_url(codes: Sequence[str]) -> None:
             st.session_state[key] = value
 
 
+def keep_offered(key: str, offered: list[str]) -> None:
+    """A choice that is no longer offered (e.g. a statistic no town has a value for, from an old link) falls back
+    to the first one offered."""
+    if offered and st.session_state.get(key) not in offered:
+        st.session_state[key] = offered[0]
+
+
 def sync_url() -> None:
     """Write the page's choices into the URL (and remember them for the next visit)."""
     remembered = st.session_state.setdefault("_towns_choices", {})

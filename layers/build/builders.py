@@ -372,10 +372,13 @@ def build_parks(inputs: Inputs, towns: list[dict[str, Any]]) -> tuple[list[dict[
                               "reason": "no coordinate found in any source"})
             continue
         point, row = _place_point(inputs, park["places_name"])
+        # Names are data, notes are notes: the curated name; the places.csv row (with its remark, e.g.
+        # "(centroid)") is the point's anchor.
         props = {
-            "id": park["id"], "name_zh": row["name_zh"], "name_en": row["name_en"], **common,
+            "id": park["id"], "name_zh": park.get("name_zh") or row["name_zh"],
+            "name_en": park.get("name_en") or row["name_en"], **common,
             **attribute_town(inputs.park_towns.get(park["places_name"]), point, towns),
-            "notes": row["notes"], "source": row["source"],
+            "anchor": row["name_zh"], "notes": row["notes"], "source": row["source"],
             "licence": "Facts compiled from public sources (see source)", "accuracy": "approximate",
             "accuracy_m": int(row["accuracy_m"]),
         }

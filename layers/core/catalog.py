@@ -29,6 +29,15 @@ class Provenance:
     inputs: tuple[str, ...] = ()
     #: For a layer of ``mixed`` accuracy: how many features have each accuracy level.
     accuracy_counts: dict[str, int] | None = None
+    #: The Chinese wording of source, licence, attribution and date (``<name>_zh`` in the catalogue).
+    zh: dict[str, str] | None = None
+
+    def text(self, name: str, lang: str = "zh") -> str:
+        """``source``, ``licence``, ``attribution`` or ``date`` in ``lang`` (the English wording when the catalogue
+        gives no Chinese one)."""
+        if lang == "zh" and self.zh and self.zh.get(name):
+            return self.zh[name]
+        return str(getattr(self, name))
 
 
 @dataclass(frozen=True)
@@ -176,6 +185,7 @@ def _parse_layer(raw: dict[str, Any], groups: dict[str, Any], fields: dict[str, 
         plan_ref=prov.get("plan_ref", ""),
         inputs=tuple(prov.get("inputs", ())),
         accuracy_counts=dict(counts) if accuracy == "mixed" else None,
+        zh={k: str(prov[f"{k}_zh"]) for k in ("source", "licence", "attribution", "date") if prov.get(f"{k}_zh")},
     )
     undrawn = tuple(dict(item) for item in raw.get("undrawn", ()))
     for item in undrawn:

@@ -1,6 +1,8 @@
 """Every user-visible string of the pages, one dictionary per language; :func:`t` looks a key up."""
 from __future__ import annotations
 
+from layers.core.i18n_imports import IMPORT_STRINGS
+
 LANGS = ("zh", "en")
 
 
@@ -31,11 +33,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "exp_metadata": "图层元数据",
         "exp_rd_layer": "图层", "exp_rd_features": "要素数", "exp_rd_crs": "坐标系", "exp_rd_release": "发布日期",
         "exp_rd_filter": "筛选", "exp_rd_attribution": "署名", "exp_rd_licence": "许可", "exp_rd_accuracy": "精度",
-        "exp_rd_plan": "规划依据", "exp_rd_notes": "说明",
+        "exp_rd_plan": "规划依据", "exp_rd_notes": "说明", "exp_rd_source": "来源", "exp_rd_date": "数据日期",
+        "exp_rd_no_filter": "无（全部要素）",
         "exp_rd_styles": "样式：同名 .qml 为 QGIS 样式（打开时自动应用），.sld 为 OGC 样式，颜色与网页地图一致；"
                          "虚线 = 示意几何，不可量测。",
         "share": "分享：点地图右上角的“复制链接”，链接会还原图层、筛选、底图、街镇和当前视图。",
-        "ul_title": "叠加自己的图层", "ul_upload": "上传矢量文件（GeoJSON、GeoPackage、Shapefile 压缩包、KML）",
+        "ul_title": "叠加自己的图层", "ul_upload": "上传矢量文件（GeoJSON、GeoPackage、Shapefile 压缩包、KML，不超过 {mb} MB）",
         "ul_help": "只在本次会话中显示，不保存到服务器；坐标系从文件读取。",
         "ul_crs": "文件未声明坐标系时的 EPSG 代码（如 4549、4326）", "ul_loaded": "已叠加：{name}（{n} 个要素）",
         "ul_dropped": "{n} 个要素没有可绘制的几何（空或含 NaN/无穷坐标），未显示；{r} 个无效几何已修复。",
@@ -47,17 +50,28 @@ STRINGS: dict[str, dict[str, str]] = {
         "map_legend": "图例", "map_accuracy": "精度与状态", "map_fullscreen": "全屏", "map_fullscreen_exit": "退出全屏",
         "map_my_layers": "我的图层", "map_uploaded": "上传，未经核对", "map_labels": "注记", "ul_outside": "区外",
         "dl_title": "下载图层（GIS 格式）", "dl_format": "格式", "dl_crs": "坐标系",
+        "fmt_csv": "CSV（WKT 几何）", "crs_4326": "WGS 84（经纬度）", "crs_4490": "CGCS2000（经纬度）",
+        "crs_4549": "CGCS2000 / 3 度带高斯-克吕格 中央经线 120°E（米）",
         "dl_help_map": "下载内容与地图当前显示一致：已打开的图层，应用当前筛选。每个要素保留来源、许可与精度字段。",
         "dl_help_data": "选择图层下载完整数据（不筛选）。每个要素保留来源、许可与精度字段。",
         "dl_layers": "图层", "dl_prepare": "生成文件", "dl_save": "保存 {name}",
         "dl_nothing": "没有选择图层。", "dl_failed": "无法生成下载：{message}",
         "dl_crs_only": "此格式只能使用 WGS 84 经纬度（EPSG:4326）。GCJ-02 从不用于导出。",
-        "town_focus": "聚焦街镇",
+        "town_focus": "聚焦街镇", "all": "全部", "choose_one": "请选择", "yes": "是", "no": "否", "none_chosen": "未选择（不显示图层）", "ul_button": "选择文件",
         "no_town": "（不聚焦）",
         # towns page
         "statistic": "统计指标", "scheme": "分级方法", "classes": "分级数",
         "scheme_quantiles": "分位数", "scheme_equal_interval": "等间距", "scheme_natural_breaks": "自然断点",
-        "missing": "缺失", "schematic_note": "注意：{note}",
+        "missing": "缺失（未找到来源）", "schematic_note": "注意：{note}",
+        "num_missing": "缺失（未找到来源）", "unit_persons": "人", "unit_km": "公里", "unit_km2": "平方公里",
+        "unit_m": "米", "unit_pct": "%", "unit_yi": "亿元", "unit_density": "人/平方公里",
+        "stat_unavailable": "{label}（暂无数据）", "stat_none": "此指标在任何街镇都没有数值（未找到来源），不能分级设色。",
+        "col_value": "数值", "col_statistic": "指标", "unit_count": "个",
+        "col_description": "说明", "col_reason": "原因",
+        "src_census5": "第五次全国经济普查（2023），见 town_facts.csv", "src_nbs2022": "国家统计局 2022 年统计用区划代码",
+        "src_census7": "第七次全国人口普查（2020）", "src_areas": "各街镇官方面积，年份不一，附可信度（town_facts.csv）",
+        "src_computed": "本项目依据地图图层在 EPSG:4549 中计算",
+        "src_density": "从业人员（2023）÷ 示意面积；本项目在 EPSG:4549 中计算",
         "stat_meta": "单位：{unit}；年份：{year}；来源：{source}",
         "table": "统计表", "chart": "条形图",
         "detail": "街镇详情", "choose_town": "选择街镇",
@@ -86,7 +100,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "ind_target": "2025 年目标", "ind_2020": "2020 年值", "ind_2020_ref": "2020 年值出处",
         "ind_ref": "规划出处", "ind_latest": "最新值", "ind_latest_year": "最新值年份",
         "ind_latest_ref": "最新值出处（文章文件与行号）",
-        "ind_note": "2020 年值仅在规划第一章给出时列出，其余显示为“缺失”，不作估算。最新值仅在文章（seed）"
+        "ind_kind_预期性": "预期性", "ind_kind_约束性": "约束性",
+        "ref_plan": "规划第 {lines} 行", "ref_seed": "文章 {seed} 第 {line} 行",
+        "ind_note": "2020 年值仅在规划第一章给出时列出，其余显示为“缺失”，不作估算。最新值仅在区政府文章"
                     "按同一口径给出时列出。",
         # data page
         "catalogue": "数据目录", "col_layer": "图层", "col_source": "来源", "col_licence": "许可",
@@ -147,10 +163,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "url_why_sel": "应为“图层:要素编号”，且该要素存在",
         "url_why_c": "应为松江附近的“纬度,经度”",
         "url_why_z": "缩放级别应为 8–18 的整数",
+        "flt_unreadable": "筛选已忽略：无法读取用于核对的图层（{error}）。", "flt_not_mapping": "筛选已忽略：参数格式不对。",
+        "flt_unknown": "已忽略未知的筛选参数 {key}。", "flt_long": "已忽略筛选“{name}”：值过长（{n} 个字符）。",
+        "flt_bad_values": "已忽略筛选“{name}”中的未知值：{values}。", "flt_more": " 等另 {n} 个",
+        "flt_many": "筛选“{name}”只使用前 {n} 个值。",
         # the in-page map (layers/app/mapview.js)
         "mv_layers": "图层", "mv_copy": "复制链接", "mv_copied": "已复制", "mv_fullscreen": "全屏",
         "mv_tiles_failed": "底图瓦片无法加载（可能未联网）；矢量图层照常显示。", "mv_failed": "地图无法加载。",
-        "mv_mine": "我的图层",
+        "mv_mine": "我的图层", "mv_zoom_in": "放大", "mv_zoom_out": "缩小",
         "tp_title": "街镇档案：{name}", "tp_close": "关闭档案", "tp_stated": "官方数据（按来源）",
         "tp_none": "无", "tp_more": "等共 {n} 个", "sel_title": "已选中：{layer} · {name}", "sel_clear": "取消选中",
         "id_title": "此处有什么", "id_hint": "点击地图上的任一点，这里列出该处的街镇、片区、规划结构、园区和最近的车站。",
@@ -187,6 +207,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "pres_built": "已生成（{seconds:.1f} 秒）",
         "pres_pack_help": "全部场景的 PNG、PDF、离线 HTML 与说明（zip）",
         "pres_deck_help": "一个多页 PDF：标题页（场景、来源、日期）加每幕一页",
+        "scn_legend": "图例", "scn_sources": "来源", "scn_accuracy": "精度", "scn_date": "数据版本", "scn_plan": "规划",
+        "scn_schematic_note": "示意图形不可量测；虚线圆为位置误差半径（按比例绘制）。",
+        "scn_north": "北", "scn_km": "公里", "scn_zone": "所属片区", "scn_no_zone": "规划未划入任何片区",
+        "scn_focus_town": "所选街镇", "scn_unlocated": "尚无已定位园区的产业：{values}。",
         "dl_listed": "下载规划提及但未绘制的线路与未能定位的园区（CSV，含原因）",
         "ul_download": "下载自己的图层及其分街镇统计（GeoPackage）",
     },
@@ -216,11 +240,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "exp_rd_layer": "Layer", "exp_rd_features": "Features", "exp_rd_crs": "CRS", "exp_rd_release": "Release date",
         "exp_rd_filter": "Filter", "exp_rd_attribution": "Attribution", "exp_rd_licence": "Licence",
         "exp_rd_accuracy": "Accuracy", "exp_rd_plan": "Plan reference", "exp_rd_notes": "Notes",
+        "exp_rd_source": "Source", "exp_rd_date": "Source date", "exp_rd_no_filter": "none (all features)",
         "exp_rd_styles": "Styles: the same-named .qml is a QGIS style (applied on open), the .sld an OGC style, in "
                          "the web map's colours; dashed = schematic geometry, not for measurement.",
         "share": "Share: “Copy link” at the top right of the map copies a link that restores the layers, filters, basemap, town and the current view.",
         "ul_title": "Add your own layer",
-        "ul_upload": "Upload a vector file (GeoJSON, GeoPackage, zipped Shapefile, KML)",
+        "ul_upload": "Upload a vector file (GeoJSON, GeoPackage, zipped Shapefile, KML; up to {mb} MB)",
         "ul_help": "Shown in this session only, never saved on the server; the CRS is read from the file.",
         "ul_crs": "EPSG code if the file does not say its CRS (e.g. 4549, 4326)",
         "ul_loaded": "Shown on the map: {name} ({n} features)",
@@ -237,6 +262,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "map_my_layers": "My layers", "map_uploaded": "uploaded, not checked",
         "map_labels": "Labels", "ul_outside": "outside the towns",
         "dl_title": "Download layers (GIS formats)", "dl_format": "Format", "dl_crs": "Coordinate system",
+        "fmt_csv": "CSV with WKT", "crs_4326": "WGS 84 (lon/lat)", "crs_4490": "CGCS2000 (lon/lat)",
+        "crs_4549": "CGCS2000 / 3-degree GK CM 120E (m)",
         "dl_help_map": "The download holds what the map shows now: the layers switched on, with the current "
                        "filters. Every feature keeps its source, licence and accuracy.",
         "dl_help_data": "Choose layers to download in full (no filter). Every feature keeps its source, licence and "
@@ -244,12 +271,24 @@ STRINGS: dict[str, dict[str, str]] = {
         "dl_layers": "Layers", "dl_prepare": "Make the file", "dl_save": "Save {name}",
         "dl_nothing": "No layer chosen.", "dl_failed": "Cannot make the download: {message}",
         "dl_crs_only": "This format is WGS 84 longitude/latitude only (EPSG:4326). GCJ-02 is never exported.",
-        "town_focus": "Focus town",
+        "town_focus": "Focus town", "all": "All", "choose_one": "Choose one", "yes": "yes", "no": "no", "none_chosen": "None chosen (no layer shown)",
+        "ul_button": "Choose a file",
         "no_town": "(none)",
         "statistic": "Statistic", "scheme": "Classification", "classes": "Classes",
         "scheme_quantiles": "Quantiles", "scheme_equal_interval": "Equal interval",
         "scheme_natural_breaks": "Natural breaks",
-        "missing": "missing", "schematic_note": "Note: {note}",
+        "missing": "missing (no source found)", "schematic_note": "Note: {note}",
+        "num_missing": "missing (no source found)", "unit_persons": "persons", "unit_km": "km", "unit_km2": "km²",
+        "unit_m": "m", "unit_pct": "%", "unit_yi": "100 million yuan", "unit_density": "persons/km²",
+        "stat_unavailable": "{label} (not available)",
+        "stat_none": "No town has a value for this statistic (no source found), so it cannot be mapped.",
+        "col_value": "Value", "col_statistic": "Statistic", "unit_count": "count",
+        "col_description": "Description", "col_reason": "Reason",
+        "src_census5": "5th national economic census (2023), see town_facts.csv",
+        "src_nbs2022": "NBS 2022 statistical division codes", "src_census7": "7th national population census (2020)",
+        "src_areas": "official areas of mixed years, each graded (town_facts.csv)",
+        "src_computed": "computed by this project in EPSG:4549 from the map layers",
+        "src_density": "persons employed (2023) ÷ schematic area; computed by this project in EPSG:4549",
         "stat_meta": "Unit: {unit}; year: {year}; source: {source}",
         "table": "Table", "chart": "Bar chart",
         "detail": "Town detail", "choose_town": "Choose a town",
@@ -276,10 +315,12 @@ STRINGS: dict[str, dict[str, str]] = {
         "structure": "Spatial structure: one corridor, one axis, two cores", "zones": "The three zones",
         "members": "Member towns",
         "indicators": "The plan's 21 headline indicators",
-        "ind_no": "No.", "ind_name": "Indicator (official name)", "ind_unit": "Unit", "ind_kind": "Kind",
+        "ind_no": "No.", "ind_name": "Indicator", "ind_unit": "Unit", "ind_kind": "Kind",
         "ind_target": "2025 target", "ind_2020": "2020 value", "ind_2020_ref": "2020 value source",
         "ind_ref": "Plan reference", "ind_latest": "Latest value", "ind_latest_year": "Latest year",
         "ind_latest_ref": "Latest value source (article file and line)",
+        "ind_kind_预期性": "Expected (indicative)", "ind_kind_约束性": "Binding",
+        "ref_plan": "FYP {lines}", "ref_seed": "seed {seed} line {line}",
         "ind_note": "A 2020 value is listed only where chapter 1 of the plan gives one; otherwise it is shown as "
                     "missing, never estimated. A latest value is listed only where an article (seed) gives one "
                     "for the same definition.",
@@ -347,10 +388,16 @@ STRINGS: dict[str, dict[str, str]] = {
         "url_why_sel": "use layer:feature-id naming an existing feature",
         "url_why_c": "use lat,lon near Songjiang",
         "url_why_z": "zoom must be a whole number from 8 to 18",
+        "flt_unreadable": "Filters ignored: the layers to check them against could not be read ({error}).",
+        "flt_not_mapping": "Filters ignored: the parameters are not a mapping.",
+        "flt_unknown": "Ignored unknown filter {key}.", "flt_long": "Ignored filter “{name}”: its value is too long ({n} characters).",
+        "flt_bad_values": "Ignored unknown value(s) of filter “{name}”: {values}.", "flt_more": " and {n} more",
+        "flt_many": "Filter “{name}”: only the first {n} values are used.",
         # the in-page map (layers/app/mapview.js)
         "mv_layers": "Layers", "mv_copy": "Copy link", "mv_copied": "Copied", "mv_fullscreen": "Full screen",
         "mv_tiles_failed": "Basemap tiles could not load (offline?); the vector layers are drawn as usual.",
-        "mv_failed": "The map could not be loaded.", "mv_mine": "My layers",
+        "mv_failed": "The map could not be loaded.", "mv_mine": "My layers", "mv_zoom_in": "Zoom in",
+        "mv_zoom_out": "Zoom out",
         "tp_title": "Town profile: {name}", "tp_close": "Close profile", "tp_stated": "Official facts (as sourced)",
         "tp_none": "none", "tp_more": "{n} in all", "sel_title": "Selected: {layer} · {name}",
         "sel_clear": "Clear selection",
@@ -395,10 +442,19 @@ STRINGS: dict[str, dict[str, str]] = {
         "pres_built": "Built ({seconds:.1f} s)",
         "pres_pack_help": "Every scene as PNG, PDF and offline HTML, with a README (zip)",
         "pres_deck_help": "One multi-page PDF: a title page (scenes, sources, date) and one page per scene",
+        "scn_legend": "Legend", "scn_sources": "Sources", "scn_accuracy": "Accuracy", "scn_date": "Data release",
+        "scn_plan": "Plan", "scn_schematic_note": "Schematic shapes are not for measurement; dashed circles are position "
+                                                  "uncertainty, to scale.",
+        "scn_north": "N", "scn_km": "km", "scn_zone": "Zone", "scn_no_zone": "assigned to no zone by the plan",
+        "scn_focus_town": "Chosen town", "scn_unlocated": "Industries with no located park yet: {values}.",
         "dl_listed": "Download the lines not drawn and the parks not located (CSV, with the reasons)",
         "ul_download": "Download your layer with its per-town summary (GeoPackage)",
     },
 }
+
+
+for _lang, _strings in IMPORT_STRINGS.items():
+    STRINGS[_lang].update(_strings)
 
 
 def error_text(exc: BaseException, lang: str = "zh") -> str:

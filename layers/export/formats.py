@@ -22,9 +22,11 @@ import pyproj
 import shapely
 
 from layers.core.catalog import Catalog, LayerSpec
+from layers.core.datatext import plan_ref_text
 from layers.core.errors import ExportError
 from layers.core.geojson import feature, feature_collection_text, geometry_family
 from layers.core.i18n import t
+from layers.core.numbers import fmt_count
 from layers.export.gpkg import part_sheet, write_gpkg
 from layers.export.job import (
     CRS_CHOICES,
@@ -79,7 +81,7 @@ def _readme(job: ExportJob, layer_id: str, extra: Sequence[str] = ()) -> str:
     lines = [
         f"{job.catalog.meta.get('title_zh', '')} / {job.catalog.meta.get('title_en', '')}",
         f"Layer: {spec.id} — {spec.title_zh} / {spec.title_en}",
-        f"Features: {len(gdf)}",
+        f"Features: {fmt_count(len(gdf), 'en')}",
         f"CRS: EPSG:{job.crs} ({CRS_NAMES[job.crs]})",
         f"Release date: {job.date}",
         f"Filter: {filter_text(job.flt)}",
@@ -119,14 +121,17 @@ def _readme_zh(job: ExportJob, layer_id: str, accuracy: str) -> list[str]:
     lines = [
         f"{job.catalog.meta.get('title_zh', '')}",
         f"{t('exp_rd_layer', 'zh')}：{spec.id} — {spec.title_zh}",
-        f"{t('exp_rd_features', 'zh')}：{len(job.frames[layer_id])}",
-        f"{t('exp_rd_crs', 'zh')}：EPSG:{job.crs}（{CRS_NAMES[job.crs]}）",
+        f"{t('exp_rd_features', 'zh')}：{fmt_count(len(job.frames[layer_id]), 'zh')}",
+        f"{t('exp_rd_crs', 'zh')}：EPSG:{job.crs}（{t(f'crs_{job.crs}', 'zh')}）",
         f"{t('exp_rd_release', 'zh')}：{job.date}",
-        f"{t('exp_rd_filter', 'zh')}：{filter_text(job.flt)}",
-        f"{t('exp_rd_attribution', 'zh')}：{prov.attribution}",
-        f"{t('exp_rd_licence', 'zh')}：{prov.licence}",
+        f"{t('exp_rd_filter', 'zh')}：{filter_text(job.flt) if job.flt.to_params() else t('exp_rd_no_filter', 'zh')}",
+        f"{t('exp_rd_attribution', 'zh')}：{prov.text('attribution', 'zh')}",
+        f"{t('exp_rd_source', 'zh')}：{prov.text('source', 'zh')}",
+        f"{t('exp_rd_licence', 'zh')}：{prov.text('licence', 'zh')}",
+        f"{t('exp_rd_date', 'zh')}：{prov.text('date', 'zh')}",
         f"{t('exp_rd_accuracy', 'zh')}：{levels}",
-        f"{t('exp_rd_plan', 'zh')}：{prov.plan_ref or '-'}（{job.catalog.meta.get('plan_zh', '')}）",
+        f"{t('exp_rd_plan', 'zh')}：{plan_ref_text(prov.plan_ref, 'zh') if prov.plan_ref else '-'}"
+        f"（{job.catalog.meta.get('plan_zh', '')}）",
         t("exp_rd_styles", "zh"),
     ]
     if spec.notes_zh:

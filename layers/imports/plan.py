@@ -50,8 +50,8 @@ def _pick_field(columns: Sequence[str], given: str | None, candidates: Sequence[
                 report: ImportReport) -> list[str]:
     if given:
         if given not in columns:
-            report.add("field", "error", f"The file has no field {given!r} for the {what}; its fields are: "
-                       f"{', '.join(map(str, columns)) or '(none)'}.")
+            report.add("field", "error", key="imr_field_missing", given=repr(given), what_key=what,
+                       fields=", ".join(map(str, columns)) or "-")
             return []
         return [given]
     lower = {str(c).lower(): c for c in columns}
@@ -126,31 +126,28 @@ def _read_step(plan: _Plan, *, code_field: str | None, name_field: str | None, g
     report.based_on = hashlib.sha256(overlay.read_bytes()).hexdigest() if overlay.exists() else ""
     if previous:
         report.replaces = sorted(f["properties"]["code"] for f in previous)
-        report.add("replaces", "info", f"Applying this import replaces the current one ({len(previous)} units).")
+        report.add("replaces", "info", key="imr_replaces", n=len(previous))
     if gdf.empty:
-        report.add("empty", "error", f"{plan.file_name} holds no features.")
+        report.add("empty", "error", key="imr_empty", file=plan.file_name)
         return False
     vertices = int(shapely.get_num_coordinates(np.asarray(gdf.geometry.values, dtype=object)).sum())
     if vertices > settings.IMPORT_PLAN_MAX_VERTICES:
-        report.add("vertices", "error", f"{plan.file_name} has {vertices:,} vertices; an import is re-fitted from "
-                   f"at most {settings.IMPORT_PLAN_MAX_VERTICES:,}. Simplify the boundaries (e.g. by 1 m in QGIS) and "
-                   f"import again.")
+        report.add("vertices", "error", key="imr_vertices", file=plan.file_name, n=f"{vertices:,}",
+                   limit=f"{settings.IMPORT_PLAN_MAX_VERTICES:,}")
         return False
     columns = [str(c) for c in gdf.columns if c != gdf.geometry.name]
-    plan.code_fields = _pick_field(columns, code_field, CODE_FIELDS, "9-digit code", report)[:1]
-    plan.name_fields = _pick_field(columns, name_field, NAME_FIELDS, "name", report)
+    plan.code_fields = _pick_field(columns, code_field, CODE_FIELDS, "imr_what_code", report)[:1]
+    plan.name_fields = _pick_field(columns, name_field, NAME_FIELDS, "imr_what_name", report)
     report.code_field = plan.code_fields[0] if plan.code_fields else None
     report.name_fields = plan.name_fields
     if report.rejected:
         return False
     if not plan.code_fields and not plan.name_fields:
-        report.add("field", "error", f"No field holds a code or a name (fields: {', '.join(columns) or '(none)'}): "
-                   f"name them with --code-field / --name-field.")
+        report.add("field", "error", key="imr_no_field", fields=", ".join(columns) or "-")
         return False
     marked = sorted({c for c in columns for v in gdf[c] if isinstance(v, str) and _MARKUP.search(v)})
     if marked:
-        report.add("markup", "warning", f"Attribute strings contain HTML/script markup (fields: {', '.join(marked)}); "
-                   f"they are kept as plain text and never rendered as HTML.")
+        report.add("markup", "warning", key="imr_markup", fields=", ".join(marked))
     plan.records = gdf.drop(columns=gdf.geometry.name).to_dict("records")
     return True
 
@@ -171,27 +168,22 @@ def _geometry_step(plan: _Plan) -> bool:
         plan.polygons.append((k, poly))
     broken = [r["feature"] for r in report.rejected_features if r["reason"] == NOT_FINITE]
     if broken:
-        report.add("coordinates", "warning" if plan.polygons else "error",
-                   f"{len(broken)} feature(s) have {NOT_FINITE} and were rejected: "
-                   f"{'; '.join(broken[:10])}{'; …' if len(broken) > 10 else ''}. Fix their coordinates and import "
-                   f"again.")
+        report.add("coordinates", "warning" if plan.polygons else "error", key="imr_coordinates", n=len(broken),
+                   features="; ".join(broken[:10]) + ("; …" if len(broken) > 10 else ""))
     if not plan.polygons and broken and not wrong:
         return False
     if not plan.polygons:
         kinds = ", ".join(sorted(set(wrong))) or "none"
-        report.add("geometry_type", "error", f"Wrong geometry type: {plan.file_name} holds no polygons (found: "
-                   f"{kinds}); town boundaries must be Polygon or MultiPolygon features.")
+        report.add("geometry_type", "error", key="imr_no_polygons", file=plan.file_name, kinds=kinds)
         return False
     if wrong:
-        report.add("geometry_type", "warning", f"{len(wrong)} feature(s) of the wrong geometry type "
-                   f"({', '.join(sorted(set(wrong)))}) were rejected; boundaries must be polygons.")
+        report.add("geometry_type", "warning", key="imr_wrong_type", n=len(wrong), kinds=", ".join(sorted(set(wrong))))
     if report.repaired:
-        report.add("repaired", "warning", "Invalid geometry repaired with make_valid: " + "; ".join(
-            f"{r['feature']} ({r['reason']})" for r in report.repaired))
+        report.add("repaired", "warning", key="imr_repaired",
+                   features="; ".join(f"{r['feature']} ({r['reason']})" for r in report.repaired))
     nearest = min(to_measure(p).distance(plan.inputs.outline_m) for _k, p in plan.polygons)
     if not nearest <= settings.IMPORT_FAR_M:
-        report.add("far", "error", f"The features lie {nearest / 1000:.0f} km from Songjiang District at the nearest: "
-                   f"the file is somewhere else, or its CRS is wrong (give the right one with --crs EPSG).")
+        report.add("far", "error", key="imr_far", km=f"{nearest / 1000:,.0f}")
         return False
     return True
 
@@ -240,24 +232,23 @@ def _match_verdict(plan: _Plan, outside_names: list[str]) -> bool:
     report, rows, accepted = plan.report, plan.rows, plan.accepted
     if report.unmatched:
         sev = "warning" if accepted else "error"
-        report.add("names", sev, f"{len(report.unmatched)} feature(s) name no unit of Songjiang (matched by the "
-                   f"9-digit code in {report.code_field or '(no code field)'} or the name in "
-                   f"{', '.join(plan.name_fields) or '(no name field)'}): {'; '.join(report.unmatched[:10])}"
-                   + ("; …" if len(report.unmatched) > 10 else "") + ". "
-                   + ("They are skipped." if accepted else "Nothing can be imported: check the file is of "
-                      "Songjiang's towns and subdistricts, or name the fields with --code-field/--name-field."))
+        fields = {"code_field": report.code_field} if report.code_field else {"code_field_key": "imr_no_code_field"}
+        fields.update({"name_fields": ", ".join(plan.name_fields)} if plan.name_fields
+                      else {"name_fields_key": "imr_no_name_field"})
+        report.add("names", sev, key="imr_names", n=len(report.unmatched), **fields,
+                   labels="; ".join(report.unmatched[:10]) + ("; …" if len(report.unmatched) > 10 else ""),
+                   then_key="imr_names_skipped" if accepted else "imr_names_nothing")
     if outside_names:
         sev = "warning" if accepted else "error"
-        report.add("outside", sev, "Rejected as lying outside the district: " + "; ".join(outside_names) + ".")
+        report.add("outside", sev, key="imr_outside", items="; ".join(outside_names))
     duplicates = {c: v for c, v in accepted.items() if len(v) > 1}
     if duplicates:
-        report.add("duplicates", "error", "Duplicate units: " + "; ".join(
-            f"{rows[c]['name_zh']} ({c}) appears {len(v)} times ({', '.join(x[3] for x in v)})"
-            for c, v in sorted(duplicates.items())) + ". Keep one feature per unit (dissolve the parts) and import "
-            "again.")
+        report.add("duplicates", "error", key="imr_duplicates", items="; ".join(
+            f"{rows[c]['name_zh']} ({c}) × {len(v)} ({', '.join(x[3] for x in v)})"
+            for c, v in sorted(duplicates.items())))
     if report.rejected or not accepted:
         if not report.rejected:
-            report.add("nothing", "error", "No feature can be imported.")
+            report.add("nothing", "error", key="imr_nothing")
         return False
     return True
 
@@ -268,26 +259,19 @@ def _shift_step(plan: _Plan, geoms: Mapping[str, BaseGeometry]) -> None:
     given, shifted, shift = _gcj02_check(list(geoms.values()), outline_m)
     baidu = _bd09_outside(geoms, outline_m) if given >= settings.IMPORT_REPORT_MIN_M2 else given
     if _set_right(given, baidu) and baidu < shifted:
-        report.add("bd09", "confirm",
-                   f"The boundaries look like BD-09 (Baidu) coordinates declared as WGS 84: {given / 1e6:.2f} km² lie "
-                   f"outside the district outline as given, {baidu / 1e6:.2f} km² after converting BD-09 → WGS 84 "
-                   f"({shifted / 1e6:.2f} km² after GCJ-02 → WGS 84). Convert them to WGS 84 before importing, or "
-                   f"import with --force to keep them as they are.")
+        report.add("bd09", "confirm", key="imr_bd09", given=f"{given / 1e6:,.2f}", baidu=f"{baidu / 1e6:,.2f}",
+                   shifted=f"{shifted / 1e6:,.2f}")
     elif _set_right(given, shifted):
-        report.add("gcj02", "confirm",
-                   f"The boundaries look like GCJ-02 coordinates declared as WGS 84: they sit about {shift:.0f} m off "
-                   f"the district outline along the GCJ-02 shift ({given / 1e6:.2f} km² outside the outline as "
-                   f"given, {shifted / 1e6:.2f} km² after converting GCJ-02 → WGS 84). Re-import with --crs gcj02 "
-                   f"to convert them, or with --force to keep them as they are.")
+        report.add("gcj02", "confirm", key="imr_gcj02", shift=f"{shift:,.0f}", given=f"{given / 1e6:,.2f}",
+                   shifted=f"{shifted / 1e6:,.2f}")
     elif given < settings.IMPORT_REPORT_MIN_M2 and shifted < settings.IMPORT_REPORT_MIN_M2:
-        report.add("gcj02", "info", "The GCJ-02 check was inconclusive: no imported unit reaches the district "
-                   "outline.")
+        report.add("gcj02", "info", key="imr_gcj02_unsure")
     for code, poly in geoms.items():
         row = rows[code]
         away = to_measure(poly).distance(_anchor(row))
         if away > max(float(row["ref_accuracy_m"] or 0), 200.0):
-            report.add("ref_point", "warning", f"The imported {row['name_zh']} lies {away:.0f} m from its reference "
-                       f"point ({row['ref_kind']}): is it the right unit?")
+            report.add("ref_point", "warning", key="imr_ref_point", name=row["name_zh"], m=f"{away:,.0f}",
+                       ref=row["ref_kind"])
 
 
 def _set_right(given: float, converted: float) -> bool:
@@ -331,23 +315,22 @@ def _refit_step(plan: _Plan, geoms: Mapping[str, BaseGeometry]) -> bool:
     try:
         fit = refit_towns(plan.inputs, snapped)
     except (PartitionError, TownImportError) as exc:
-        report.add("refit", "error", f"The units not supplied could not be re-fitted around the imported ones: {exc}")
+        report.add("refit", "error", key="imr_refit", error=exc)
         return False
     report.overlaps = fit.overlaps
     if fit.overlaps:
-        report.add("overlaps", "warning", "Imported units overlap (the lower code keeps the overlap): " + "; ".join(
+        report.add("overlaps", "warning", key="imr_overlaps", items="; ".join(
             f"{rows[o['a']]['name_zh']} / {rows[o['b']]['name_zh']} {o['area_m2'] / 1e6:.4f} km²"
-            for o in fit.overlaps) + ".")
+            for o in fit.overlaps))
     report.gaps = [{**g, "to_name": rows[g["to"]]["name_zh"]} for g in fit.gaps]
     if report.gaps:
-        report.add("gaps", "warning", f"{len(report.gaps)} gap(s) between imported units or along the outline, "
-                   f"{sum(g['area_m2'] for g in report.gaps) / 1e6:.3f} km² in all (largest "
-                   f"{report.gaps[0]['area_m2'] / 1e6:.3f} km², given to {report.gaps[0]['to_name']}), were handed to "
-                   f"the neighbour sharing the longest boundary.")
+        report.add("gaps", "warning", key="imr_gaps", n=len(report.gaps),
+                   total=f"{sum(g['area_m2'] for g in report.gaps) / 1e6:,.3f}",
+                   largest=f"{report.gaps[0]['area_m2'] / 1e6:,.3f}", to=report.gaps[0]["to_name"])
     for m in fit.moved:
-        where = f"inside the imported {rows[m['inside']]['name_zh']}" if m["inside"] else "in a sliver"
-        report.add("ref_point", "warning", f"The reference point of {m['name_zh']} (not supplied) lies {where}; its "
-                   f"schematic cell was grown from the nearest free point, {m['moved_m']:.0f} m away.")
+        inside = rows[m["inside"]]["name_zh"] if m["inside"] else ""
+        report.add("ref_point", "warning", key="imr_moved", name=m["name_zh"], inside=inside,
+                   m=f"{m['moved_m']:,.0f}", where_key="imr_moved_inside" if m["inside"] else "imr_moved_sliver")
     _report_step(plan, geoms, snapped, fit)
     return True
 
@@ -372,8 +355,8 @@ def _report_step(plan: _Plan, geoms: Mapping[str, BaseGeometry], snapped: Mappin
             added_km2=round(fit.added_m2[code] / 1e6, 3), area_km2=round(to_measure(cell).area / 1e6, 3),
             official_km2=float(row["area_official_km2"])))
     n_imp = len(geoms)
-    report.add("summary", "info", f"{n_imp} unit(s) imported as {plan.accuracy}; {len(rows) - n_imp} stay schematic "
-               f"and are re-fitted around them.")
+    report.add("summary", "info", key="imr_summary", n=n_imp, rest=len(rows) - n_imp,
+               accuracy_key=f"imr_acc_{plan.accuracy}")
 
 
 def plan_import(gdf: gpd.GeoDataFrame, *, code_field: str | None = None, name_field: str | None = None,

@@ -8,16 +8,31 @@ from typing import Any
 
 import pandas as pd
 
+from layers.core.i18n import t
+
 _SEVERITIES = ("error", "confirm", "warning", "info")
 
 
 @dataclass
 class ImportIssue:
-    """One finding: ``severity`` error (file rejected), confirm (needs --force), warning or info."""
+    """One finding: ``severity`` error (file rejected), confirm (needs --force), warning or info. ``key`` and
+    ``params`` give its text in any language (``t(key, lang, **params)``); ``message`` is the English one."""
 
     kind: str
     severity: str
     message: str
+    key: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+
+    def text(self, lang: str = "en") -> str:
+        """The finding in ``lang`` (the English message when it has no key)."""
+        if not self.key:
+            return self.message
+        params = dict(self.params)
+        for name, value in self.params.items():  # a part worded in the same language (e.g. "they are skipped")
+            if name.endswith("_key"):
+                params[name[:-4]] = t(value, lang, **self.params)
+        return t(self.key, lang, **params)
 
 
 @dataclass
@@ -64,9 +79,11 @@ class ImportReport:
     issues: list[ImportIssue] = field(default_factory=list)
     features: list[dict[str, Any]] = field(default_factory=list, repr=False)  # the overlay to write
 
-    def add(self, kind: str, severity: str, message: str) -> None:
-        """Record an issue."""
-        self.issues.append(ImportIssue(kind, severity, message))
+    def add(self, kind: str, severity: str, message: str = "", *, key: str = "", **params: object) -> None:
+        """Record an issue: its text is ``key`` of the dictionaries with ``params`` (or a plain ``message``)."""
+        issue = ImportIssue(kind, severity, message, key, {k: str(v) for k, v in params.items()})
+        issue.message = issue.text("en") if key else message
+        self.issues.append(issue)
 
     @property
     def rejected(self) -> bool:

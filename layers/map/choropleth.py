@@ -14,6 +14,7 @@ import shapely
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
+from layers.core.numbers import fmt_number
 from layers.map.elements import VectorLayer, safe_text
 from layers.map.render import new_map
 from layers.map.stats import classify
@@ -39,14 +40,15 @@ def class_colours(n: int, palette: str = PALETTE) -> list[str]:
     return [to_hex(cmap(0.2 + 0.75 * (i / max(n - 1, 1)))) for i in range(n)]
 
 
-def _format(value: float) -> str:
+def _format(value: float | None, kind: str = "plain", lang: str = "zh") -> str:
+    """A class bound or a town's value through the one number formatter ("" when there is none)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.2f}"
+    return fmt_number(value, kind, lang)
 
 
 def choropleth_map(towns: gpd.GeoDataFrame, values: pd.Series, *, scheme: str = "quantiles", k: int = 5,
-                   missing_label: str = "缺失", lang: str = "zh"
+                   missing_label: str = "缺失（未找到来源）", lang: str = "zh", kind: str = "plain"
                    ) -> tuple[folium.Map, list[ClassRow], dict[str, int]]:
     """Build a folium map of the towns coloured by class of ``values`` (indexed by 9-digit town code).
 
@@ -71,7 +73,7 @@ def choropleth_map(towns: gpd.GeoDataFrame, values: pd.Series, *, scheme: str = 
     features = []
     for code, name, value, i, geometry in zip(codes, towns[name_col], vals, idx, geo_json):
         features.append({"type": "Feature", "id": safe_text(code), "geometry": json.loads(geometry), "properties": {
-            "label": safe_text(name), "value": _format(value) if i >= 0 else safe_text(missing_label),
+            "label": safe_text(name), "value": _format(value, kind, lang) if i >= 0 else safe_text(missing_label),
             "_raw_fill": colours[i] if i >= 0 else MISSING_COLOUR, "_raw_missing": bool(i < 0)}})
     minx, miny, maxx, maxy = towns.total_bounds
     fmap = new_map(location=((miny + maxy) / 2, (minx + maxx) / 2), zoom=10, lang=lang)
@@ -83,11 +85,13 @@ def choropleth_map(towns: gpd.GeoDataFrame, values: pd.Series, *, scheme: str = 
     return fmap, rows, class_of
 
 
-def legend_frame(rows: list[ClassRow], class_of: Mapping[str, int], *, missing_label: str = "缺失") -> pd.DataFrame:
-    """The legend as a small table: colour, range, number of towns; a last row for missing values."""
-    out = [{"colour": r.colour,
-            "range": f"{_format(r.lower)} – {_format(r.upper)}" if r.lower is not None else f"≤ {_format(r.upper)}",
-            "towns": r.count} for r in rows]
+def legend_frame(rows: list[ClassRow], class_of: Mapping[str, int], *, missing_label: str = "缺失（未找到来源）",
+                 kind: str = "plain", lang: str = "zh") -> pd.DataFrame:
+    """The legend as a small table: colour, range (figures of ``kind``), number of towns; a last row for missing."""
+    def fmt(v: float | None) -> str:
+        return _format(v, kind, lang)
+    out = [{"colour": r.colour, "range": f"{fmt(r.lower)} – {fmt(r.upper)}" if r.lower is not None
+            else f"≤ {fmt(r.upper)}", "towns": r.count} for r in rows]
     n_missing = sum(1 for v in class_of.values() if v < 0)
     if n_missing:
         out.append({"colour": MISSING_COLOUR, "range": missing_label, "towns": n_missing})

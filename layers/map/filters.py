@@ -16,6 +16,7 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 from layers.core.caches import cached
+from layers.core.i18n import t
 from layers.map.load import load_layers, read_layer
 
 #: Filter keys in URL / display order; each is a field of LayerFilter.
@@ -84,8 +85,8 @@ class LayerFilter:
         return {key: ",".join(getattr(self, key)) for key in FILTER_KEYS if getattr(self, key)}
 
     @classmethod
-    def from_params(cls, params: Mapping[str, Any], *, options: Mapping[str, Iterable[str]] | None = None
-                    ) -> tuple[LayerFilter, list[str]]:
+    def from_params(cls, params: Mapping[str, Any], *, options: Mapping[str, Iterable[str]] | None = None,
+                    lang: str = "zh") -> tuple[LayerFilter, list[str]]:
         """Parse URL parameters tolerantly; never raises.
 
         Parameters
@@ -105,33 +106,32 @@ class LayerFilter:
         try:
             allowed = {k: set(v) for k, v in (options if options is not None else known_options()).items()}
         except Exception as exc:  # a broken data folder must not break URL parsing
-            notices.append("Filters ignored: the layers to check them against could not be read "
-                           f"({type(exc).__name__}).")
+            notices.append(t("flt_unreadable", lang, error=type(exc).__name__))
             return cls(), notices
         chosen: dict[str, tuple[str, ...]] = {}
         try:
             items = list(params.items())
         except Exception:
-            return cls(), ["Filters ignored: the parameters are not a mapping."]
+            return cls(), [t("flt_not_mapping", lang)]
         for key, raw in items:
             if not isinstance(key, str) or key not in FILTER_KEYS:
-                notices.append(f"Ignored unknown filter {describe_untrusted(key)}.")
+                notices.append(t("flt_unknown", lang, key=describe_untrusted(key)))
                 continue
             if isinstance(raw, (list, tuple)):
                 raw = ",".join(str(r) for r in raw)
             raw = "" if raw is None else str(raw)
             if len(raw) > MAX_PARAM_CHARS:
-                notices.append(f"Ignored filter {key}: its value is too long ({len(raw)} characters).")
+                notices.append(t("flt_long", lang, name=t(f"f_{key}", lang), n=f"{len(raw):,}"))
                 continue
             values = list(dict.fromkeys(_split(raw)))
             good = [v for v in values if v in allowed.get(key, set())]
             bad = [v for v in values if v not in allowed.get(key, set())]
             if bad:
                 shown = ", ".join(describe_untrusted(v) for v in bad[:3])
-                more = f" and {len(bad) - 3} more" if len(bad) > 3 else ""
-                notices.append(f"Ignored unknown value(s) of filter {key}: {shown}{more}.")
+                more = t("flt_more", lang, n=len(bad) - 3) if len(bad) > 3 else ""
+                notices.append(t("flt_bad_values", lang, name=t(f"f_{key}", lang), values=shown + more))
             if len(good) > MAX_VALUES:
-                notices.append(f"Filter {key}: only the first {MAX_VALUES} values are used.")
+                notices.append(t("flt_many", lang, name=t(f"f_{key}", lang), n=MAX_VALUES))
                 good = good[:MAX_VALUES]
             if good:
                 chosen[key] = tuple(good)

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import html
 import json
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -18,12 +17,13 @@ from layers.core import settings
 from layers.core.caches import cached
 from layers.core.catalog import Catalog, LayerSpec, get_catalog
 from layers.core.crs import TO_MEASURE, TO_WGS84, geometry_wgs84_to_gcj02
+from layers.core.datatext import pick_lang
 from layers.core.i18n import t
+from layers.core.numbers import fmt_field, is_missing, missing_text
 from layers.map.basemaps import BASEMAPS, Basemap, basemaps
 from layers.map.elements import Legend, VectorLayer, legend_html, safe_text
 from layers.map.style import APPROXIMATE_RING, LegendEntry, accuracy_legend, layer_title, legend_entries, style_function
 
-MISSING = {"zh": "缺失（未找到来源）", "en": "missing (no source found)"}
 #: Decimal places of drawn coordinates (1e-6 degree is about 0.1 m here).
 DISPLAY_DECIMALS = 6
 #: Figures measured on the feature's own geometry: approximate when it is schematic.
@@ -36,10 +36,31 @@ CODED_FIELDS = ("accuracy", "mode", "status", "kind", "industries", "element", "
 
 def _display_value(catalog: Catalog, field: str, value: Any, lang: str) -> str:
     if value is None or (isinstance(value, float) and value != value):
-        return MISSING[lang]
+        return missing_text(lang)
+    if isinstance(value, (bool, np.bool_)):
+        return t("yes" if value else "no", lang)
+    figure = fmt_field(field, value, lang) if not (isinstance(value, str) and value == "") else None
+    if figure is not None:
+        return safe_text(figure)
     if field in CODED_FIELDS and isinstance(value, str):
         value = ", ".join(catalog.value_label(field, v.strip(), lang) for v in value.split(",")) if value else ""
+    elif isinstance(value, str):
+        value = pick_lang(value, lang)
     return safe_text(value)
+
+
+def lang_fields(fields: tuple[str, ...] | list[str], lang: str) -> tuple[str, ...]:
+    """The fields a reader of ``lang`` is shown: in zh no English copies (``*_en``); in en no Chinese copies of
+    texts that have an English one (the Chinese name stays: it is the place's official name)."""
+    def keep(f: str) -> bool:
+        if lang == "en":
+            return not (f.endswith("_zh") and f != "name_zh" and f"{f[:-3]}_en" in fields)
+        return not f.endswith("_en")
+    kept = [f for f in fields if keep(f)]
+    if lang == "en" and "name_zh" in kept and "name_en" in kept:  # the English name first: a hover shows the first
+        kept.remove("name_en")
+        kept.insert(kept.index("name_zh"), "name_en")
+    return tuple(kept)
 
 
 def _rounded(geoms: np.ndarray) -> np.ndarray:
@@ -58,6 +79,7 @@ def display_features(spec: LayerSpec, gdf: gpd.GeoDataFrame, *, lang: str = "zh"
     """
     catalog = catalog or get_catalog()
     shown = [f for f in dict.fromkeys([*spec.tooltip, *spec.popup]) if f != "id" and f in gdf.columns]
+    shown = list(lang_fields(shown, lang))
     raw = [f for f in dict.fromkeys(("accuracy", "status", spec.style.color_field)) if f and f in gdf.columns]
     geoms = np.asarray(gdf.geometry.values, dtype=object)
     keep = np.array([g is not None and not g.is_empty for g in geoms], dtype=bool)
@@ -148,8 +170,9 @@ def add_layer(fmap: folium.Map, spec: LayerSpec, gdf: gpd.GeoDataFrame, *, lang:
                         name=f"{spec.id}-uncertainty", interactive=False).add_to(group)
     base_style = style_function(spec)
     VectorLayer(features, style=lambda f: tweak(base_style({"properties": _raw_props(f["properties"])})),
-                name=spec.id, tip=_field_labels(catalog, spec.tooltip, lang),
-                pop=_field_labels(catalog, spec.popup, lang), radius=spec.style.radius).add_to(group)
+                name=spec.id, tip=_field_labels(catalog, lang_fields(spec.tooltip, lang), lang),
+                pop=_field_labels(catalog, lang_fields(spec.popup, lang), lang), radius=spec.style.radius
+                ).add_to(group)
     group.add_to(fmap)
     return group
 
@@ -168,8 +191,7 @@ def add_user_layer(fmap: folium.Map, gdf: gpd.GeoDataFrame, *, name: str, lang: 
     values = {c: gdf[c].tolist() for c in columns}
     features = []
     for i, text in enumerate(texts):
-        props = {f"f{j}": (MISSING[lang] if values[c][i] is None or (isinstance(values[c][i], float)
-                                                                   and math.isnan(values[c][i]))
+        props = {f"f{j}": (missing_text(lang) if not isinstance(values[c][i], str) and is_missing(values[c][i])
                            else safe_text(str(values[c][i])[:500])) for j, c in enumerate(columns)}
         features.append({"type": "Feature", "id": str(i), "properties": props, "geometry": text})
     fields = [[f"f{j}", safe_text(str(c)[:80])] for j, c in enumerate(columns)]

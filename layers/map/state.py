@@ -262,7 +262,7 @@ def state_from_params(params: Mapping[str, Any], *, town_codes_known: frozenset[
         # Only the filter's own keys go to it: other pages may add parameters of their own.
         filter_keys = {f.name for f in fields(LayerFilter)}
         filter_params = {k: v for k, v in filter_params.items() if k in filter_keys}
-        kwargs["filters"], filter_notices = LayerFilter.from_params(filter_params)
+        kwargs["filters"], filter_notices = LayerFilter.from_params(filter_params, lang=lang)
     except Exception:  # the filters module owns its validation; a failure there must not break the page
         notices.append(("filters_failed", {}))
     state = MapState(lang=lang, layers=kwargs.get("layers", _default_layers()),

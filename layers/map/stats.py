@@ -14,10 +14,12 @@ from shapely.geometry.base import BaseGeometry
 
 from layers.core.crs import to_measure
 from layers.core.errors import ClassificationError, UnknownTownError
+from layers.core.i18n import t
+from layers.core.numbers import fmt_number, unit_label
 
 #: Rail status counted in ``rail_km_open``.
 OPEN_STATUS = "open"
-_COMPUTED_SOURCE = "Computed by this project in EPSG:4549 from the map layers"
+_COMPUTED_SOURCE = "src_computed"  # i18n key: computed by this project in EPSG:4549 from the map layers
 
 
 @dataclass(frozen=True)
@@ -26,9 +28,9 @@ class StatisticMeta:
 
     label_zh: str
     label_en: str
-    unit: str
+    unit: str  # a kind of layers.core.numbers.KINDS: how the figure is formatted and its unit
     year: str | None
-    source: str
+    source: str  # an i18n key: where the figure comes from
     computed: bool
     on_schematic_geometry: bool
     note_zh: str = ""
@@ -42,6 +44,18 @@ class StatisticMeta:
         """Caveat in ``lang``; empty when there is none."""
         return self.note_en if lang == "en" else self.note_zh
 
+    def unit_label(self, lang: str) -> str:
+        """The unit in words in ``lang`` ("个" / "count" for a count)."""
+        return unit_label(self.unit, lang) or t("unit_count", lang)
+
+    def source_text(self, lang: str) -> str:
+        """Where the figure comes from, in ``lang``."""
+        return t(self.source, lang)
+
+    def format(self, value: Any, lang: str, *, approx: bool = False, unit: bool = False) -> str:
+        """One figure of this statistic as text (separators, decimals, missing said so)."""
+        return fmt_number(value, self.unit, lang, approx=approx, unit=unit)
+
 
 _SCHEMATIC_NOTE_ZH = "按示意街镇边界计算，边界不真实，仅供比较"
 _SCHEMATIC_NOTE_EN = "Computed on the schematic town cells, whose boundaries are not real: for comparison only"
@@ -49,22 +63,22 @@ _SCHEMATIC_NOTE_EN = "Computed on the schematic town cells, whose boundaries are
 #: Every column of :func:`town_statistics` that is a statistic, with its metadata (the order is the table's).
 STATISTICS: dict[str, StatisticMeta] = {
     "employment_2023": StatisticMeta("从业人员", "Persons employed", "persons", "2023",
-                                     "5th economic census 2023 (town_facts.csv)", False, False),
+                                     "src_census5", False, False),
     "residents_committees_2022": StatisticMeta("居委会", "Residents' committees", "count", "2022",
-                                               "NBS 2022 statistical division codes", False, False),
+                                               "src_nbs2022", False, False),
     "village_committees_2022": StatisticMeta("村委会", "Village committees", "count", "2022",
-                                             "NBS 2022 statistical division codes", False, False),
+                                             "src_nbs2022", False, False),
     "villages_2022": StatisticMeta("村居委会合计", "Committees in total", "count", "2022",
-                                   "NBS 2022 statistical division codes", False, False),
-    "population_2020": StatisticMeta("常住人口", "Residents", "persons", "2020", "7th population census 2020",
+                                   "src_nbs2022", False, False),
+    "population_2020": StatisticMeta("常住人口", "Residents", "persons", "2020", "src_census7",
                                      False, False, "暂无街镇数据，不作估算", "No town figures yet; not estimated"),
-    "area_official_km2": StatisticMeta("官方面积", "Official area", "km²", "2002–2015",
-                                       "Official areas of mixed vintage, graded (town_facts.csv)", False, False,
+    "area_official_km2": StatisticMeta("官方面积", "Official area", "km2", "2002–2015",
+                                       "src_areas", False, False,
                                        "年份各异，见面积年份与可信度", "Years differ; see area year and grade"),
-    "area_km2": StatisticMeta("示意面积", "Schematic area", "km²", None, _COMPUTED_SOURCE, True, True,
+    "area_km2": StatisticMeta("示意面积", "Schematic area", "km2", None, _COMPUTED_SOURCE, True, True,
                               _SCHEMATIC_NOTE_ZH, _SCHEMATIC_NOTE_EN),
     "employment_density": StatisticMeta(
-        "从业人员密度", "Employment density", "persons/km²", "2023", f"employment_2023 / area_km2; {_COMPUTED_SOURCE}",
+        "从业人员密度", "Employment density", "density", "2023", "src_density",
         True, True, "以示意面积为分母，" + _SCHEMATIC_NOTE_ZH,
         "Divides by the schematic cell area. " + _SCHEMATIC_NOTE_EN),
     "stations": StatisticMeta("车站数", "Stations", "count", None, _COMPUTED_SOURCE, True, True,
@@ -228,17 +242,20 @@ def town_statistic_marks(layers: Mapping[str, gpd.GeoDataFrame]) -> pd.DataFrame
     return marks
 
 
-def mark_value(value: Any, approximate: bool, *, digits: int = 2) -> str:
-    """A figure as text, with "≈" in front when it is approximate; a missing value gives ""."""
+def mark_value(value: Any, approximate: bool, *, kind: str = "plain", lang: str = "zh") -> str:
+    """A figure as text (the one formatter of ``kind``), with "≈" in front when it is approximate; a missing value
+    gives ""."""
     value = _plain(value)
     if value is None:
         return ""
-    if isinstance(value, (int, float)):
-        whole = isinstance(value, int) or float(value).is_integer()
-        text = f"{value:,.0f}" if whole else f"{value:,.{digits}f}"
-    else:
-        text = str(value)
-    return f"≈{text}" if approximate else text
+    if not isinstance(value, (int, float)):
+        return f"≈{value}" if approximate else str(value)
+    return fmt_number(value, kind, lang, approx=approximate)
+
+
+def available_statistics(table: pd.DataFrame) -> list[str]:
+    """The statistics at least one town has a value for: only these can be mapped."""
+    return [s for s in STATISTICS if s in table.columns and table[s].notna().any()]
 
 
 def compare_towns(table: pd.DataFrame, codes: Sequence[str]) -> pd.DataFrame:

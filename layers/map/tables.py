@@ -9,7 +9,19 @@ import pandas as pd
 
 from layers.core import paths, settings
 from layers.core.catalog import Catalog, get_catalog
+from layers.core.datatext import pick_lang, plan_ref_text
 from layers.core.i18n import t
+from layers.core.numbers import (
+    fmt_count,
+    fmt_field,
+    fmt_km,
+    fmt_number,
+    fmt_stated,
+    is_missing,
+    missing_text,
+    with_unit,
+)
+from layers.map.load import read_layer
 from layers.map.stats import STATISTICS, compare_towns, mark_value
 
 #: Official facts shown in a town's detail view, in order.
@@ -31,7 +43,8 @@ def headline_figures(lang: str) -> list[dict[str, str]]:
     for row in rows:
         label = row[f"label_{lang}"]
         year = t("fig_target", lang, year=row["year"]) if row["kind"] == "target" else f"{row['year']} "
-        out.append({"key": row["key"], "label": year + label, "value": f"{row['value']} {row[f'unit_{lang}']}",
+        out.append({"key": row["key"], "label": year + label,
+                    "value": f"{fmt_stated(row['value'], lang)} {row[f'unit_{lang}']}",
                     "source": t("fig_source", lang, plan=plan, ref=row["plan_ref"])})
     return out
 
@@ -41,6 +54,11 @@ def undrawn_lines_table(catalog: Catalog, lang: str) -> pd.DataFrame:
     rows = [dict(u) for spec in catalog.layers for u in spec.undrawn]
     if not rows:
         return pd.DataFrame()
+    for row in rows:
+        for coded in ("mode", "status"):
+            if row.get(coded):
+                row[coded] = catalog.value_label(coded, str(row[coded]), lang)
+        row["plan_ref"] = plan_ref_text(row.get("plan_ref", ""), lang)
     frame = pd.DataFrame(rows)
     cols = [c for c in ("line_id", f"name_{lang}", "mode", "status", "plan_ref", f"reason_{lang}") if c in frame]
     return frame[cols].rename(columns=lambda c: catalog.label(c, lang))
@@ -61,13 +79,14 @@ def catalogue_table(catalog: Catalog, layers: Mapping[str, gpd.GeoDataFrame], la
     for spec in catalog.layers:
         p = spec.provenance
         frame = layers.get(spec.id)
-        rows.append({t("col_layer", lang): spec.title(lang), t("col_source", lang): p.source,
-                     t("col_licence", lang): p.licence,
+        rows.append({t("col_layer", lang): spec.title(lang), t("col_source", lang): p.text("source", lang),
+                     t("col_licence", lang): p.text("licence", lang),
                      t("col_accuracy", lang): _layer_accuracy(catalog, p, lang),
-                     t("col_features", lang): None if frame is None else len(frame),
-                     t("col_crs", lang): settings.WGS84, t("col_date", lang): p.date,
+                     t("col_features", lang): missing_text(lang) if frame is None else fmt_count(len(frame), lang),
+                     t("col_crs", lang): settings.WGS84, t("col_date", lang): p.text("date", lang),
                      t("col_release", lang): catalog.meta.get("release_date", ""),
-                     t("col_plan_ref", lang): p.plan_ref, t("col_attribution", lang): p.attribution})
+                     t("col_plan_ref", lang): plan_ref_text(p.plan_ref, lang),
+                     t("col_attribution", lang): p.text("attribution", lang)})
     return pd.DataFrame(rows)
 
 
@@ -78,19 +97,27 @@ def accuracy_table(catalog: Catalog, lang: str) -> pd.DataFrame:
                          "": [t(f"acc_{a}", lang) for a in levels]})
 
 
+#: Fact fields that are remarks, not figures: empty means there is nothing to remark, not a missing figure.
+REMARK_FIELDS = frozenset({"area_note"})
+
+
 def _fact_value(catalog: Catalog, field: str, value: Any, lang: str) -> str:
-    if value is None or (not isinstance(value, str) and pd.isna(value)) or str(value) == "":
-        return t("missing", lang)
-    return catalog.value_label(field, str(value), lang)
+    if is_missing(value):
+        return t("year_unknown", lang) if field in REMARK_FIELDS else missing_text(lang)
+    figure = fmt_field(field, value, lang)
+    if figure is not None:
+        return figure
+    return pick_lang(catalog.value_label(field, str(value), lang), lang)
 
 
 def town_facts_table(catalog: Catalog, towns: gpd.GeoDataFrame, code: str, lang: str) -> pd.DataFrame:
     """The official facts of one town (missing ones said to be missing), its zone and plan reference."""
     row = towns[towns["code"].astype(str) == code].iloc[0]
-    rows = [{"": catalog.label(f, lang), "value": _fact_value(catalog, f, row.get(f), lang)}
+    head, value = t("col_statistic", lang), t("col_value", lang)
+    rows = [{head: catalog.label(f, lang), value: _fact_value(catalog, f, row.get(f), lang)}
             for f in TOWN_FACT_FIELDS]
-    rows.append({"": t("zone", lang), "value": str(row.get("zone_name_en" if lang == "en" else "zone_name_zh"))})
-    rows.append({"": t("plan_ref", lang), "value": str(row.get("fyp_zone_ref"))})
+    rows.append({head: t("zone", lang), value: _fact_value(catalog, "zone", row.get(f"zone_name_{lang}"), lang)})
+    rows.append({head: t("plan_ref", lang), value: plan_ref_text(pick_lang(str(row.get("fyp_zone_ref")), lang), lang)})
     return pd.DataFrame(rows)
 
 
@@ -106,8 +133,19 @@ INDICATOR_COLUMNS = ("no", "name_zh", "unit", "kind", "value_2020", "value_2020_
 
 def indicators_table(indicators: pd.DataFrame, lang: str) -> pd.DataFrame:
     """Indicators with labelled columns, 2020 → latest → 2025 target; a 2020 value the plan does not state is shown
-    as missing; the latest value is filled only where an article (seed) gives one for the same definition."""
+    as missing; the latest value is filled only where an article (seed) gives one for the same definition. In en
+    the English name, unit, kind and wording of text targets (``*_en`` columns of indicators.csv)."""
     shown = indicators[[c for c in INDICATOR_COLUMNS if c in indicators.columns]].copy()
+    if lang == "en":
+        for col, en in (("name_zh", "name_en"), ("unit", "unit_en"), ("target_2025", "target_2025_en"),
+                        ("value_2020", "value_2020_en")):
+            if en in indicators.columns:
+                shown[col] = [e or z for z, e in zip(shown[col], indicators[en], strict=False)]
+    shown["kind"] = [t(f"ind_kind_{k}", lang) if k else k for k in shown["kind"]]
+    for col in ("value_2020", "latest_value", "target_2025"):
+        shown[col] = [fmt_stated(v, lang) if v else v for v in shown[col]]
+    for col in ("value_2020_ref", "latest_ref", "plan_ref"):
+        shown[col] = [plan_ref_text(v, lang) if v else v for v in shown[col]]
     shown["value_2020"] = shown["value_2020"].replace("", t("missing", lang))
     return shown.rename(columns={
         "no": t("ind_no", lang), "name_zh": t("ind_name", lang), "unit": t("ind_unit", lang),
@@ -152,9 +190,58 @@ def town_comparison(table: pd.DataFrame, marks: pd.DataFrame | None, codes: list
     out = pd.DataFrame(index=side.index, columns=side.columns, dtype=object)
     for stat in side.index:
         for code in side.columns:
-            text = mark_value(side.loc[stat, code], marks is not None and bool(marks.loc[code, stat]))
-            out.loc[stat, code] = text or t("missing", lang)
-    return out.rename(index=lambda s: STATISTICS[s].label(lang))
+            text = mark_value(side.loc[stat, code], marks is not None and bool(marks.loc[code, stat]),
+                              kind=STATISTICS[stat].unit, lang=lang)
+            out.loc[stat, code] = text or missing_text(lang)
+    return out.rename(index=lambda s: with_unit(STATISTICS[s].label(lang), STATISTICS[s].unit, lang))
+
+
+def number_styler(frame: pd.DataFrame, kinds: Mapping[str, str], lang: str) -> Any:
+    """``frame`` with the given columns shown through the one number formatter (column → kind), the numbers kept
+    underneath so the table still sorts by value; missing figures said to be missing."""
+    formats = {c: (lambda v, k=k: fmt_number(v, k, lang)) for c, k in kinds.items() if c in frame.columns}
+    return frame.style.format(formats)
+
+
+def town_statistic_view(table: pd.DataFrame, stat: str, catalog: Catalog, lang: str,
+                        marks: pd.DataFrame | None = None) -> Any:
+    """:func:`town_statistic_table` for the page: the header carries the unit, figures formatted for their kind."""
+    meta = STATISTICS[stat]
+    label = with_unit(meta.label(lang), meta.unit, lang)
+    return number_styler(town_statistic_table(table, stat, label, catalog, lang, marks), {label: meta.unit}, lang)
+
+
+def unlocated_parks_table(parks: pd.DataFrame, catalog: Catalog, lang: str) -> pd.DataFrame:
+    """Parks the plan names that were not located, in ``lang``: name, kind, industries, town, description, plan
+    reference, reason and source (coded values through their labels)."""
+    if parks.empty:
+        return parks
+    rows = []
+    for rec in parks.to_dict("records"):
+        name = rec.get(f"name_{lang}") or rec.get("name_zh")
+        industries = [catalog.value_label("industries", v.strip(), lang)
+                      for v in str(rec.get("industries") or "").split(",") if v.strip()]
+        rows.append({
+            catalog.label("name_zh" if lang == "zh" else "name_en", lang): name,
+            catalog.label("kind", lang): catalog.value_label("kind", str(rec.get("kind", "")), lang),
+            catalog.label("industries", lang): "、".join(industries) if lang == "zh" else ", ".join(industries),
+            catalog.label("town_zh", lang): _town_name(rec.get("town_zh"), lang),
+            t("col_description", lang): rec.get(f"description_{lang}") or missing_text(lang),
+            catalog.label("plan_ref", lang): plan_ref_text(str(rec.get("plan_ref") or ""), lang),
+            t("col_reason", lang): pick_lang(str(rec.get("reason") or ""), lang),
+            catalog.label("source", lang): pick_lang(str(rec.get("source") or ""), lang)})
+    return pd.DataFrame(rows)
+
+
+def _town_name(name_zh: Any, lang: str) -> str:
+    """A town's name in ``lang`` from its Chinese name (the towns layer's names); missing said so."""
+    if is_missing(name_zh):
+        return missing_text(lang)
+    if lang == "zh":
+        return str(name_zh)
+    towns = read_layer("towns")
+    names = dict(zip(towns["name_zh"], towns["name_en"], strict=False))
+    return str(names.get(name_zh, name_zh))
 
 
 def towns_banner_text(towns: gpd.GeoDataFrame | None, lang: str) -> str | None:
@@ -176,9 +263,9 @@ def contents_heading(contents: Mapping[str, Any], lang: str) -> str:
 
 #: Columns of a town's contents tables, in order (the ≈ marker first).
 CONTENT_FIELDS = {
-    "stations": ("name_zh", "name_en", "lines", "status", "town_basis", "counted_here", "town_codes"),
-    "lines": ("name_zh", "name_en", "mode", "status", "km"),
-    "parks": ("name_zh", "name_en", "kind", "town_basis", "counted_here", "town_codes", "accuracy_m"),
+    "stations": ("name", "lines", "status", "town_basis", "counted_here", "town_codes"),
+    "lines": ("name", "mode", "status", "km"),
+    "parks": ("name", "kind", "town_basis", "counted_here", "town_codes", "accuracy_m"),
 }
 
 
@@ -192,12 +279,17 @@ def contents_table(contents: Mapping[str, Any], key: str, catalog: Catalog, lang
         row = {t("approx_col", lang): "≈" if approx else ""}
         for f in CONTENT_FIELDS[key]:
             value = item.get(f)
+            if f == "name":  # one name, in the page's language (the Chinese one when there is no English)
+                f = "name_zh" if lang == "zh" else "name_en"
+                value = item.get(f) if lang == "zh" else (item.get("name_en") or item.get("name_zh"))
             if f == "town_basis" and value:
                 value = catalog.value_label("town_basis", str(value), lang)
                 if item.get("town_conflict"):
                     value += " ⚠ " + catalog.label("town_conflict", lang)
             elif f == "km" and value is not None:
-                value = f"≈{value:.2f}" if approx else f"{value:.2f}"
+                value = fmt_km(value, lang, unit=False, approx=approx)
+            elif f == "accuracy_m":
+                value = fmt_number(value, "m", lang)
             elif f == "counted_here":
                 value = "✓" if value else ""
             elif f in ("status", "mode", "kind") and value:

@@ -8,7 +8,7 @@ from branca.element import MacroElement, Template
 
 from layers.core import settings
 from layers.core.errors import SceneError
-from layers.core.i18n import t
+from layers.core.i18n import LANGS, t
 from layers.map.elements import safe_text, script_json
 
 _NORTH_ARROW = """<svg width="40" height="58" viewBox="0 0 40 58" aria-hidden="true">
@@ -17,14 +17,14 @@ _NORTH_ARROW = """<svg width="40" height="58" viewBox="0 0 40 58" aria-hidden="t
 </svg>"""
 
 
-NORTH = {"zh": "北", "en": "N"}
+NORTH = {lang: t("scn_north", lang) for lang in LANGS}
 
 
-NOTE_TITLE = {"zh": "来源与精度", "en": "Sources and accuracy"}
+NOTE_TITLE = {lang: t("pres_note", lang) for lang in LANGS}
 
 
 #: The note folded into a button (a short window).
-NOTE_SHORT = {"zh": "来源", "en": "Sources"}
+NOTE_SHORT = {lang: t("scn_sources", lang) for lang in LANGS}
 
 
 #: "file": the offline HTML (title and note over the map); "page": the Present page's frame (the map takes the

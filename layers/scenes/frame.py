@@ -11,7 +11,9 @@ from shapely.geometry import box
 
 from layers.core import settings
 from layers.core.catalog import Catalog, LayerSpec
+from layers.core.datatext import plan_ref_text
 from layers.core.errors import SceneError
+from layers.core.i18n import LANGS, t
 from layers.map.load import read_layer
 from layers.scenes.model import Scene, SceneLayer
 
@@ -49,23 +51,10 @@ FOCUS_EDGE = "#222222"
 FOCUS_WEIGHT = 2.2
 #: Faint outlines are also this much thinner.
 FAINT_WEIGHT = 0.7
-TEXT = {
-    "zh": {
-        "legend": "图例", "sources": "来源", "accuracy": "精度", "date": "数据版本", "plan": "规划",
-        "schematic_note": "示意图形不可量测；虚线圆为位置误差半径（按比例绘制）。",
-        "north": "北", "km": "公里", "zone": "所属片区", "no_zone": "规划未划入任何片区",
-        "focus_town": "所选街镇",
-        "unlocated": "尚无已定位园区的产业：{values}。",
-    },
-    "en": {
-        "legend": "Legend", "sources": "Sources", "accuracy": "Accuracy", "date": "Data release", "plan": "Plan",
-        "schematic_note": "Schematic shapes are not for measurement; dashed circles are position uncertainty, "
-                          "to scale.",
-        "north": "N", "km": "km", "zone": "Zone", "no_zone": "assigned to no zone by the plan",
-        "focus_town": "Chosen town",
-        "unlocated": "Industries with no located park yet: {values}.",
-    },
-}
+#: The scene's own words, from the dictionaries (layers/core/i18n.py, keys ``scn_<name>``).
+TEXT = {lang: {k: t(f"scn_{k}", lang) for k in ("legend", "sources", "accuracy", "date", "plan", "schematic_note",
+                                                 "north", "km", "zone", "no_zone", "focus_town", "unlocated")}
+        for lang in LANGS}
 
 
 def _display_width(text: str) -> int:
@@ -232,7 +221,7 @@ def source_lines(scene: Scene, frame: SceneFrame, catalog: Catalog, lang: str) -
         for field_name, values in frame.unlocated.items() if values
     ]
     plan_line = (f"{t['plan']}: {plan} ({scene.plan_ref})" if lang == "en"
-                 else f"{t['plan']}：《{plan}》（{scene.plan_ref}）")
+                 else f"{t['plan']}：《{plan}》（{plan_ref_text(scene.plan_ref, lang)}）")
     cite = [scene.text("cite", lang)] if scene.text("cite", lang) else []
     return [
         *scene.text("note", lang).split("\n"),

@@ -52,7 +52,7 @@ def test_map_page_download_is_what_the_map_shows(tmp_path, layers):
 def test_geojson_download_offers_only_wgs84_and_says_why():
     at = AppTest.from_file(str(ROOT / "pages/1_地图_Map.py"), default_timeout=60).run()
     at.selectbox(key="map-download_fmt").set_value("geojson").run()
-    assert at.selectbox(key="map-download_crs").options == ["EPSG:4326 · WGS 84 (lon/lat)"]
+    assert at.selectbox(key="map-download_crs").options == ["EPSG:4326 · WGS 84（经纬度）"]
     assert any("GCJ-02" in c.value for c in at.caption)
 
 

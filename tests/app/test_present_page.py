@@ -5,6 +5,7 @@ from streamlit.testing.v1 import AppTest
 
 from layers.app.chrome import PAGES
 from layers.core import paths, settings
+from layers.core.datatext import plan_ref_text
 from layers.core.i18n import t
 from layers.scenes.model import get_scene
 
@@ -36,7 +37,7 @@ def test_each_scene_shows_its_title_and_subtitle_in_both_languages(scene_id, lan
     assert not at.exception, at.exception
     scene = get_scene(scene_id)
     assert at.title[0].value == scene.text("title", lang)
-    assert any(scene.plan_ref in m.value for m in at.markdown)           # the subtitle with its plan lines
+    assert any(plan_ref_text(scene.plan_ref, lang) in m.value for m in at.markdown)  # the subtitle, its plan lines
     assert not at.info and not at.error
     assert _param(at, "scene") == scene_id and _param(at, "town") is None
 

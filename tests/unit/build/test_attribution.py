@@ -46,7 +46,7 @@ def test_a_stated_station_is_counted_and_listed_in_its_stated_unit(layers, row):
 
 @pytest.mark.parametrize("row", STATED_PARKS, ids=[r["name_zh"][:20] for r in STATED_PARKS])
 def test_a_stated_park_is_listed_in_every_stated_unit(layers, row):
-    parks = layers["parks"][layers["parks"]["name_zh"] == row["name_zh"]]
+    parks = layers["parks"][layers["parks"]["anchor"] == row["name_zh"]]  # park_towns.csv names the anchor row
     if parks.empty:
         pytest.skip(f"{row['name_zh']} is not a located park of the map (unlocated or an added row)")
     park = parks.iloc[0]
@@ -82,7 +82,7 @@ def test_sheshan_town_and_sijing_answer_from_the_stated_table(layers):
     sijing = {s["name_zh"]: s for s in town_contents(layers, "310117102")["stations"]}
     assert set(sijing) == {"佘山", "泗泾"} and all(s["town_basis"] == "stated" for s in sijing.values())
     parks = {p["name_zh"] for p in town_contents(layers, "310117103")["parks"]}
-    assert {"西佘山 (佘山国家旅游度假区 anchor)", "上海辰山植物园 (辰花公路3888号)"} <= parks
+    assert {"佘山国家旅游度假区", "上海辰山植物园"} <= parks
 
 
 # --------------------------------------------------------------------------------------- accuracy and names
@@ -131,3 +131,13 @@ def test_every_stated_anchor_lies_in_its_units_schematic_cell(layers):
     for i, point in anchors:
         code = inputs.towns[i]["code"]
         assert towns.loc[code].geometry.covers(point), (inputs.towns[i]["name_zh"], point.wkt)
+
+
+def test_park_names_are_names_and_the_curation_remark_is_the_anchor(layers):
+    parks = layers["parks"].set_index("id")
+    assert parks.loc["park-university-town", "name_zh"] == "松江大学城"
+    assert parks.loc["park-university-town", "anchor"] == "松江大学城 (centroid)"
+    assert parks.loc["park-sheshan-resort", "anchor"].startswith("西佘山")
+    for column in ("name_zh", "name_en"):
+        assert not parks[column].str.contains(r"centroid|anchor|\(|（", regex=True).any(), column
+    assert parks[["source", "licence", "accuracy"]].notna().all().all()

@@ -387,7 +387,7 @@ def test_duplicate_codes_are_refused(tmp_path, geo, schematic, capsys):
     items = pick(schematic, *SOUTH)
     items.append({**items[0], "name_zh": "泖港镇（重复）"})
     path = write(tmp_path, "dups.geojson", fc_bytes(items))
-    assert_refused(capsys, geo, path, "Duplicate units", "泖港镇 (310117109) appears 2 times")
+    assert_refused(capsys, geo, path, "Duplicate units", "泖港镇 (310117109) × 2")
 
 
 def test_names_not_in_songjiang_are_refused(tmp_path, geo, schematic, capsys):

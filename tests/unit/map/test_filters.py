@@ -101,7 +101,7 @@ def test_from_params_reads_options_from_geodata_by_default():
 def test_hostile_values_are_dropped_with_an_inert_notice(layers, hostile):
     flt, notices = LayerFilter.from_params({"rail_status": hostile}, options=filter_options(layers))
     assert flt.rail_status in ((), ("open",))
-    assert len(notices) == 1 and "rail_status" in notices[0]
+    assert len(notices) == 1 and "轨道状态" in notices[0]  # the filter's label in the page's language
     for bad in ("<", ">", "`", "\x00", "\x1b", "\n"):
         assert bad not in notices[0]
 
@@ -117,7 +117,10 @@ def test_many_unknown_values_give_one_notice_per_key(layers):
     flt, notices = LayerFilter.from_params({"rail_line": ",".join(f"X{i}" for i in range(100)) + ",L9"},
                                            options=filter_options(layers))
     assert flt.rail_line == ("L9",)
-    assert len(notices) == 1 and "97 more" in notices[0]
+    assert len(notices) == 1 and "等另 97 个" in notices[0]
+    _, notices_en = LayerFilter.from_params({"rail_line": ",".join(f"X{i}" for i in range(100))},
+                                            options=filter_options(layers), lang="en")
+    assert notices_en[0].startswith("Ignored unknown value(s) of filter “Line”") and "97 more" in notices_en[0]
 
 
 def test_unknown_keys_are_reported_and_ignored(layers):

@@ -48,7 +48,7 @@ def test_popups_tables_headings_and_banner_say_approximate(layers, catalog):
     shown = town_statistic_table(table, "stations", "n", catalog, "zh", marks)
     assert shown.loc[ZHONGSHAN, "≈"] == "≈" and shown.loc[SIJING, "≈"] == ""
     side = town_comparison(table, marks, [SIJING, ZHONGSHAN], "zh")
-    assert side.loc["示意面积", SIJING].startswith("≈")
+    assert side.loc["示意面积（平方公里）", SIJING].startswith("≈")
     contents = town_contents(layers, ZHONGSHAN)
     assert "示意" in contents_heading(contents, "zh")
     assert (contents_table(contents, "stations", catalog, "zh")["≈"] == "≈").any()

@@ -23,8 +23,8 @@ def test_catalogue_table_counts_features_and_leaves_failed_layers_empty(catalog,
     partial = {k: v for k, v in layers.items() if k != "parks"}
     table = catalogue_table(catalog, partial, "zh").set_index(t("col_layer", "zh"))
     counts = table[t("col_features", "zh")]
-    assert counts[catalog.layer("stations").title("zh")] == len(layers["stations"])
-    assert counts.isna()[catalog.layer("parks").title("zh")]
+    assert counts[catalog.layer("stations").title("zh")] == f"{len(layers['stations']):,}"
+    assert counts[catalog.layer("parks").title("zh")] == "缺失（未找到来源）"  # failed: said so, never 0 or None
 
 
 def test_accuracy_table_covers_the_vocabulary(catalog):
@@ -32,11 +32,11 @@ def test_accuracy_table_covers_the_vocabulary(catalog):
 
 
 def test_town_facts_show_missing_population_as_missing(catalog, layers):
-    table = town_facts_table(catalog, layers["towns"], "310117107", "en").set_index("")
-    assert table.loc[catalog.label("population_2020", "en"), "value"] == t("missing", "en")
-    assert table.loc[catalog.label("employment_2023", "en"), "value"] == "84087"
-    chedun = town_facts_table(catalog, layers["towns"], "310117104", "zh").set_index("")
-    assert chedun.loc[t("zone", "zh"), "value"].startswith("未纳入")
+    table = town_facts_table(catalog, layers["towns"], "310117107", "en").set_index("Statistic")
+    assert table.loc[catalog.label("population_2020", "en"), "Value"] == "missing (no source found)"
+    assert table.loc[catalog.label("employment_2023", "en"), "Value"] == "84,087"
+    chedun = town_facts_table(catalog, layers["towns"], "310117104", "zh").set_index("指标")
+    assert chedun.loc[t("zone", "zh"), "数值"].startswith("未纳入")
 
 
 def test_indicators_table_has_21_rows_and_marks_missing_2020_values():
@@ -66,7 +66,7 @@ def test_headline_figures_come_from_curation_with_plan_lines_that_hold_the_value
             first, last = int(ref[0]), int(ref[-1])
             cited = "".join(lines[first - 1:last])
             assert row["value"] in cited, (row["key"], cited)
-            assert fig["value"].startswith(row["value"]) and row["plan_ref"] in fig["source"]
+            assert fig["value"].replace(",", "").startswith(row["value"]) and row["plan_ref"] in fig["source"]
             assert row["year"] in fig["label"]
 
 
@@ -119,4 +119,4 @@ def test_2020_values_the_plan_gives_are_filled_and_the_rest_stay_missing():
     shown = indicators_table(read_indicators(), "en")
     cols = list(shown.columns)
     assert cols.index("2020 value") < cols.index("Latest value") < cols.index("2025 target")
-    assert (shown["2020 value"] == "missing").sum() == 21 - len(given)
+    assert (shown["2020 value"] == "missing (no source found)").sum() == 21 - len(given)

@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from layers.core import settings
+from layers.core.datatext import plan_ref_text
 from layers.core.errors import SceneError
 from layers.map.elements import VectorLayer
 from layers.scenes import web as scenes_web
@@ -83,7 +84,7 @@ def test_offline_html_carries_title_legend_scale_north_and_note(scene_pages, sce
     page = scene_pages[scene_id]
     scene = get_scene(scene_id)
     assert f"<h1>{scene.text('title', 'zh')}" in page or f"· {scene.text('title', 'zh')}</h1>" in page
-    assert scene.plan_ref in page                                # subtitle and note name the plan lines
+    assert plan_ref_text(scene.plan_ref, "zh") in page           # subtitle and note name the plan lines
     assert 'class="sj-legend"' in page and 'class="sj-panel sj-north"' in page
     assert "L.control.scale()" in page
     assert catalog.meta["release_date"] in page and "OpenStreetMap" in page

@@ -10,6 +10,7 @@ from PIL import Image
 from pyproj import Transformer
 
 from layers.__main__ import main as cli_main
+from layers.core.datatext import plan_ref_text
 from layers.core.errors import FontMissingError, SceneError
 from layers.scenes import fonts as scenes_fonts
 from layers.scenes.figure import _nice_length_km, _true_north_degrees, build_figure
@@ -50,7 +51,7 @@ def test_every_scene_layer_is_in_the_catalogue(catalog):
     assert set(scenes) == {"structure", "zones", "transport", "industry", "town"}
     for scene in scenes.values():
         assert re.search(r"FYP \d+–\d+", scene.plan_ref), scene.id
-        assert scene.plan_ref in scene.subtitle_zh and scene.plan_ref in scene.subtitle_en
+        assert plan_ref_text(scene.plan_ref, "zh") in scene.subtitle_zh and scene.plan_ref in scene.subtitle_en
         for layer in scene.layers:
             assert layer.id in catalog.layer_ids, (scene.id, layer.id)
 
