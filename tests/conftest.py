@@ -2,19 +2,28 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
 
 from layers.app.cache import clear_all_caches
-from layers.core import paths
+from layers.core import paths, settings
 from layers.core.catalog import get_catalog
 from layers.core.crs import to_measure
 from layers.map.load import read_layer
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every test (and every app it starts) uses a private, empty workspace store, never the checkout's var/ nor a
+    PostgreSQL named in the caller's environment."""
+    os.environ[settings.DATA_DIR_ENV] = tempfile.mkdtemp(prefix="songjiang-test-var-")
+    os.environ.pop(settings.DATABASE_URL_ENV, None)
 
 
 @pytest.fixture(scope="session")
@@ -61,12 +70,29 @@ def fresh_caches():
 
 
 @pytest.fixture
-def geo(tmp_path) -> Path:
-    """A private copy of geodata/ without any import overlay: tests that write geodata write here, never to the
-    real one."""
+def geo(tmp_path, monkeypatch) -> Path:
+    """A private copy of geodata/ without any import overlay, and a private empty workspace store
+    (``tmp_path/var``): tests that import write there, never to the real ones."""
     out = tmp_path / "geodata"
     shutil.copytree(paths.GEODATA_DIR, out, ignore=shutil.ignore_patterns("imports"))
+    monkeypatch.setenv(settings.DATA_DIR_ENV, str(tmp_path / "var"))
     return out
+
+
+def served_files(geo: Path) -> dict[str, bytes]:
+    """What the app serves over the baseline ``geo``: every file of it, the workspace store's in place of its own."""
+    from layers.core.store import open_store
+
+    store = open_store()
+    out = {p.relative_to(geo).as_posix(): p.read_bytes() for p in sorted(geo.rglob("*")) if p.is_file()}
+    out.update({name: store.layer_text(name).encode("utf-8") for name in store.layer_names()})
+    return out
+
+
+@pytest.fixture
+def served():
+    """``served(geo)``: file name → bytes as the app serves them over the baseline ``geo`` (see served_files)."""
+    return served_files
 
 
 #: Marker given to every test below a folder of tests/ (the browser fixtures live in tests/browser/conftest.py).

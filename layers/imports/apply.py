@@ -20,7 +20,7 @@ from typing import Any
 from layers.build.overlay import overlay_path, read_overlay, report_path
 from layers.build.pipeline import BUILD_INFO, build_texts
 from layers.core import paths, settings
-from layers.core.errors import StoreError, TownImportError
+from layers.core.errors import ImportBusyError, SongjiangMapError, StoreError, TownImportError
 from layers.core.files import JOURNAL, crash_point, recover_folder
 from layers.core.geojson import feature_collection_text
 from layers.core.store import Change, Store, open_store
@@ -184,15 +184,13 @@ def revert_import(to_version: int = 0, *, geodata_dir: Path = paths.GEODATA_DIR,
     return store.commit(change, layers, expect=expect)
 
 
-def check_workspace(geodata_dir: Path = paths.GEODATA_DIR, store: Store | None = None) -> str | None:
+def check_workspace(geodata_dir: Path = paths.GEODATA_DIR, store: Store | None = None) -> SongjiangMapError | None:
     """What the app does on start: move an older version's ``geodata/imports`` overlay into the store; then say
-    what is wrong (the store cannot be read), or None when all is well."""
+    what is wrong (the store cannot be used, the old overlay is unreadable), or None when all is well."""
     try:
         migrate_geodata_import(store or open_store(), Path(geodata_dir))
-    except StoreError as exc:
-        return str(exc)
-    except TownImportError as exc:
-        return str(exc)
+    except (StoreError, TownImportError, ImportBusyError) as exc:
+        return exc
     return None
 
 
