@@ -72,14 +72,8 @@ def read_layer(layer_id: str, *, catalog: Catalog | None = None) -> gpd.GeoDataF
     """
     spec = (catalog or get_catalog()).layer(layer_id)
     try:
-        text = served_text(spec.file, geodata_dir=spec.path.parent)
-    except FileNotFoundError as exc:
-        raise LayerLoadError(f"Layer {spec.id!r}: file geodata/{spec.file} is missing; run `make data`.") from exc
-    except StoreError as exc:
-        raise LayerLoadError(f"Layer {spec.id!r}: {exc}") from exc
-    try:
         # Read through json so that a truncated file gives one clear message, whatever GDAL would say.
-        data = json.loads(text)
+        data = json.loads(served_text(spec.file, geodata_dir=spec.path.parent))
         if data.get("type") != "FeatureCollection":
             raise LayerLoadError(f"Layer {spec.id!r}: geodata/{spec.file} is not an RFC 7946 FeatureCollection; "
                                  f"rebuild it with `make data`.")
@@ -90,6 +84,10 @@ def read_layer(layer_id: str, *, catalog: Catalog | None = None) -> gpd.GeoDataF
         gdf.insert(0, "id", [f.get("id") for f in data["features"]]) if "id" not in gdf.columns else None
     except LayerLoadError:
         raise
+    except FileNotFoundError as exc:
+        raise LayerLoadError(f"Layer {spec.id!r}: file geodata/{spec.file} is missing; run `make data`.") from exc
+    except StoreError as exc:
+        raise LayerLoadError(f"Layer {spec.id!r}: {exc}") from exc
     except RecursionError as exc:  # absurdly deep nesting: not a layer this project wrote
         raise LayerLoadError(f"Layer {spec.id!r}: geodata/{spec.file} cannot be read (nested too deeply); rebuild "
                              f"it with `make data`.") from exc
