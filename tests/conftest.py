@@ -4,6 +4,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -106,3 +108,44 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         parts = Path(item.path).resolve().relative_to(tests_dir).parts
         if parts and parts[0] in FOLDER_MARKERS:
             item.add_marker(FOLDER_MARKERS[parts[0]])
+
+
+#: Debian's PostgreSQL server binaries (package postgresql-15; scripts/ensure_system.sh installs it).
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def _as_postgres(*cmd: str) -> list[str]:
+    """Run as the ``postgres`` user when we are root (the server refuses to run as root)."""
+    return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", *cmd] if os.geteuid() == 0 else [*cmd]
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory) -> str:
+    """A private PostgreSQL server for this session (unix socket in a temporary folder, no TCP): its URL.
+
+    Skipped when the server binaries are missing, except under CI=true, where that is a failure."""
+    if not (PG_BIN / "initdb").exists() or (os.geteuid() == 0 and not shutil.which("setpriv")):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL server binaries not found in {PG_BIN} (apt-get install postgresql-15)")
+        pytest.skip(f"PostgreSQL server binaries not found in {PG_BIN}")
+    root = Path(tempfile.mkdtemp(prefix="songjiang-pg-"))
+    root.chmod(0o755)
+    data = root / "data"
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    subprocess.run(_as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E",
+                                "UTF8"), check=True, capture_output=True, timeout=120)
+    subprocess.run(_as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-o",
+                                f"-k {root} -p {port} -c listen_addresses=''", "start"),
+                   check=True, capture_output=True, timeout=120)
+    try:
+        subprocess.run(_as_postgres(str(PG_BIN.parent / "bin" / "createdb"), "-h", str(root), "-p", str(port),
+                                    "-U", "postgres", "songjiang"), check=True, capture_output=True, timeout=60)
+        yield f"postgresql://postgres@/songjiang?host={root}&port={port}"
+    finally:
+        subprocess.run(_as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"),
+                       capture_output=True, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)

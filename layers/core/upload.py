@@ -494,13 +494,6 @@ def read_town_file(source: Source, *, filename: str | None = None, crs: str | in
 
 
 def _sha256(source: Source) -> str | None:
-    """SHA-256 of the file as given (kept in the import history); None for a stream that cannot be re-read."""
-    if isinstance(source, (str, Path)):
-        return hashlib.sha256(Path(source).read_bytes()).hexdigest()
-    if isinstance(source, (bytes, bytearray)):
-        return hashlib.sha256(source).hexdigest()
-    try:
-        source.seek(0)
-        return hashlib.sha256(source.read()).hexdigest()
-    except (AttributeError, OSError, ValueError):
-        return None
+    """SHA-256 of the file as given (kept in the import history); None for a stream."""
+    data = Path(source).read_bytes() if isinstance(source, (str, Path)) else source
+    return hashlib.sha256(data).hexdigest() if isinstance(data, (bytes, bytearray)) else None
