@@ -4,6 +4,7 @@ the other is told; geodata/ (the shipped baseline) is never written, even read-o
 change made by another process."""
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import stat
@@ -180,6 +181,17 @@ def test_a_read_only_baseline_still_serves_and_imports_into_the_store(south_file
 
         towns = read_layer("towns")
         assert set(towns.loc[towns["name_zh"].isin(SOUTH), "accuracy"]) == {"authoritative"}
+        from streamlit.testing.v1 import AppTest
+
+        from layers.app.cache import clear_all_caches
+
+        clear_all_caches()
+        at = AppTest.from_file(str(paths.PROJECT_DIR / "pages" / "4_数据_Data.py"), default_timeout=60)
+        at.query_params["lang"] = "en"
+        at.run()  # the app on the read-only baseline: serves, says which import is in force
+        assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+        assert any("3 unit\\(s\\) currently imported" in i.value for i in at.info), [i.value for i in at.info]
+        clear_all_caches()
     finally:
         for p in [geo, *geo.rglob("*")]:
             p.chmod(p.stat().st_mode | stat.S_IWUSR)
@@ -199,3 +211,27 @@ def test_a_store_that_cannot_be_written_is_a_clear_message_without_paths(geo, so
         text = error_text(info.value, lang)
         assert str(tmp_path) not in text and info.value.reason in text
     assert open_store().version() == 0
+
+
+def test_an_import_an_older_version_left_in_geodata_moves_into_the_store_once(geo, south_file):
+    """geodata/imports (issue 17's layout) is moved into the store on start, once; reverting it gives back the
+    schematic layers although the baseline was built with the import."""
+    from layers.build.overlay import overlay_path, report_path
+    from layers.build.pipeline import build_all
+    from layers.core.files import write_text_atomic
+    from layers.core.geojson import feature_collection_text
+    from layers.imports.apply import check_workspace
+
+    report = plan_import(read_town_file(south_file), geodata_dir=geo)
+    write_text_atomic(overlay_path(geo), feature_collection_text(report.features, name="towns_imported"))
+    write_text_atomic(report_path(geo), report.to_json())
+    build_all(out_dir=geo, copy=False)  # what an older version's apply left
+    before = {p: p.read_bytes() for p in geo.rglob("*") if p.is_file()}
+    assert check_workspace(geo) is None and check_workspace(geo) is None  # app start, twice
+    store = open_store()
+    (version,) = store.history()
+    assert (version.action, version.units, version.file_name) == ("migrate", 3, "south.geojson")
+    assert json.loads(store.report(1))["file_name"] == "south.geojson"
+    assert {p: p.read_bytes() for p in geo.rglob("*") if p.is_file()} == before  # geodata/ only read
+    assert revert_import(0, geodata_dir=geo) == 2
+    assert store.layer_text("towns.geojson") == (paths.GEODATA_DIR / "towns.geojson").read_text(encoding="utf-8")
