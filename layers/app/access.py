@@ -23,10 +23,23 @@ def admin_token(environ: Mapping[str, str] | None = None) -> str:
     return (env.get(settings.ADMIN_TOKEN_ENV) or "").strip()
 
 
+def _peer() -> str | None:
+    """The websocket peer's address. ``st.context.ip_address`` hides loopback (None, as for "no request"), so the
+    session's client context is read; where that is not available, a loopback peer cannot be told apart and is
+    refused (safe)."""
+    try:
+        from streamlit.runtime.context import _get_client_context
+
+        client = _get_client_context()
+        return client.remote_ip if client is not None else None
+    except (ImportError, AttributeError, RuntimeError):
+        return st.context.ip_address
+
+
 def _request() -> tuple[str | None, Mapping[str, str]]:
     """The socket peer's address and the request headers of this session (from ``st.context``)."""
     try:
-        return st.context.ip_address, dict(st.context.headers or {})
+        return _peer(), dict(st.context.headers or {})
     except Exception:  # no request behind the script (a bare run): nobody to trust
         return None, {}
 
