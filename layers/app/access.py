@@ -74,6 +74,14 @@ def on_server(addresses: Sequence[str]) -> bool:
     return bool(addresses) and all(is_loopback(a) for a in addresses)
 
 
+def local_host_name(headers: Mapping[str, str]) -> bool:
+    """Whether the page was asked for under a name of the machine itself (``localhost:8501``): through a proxy on
+    the server it carries the team's name (``planning.example.org``), even when the proxy forwards no address."""
+    host = {k.lower(): v for k, v in headers.items()}.get("host", "").strip().lower()
+    name = host[1:].split("]")[0] if host.startswith("[") else host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+    return name in settings.LOCAL_HOSTS
+
+
 def token_matches(given: str, token: str) -> bool:
     """Compare a typed token with the configured one in constant time."""
     return bool(token) and hmac.compare_digest(given.strip().encode("utf-8"), token.encode("utf-8"))
@@ -101,7 +109,7 @@ def may_change(lang: str) -> str | None:
     else:
         peer, headers = _request()
         addresses = client_addresses(peer, headers)
-        if not on_server(addresses):
+        if not (on_server(addresses) and local_host_name(headers)):
             st.info(plain(t("imp_local_only", lang, env=settings.ADMIN_TOKEN_ENV)))
             return None
         basis = f"browser on the server, {addresses[0]}"

@@ -41,9 +41,13 @@ def _buttons(at) -> set[str]:
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-@pytest.mark.parametrize("peer, headers", [("192.168.1.20", {}), ("127.0.0.1", {"X_Forwarded_For": "203.0.113.5"}),
-                                           ("10.0.0.8", {"X_Forwarded_For": "127.0.0.1"}), (None, {})],
-                         ids=["lan", "via-proxy", "forged-header", "unknown"])
+@pytest.mark.parametrize("peer, headers", [
+    ("192.168.1.20", {"Host": "192.168.1.5:8501"}),
+    ("127.0.0.1", {"X_Forwarded_For": "203.0.113.5", "Host": "localhost"}),
+    ("127.0.0.1", {"Host": "planning.example.org"}),  # a proxy on the server that forwards no address
+    ("10.0.0.8", {"X_Forwarded_For": "127.0.0.1", "Host": "localhost:8501"}),
+    (None, {"Host": "localhost:8501"})],
+    ids=["lan", "via-proxy", "proxy-without-forwarding", "forged-header", "unknown"])
 def test_without_a_token_a_visitor_not_on_the_server_is_refused(data_page, monkeypatch, lang, peer, headers):
     _client(monkeypatch, peer, **headers)
     data_page.query_params["lang"] = lang
@@ -58,7 +62,7 @@ def test_without_a_token_a_visitor_not_on_the_server_is_refused(data_page, monke
 
 @pytest.mark.parametrize("peer", ["127.0.0.1", "::1", "::ffff:127.0.0.1"])
 def test_without_a_token_a_browser_on_the_server_may_revert_and_is_named(data_page, monkeypatch, peer):
-    _client(monkeypatch, peer)
+    _client(monkeypatch, peer, Host="[::1]:8501" if ":" in peer else "localhost:8501")
     data_page.query_params["lang"] = "en"
     data_page.run()
     assert {"imp_revert", "imp_revert_version_go"} <= _buttons(data_page)
@@ -105,3 +109,7 @@ def test_forwarding_headers_name_every_hop():
     assert access.client_addresses("::1", {"Forwarded": 'for="[2001:db8::1]";proto=https'}) == ["::1", "2001:db8::1"]
     assert access.on_server(["127.0.0.1", "::1"]) and not access.on_server(["127.0.0.1", "2001:db8::1"])
     assert not access.on_server([]) and not access.on_server(["localhost-ish"])
+    assert access.local_host_name({"Host": "localhost:8501"}) and access.local_host_name({"host": "[::1]:8501"})
+    assert access.local_host_name({"Host": "127.0.0.1"}) and not access.local_host_name({})
+    assert not access.local_host_name({"Host": "planning.example.org"})
+    assert not access.local_host_name({"Host": "localhost.evil.example:8501"})

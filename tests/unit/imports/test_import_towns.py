@@ -546,7 +546,7 @@ def test_the_revert_button_reverts_and_clears_the_caches(data_page_en, monkeypat
     monkeypatch.setattr(app_import_panel, "read_history", lambda *a, **k: [] if calls else [
         Version(1, "apply", "2026-01-01T08:00:00+00:00", "me", "<b>x</b>.geojson", "ab" * 32, 3)])
     monkeypatch.setattr(app_import_panel, "revert_import", lambda *a, **k: calls.append((a, k)) or 2)
-    monkeypatch.setattr(access, "_request", lambda: ("127.0.0.1", {}))  # a browser on the server
+    monkeypatch.setattr(access, "_request", lambda: ("127.0.0.1", {"Host": "localhost:8501"}))
     at.run()
     assert any("currently imported" in i.value and "&lt;b&gt;" not in i.value and "\\<b\\>" in i.value
                for i in at.info)  # the file name from the import shows as escaped text
@@ -581,7 +581,7 @@ def test_the_data_page_hides_the_import_panel_when_switched_off(data_page_en, mo
     monkeypatch.setenv(settings.IMPORT_IN_APP_ENV, "off")
     monkeypatch.setattr(app_import_panel, "read_history", lambda *a, **k: [
         Version(1, "apply", "2026-01-01T08:00:00+00:00", "me", "x.geojson", "ab" * 32, 3)])  # an import to revert
-    monkeypatch.setattr(access, "_request", lambda: ("127.0.0.1", {}))
+    monkeypatch.setattr(access, "_request", lambda: ("127.0.0.1", {"Host": "localhost:8501"}))
     at.run()
     assert not at.exception, at.exception
     assert STRINGS["en"]["imp_title"] in [h.value for h in at.subheader]
