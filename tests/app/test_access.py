@@ -113,3 +113,20 @@ def test_forwarding_headers_name_every_hop():
     assert access.local_host_name({"Host": "127.0.0.1"}) and not access.local_host_name({})
     assert not access.local_host_name({"Host": "planning.example.org"})
     assert not access.local_host_name({"Host": "localhost.evil.example:8501"})
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_unreachable_store_is_a_message_in_the_page_language_not_a_traceback(monkeypatch, tmp_path, lang):
+    """PostgreSQL down (or the URL wrong): the page says so in its language; nothing crashes, no password shows."""
+    from layers.app import cache
+
+    monkeypatch.setenv(settings.DATABASE_URL_ENV, f"postgresql://u:hunter2@/db?host={tmp_path}&port=1")
+    monkeypatch.setattr(cache, "_DATA_VERSION", {})
+    at = AppTest.from_file(str(paths.PROJECT_DIR / "pages" / "4_数据_Data.py"), default_timeout=60)
+    at.query_params["lang"] = lang
+    at.run()
+    assert not at.exception, at.exception
+    said = STRINGS[lang]["err_store"].split("（" if lang == "zh" else "(")[0]
+    errors = [e.value.replace("\\", "") for e in at.error]
+    assert any(said in e for e in errors), errors
+    assert not any("hunter2" in e for e in errors)
