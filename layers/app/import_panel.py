@@ -13,7 +13,7 @@ from layers.app.chrome import plain
 from layers.build.overlay import IMPORT_ACCURACY
 from layers.core import settings
 from layers.core.catalog import get_catalog
-from layers.core.errors import SongjiangMapError
+from layers.core.errors import ImportBusyError, SongjiangMapError
 from layers.core.i18n import error_text, t
 from layers.core.store import Version, open_store
 from layers.imports.apply import apply_import, import_in_app_allowed, revert_import
@@ -146,6 +146,8 @@ def _apply_button(report: Any, who: str, lang: str) -> None:
         try:
             apply_import(report, force=bool(force), who=who)
         except SongjiangMapError as exc:
+            if isinstance(exc, ImportBusyError):  # planned on an older version: check the file again on the next run
+                st.session_state.pop(_IMPORT_REPORT_KEY, None)
             st.error(plain(t("imp_failed", lang, message=error_text(exc, lang))))
         else:
             _finish_import(t("imp_applied", lang, n=len(report.imported_codes)))

@@ -282,7 +282,8 @@ class Store:
             raise StoreError(_reason(exc)) from exc
         crash_point("store-committed")
         if self.path is not None:
-            os.chmod(self.path, 0o644)  # an app running as another user can read it
+            with suppress(OSError):  # not the owner: it keeps the mode its owner gave it
+                os.chmod(self.path, 0o644)  # an app running as another user can read it
         return new
 
 
