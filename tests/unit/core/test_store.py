@@ -9,7 +9,6 @@ import os
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
@@ -88,9 +87,14 @@ CHILD = textwrap.dedent("""
     from layers.core import store as s
     from layers.core.errors import ImportBusyError
     hold = float(sys.argv[2])
-    if hold:
+    if hold:  # say when the transaction holds the lock, then keep it a while
         real = s.crash_point
-        s.crash_point = lambda step: time.sleep(hold) if step == "store-written" else real(step)
+        def point(step):
+            if step == "store-begun":
+                print("locked", flush=True)
+                time.sleep(hold)
+            real(step)
+        s.crash_point = point
     try:
         print(s.open_store().commit(s.Change(action="apply", who=sys.argv[1], units=1, overlay="{}"),
                                     {"towns.geojson": sys.argv[1]}, expect=0))
@@ -125,7 +129,7 @@ def test_kill_9_inside_the_transaction_is_previous_or_new_never_a_mix(store_env,
 
 def test_two_processes_at_once_one_wins_and_the_other_is_told(store_env):
     first = _child(store_env, "first", hold=1.5)  # holds its transaction open for 1.5 s
-    time.sleep(0.5)
+    assert first.stdout.readline().strip() == "locked"
     second = _child(store_env, "second")
     outs = [p.communicate(timeout=60)[0].strip() for p in (first, second)]
     assert outs[0] == "1", outs
