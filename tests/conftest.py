@@ -24,8 +24,15 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 def pytest_configure(config: pytest.Config) -> None:
     """Every test (and every app it starts) uses a private, empty workspace store, never the checkout's var/ nor a
     PostgreSQL named in the caller's environment."""
-    os.environ[settings.DATA_DIR_ENV] = tempfile.mkdtemp(prefix="songjiang-test-var-")
+    os.environ[settings.DATA_DIR_ENV] = config._songjiang_var = tempfile.mkdtemp(prefix="songjiang-test-var-")
     os.environ.pop(settings.DATABASE_URL_ENV, None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the session's private store."""
+    folder = getattr(config, "_songjiang_var", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
