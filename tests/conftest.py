@@ -4,6 +4,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
+import subprocess
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -19,6 +22,20 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 # AppTest runs pages without a browser, so no map ever reports "drawn": pages send everything at once. The browser
 # tests start the app with the gate on (tests/browser/conftest.py).
 os.environ.setdefault(settings.MAP_GATE_ENV, "off")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every test (and every app it starts) uses a private, empty workspace store, never the checkout's var/ nor a
+    PostgreSQL named in the caller's environment."""
+    os.environ[settings.DATA_DIR_ENV] = config._songjiang_var = tempfile.mkdtemp(prefix="songjiang-test-var-")
+    os.environ.pop(settings.DATABASE_URL_ENV, None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Remove the session's private store."""
+    folder = getattr(config, "_songjiang_var", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -65,12 +82,29 @@ def fresh_caches():
 
 
 @pytest.fixture
-def geo(tmp_path) -> Path:
-    """A private copy of geodata/ without any import overlay: tests that write geodata write here, never to the
-    real one."""
+def geo(tmp_path, monkeypatch) -> Path:
+    """A private copy of geodata/ without any import overlay, and a private empty workspace store
+    (``tmp_path/var``): tests that import write there, never to the real ones."""
     out = tmp_path / "geodata"
     shutil.copytree(paths.GEODATA_DIR, out, ignore=shutil.ignore_patterns("imports"))
+    monkeypatch.setenv(settings.DATA_DIR_ENV, str(tmp_path / "var"))
     return out
+
+
+def served_files(geo: Path) -> dict[str, bytes]:
+    """What the app serves over the baseline ``geo``: every file of it, the workspace store's in place of its own."""
+    from layers.core.store import open_store
+
+    store = open_store()
+    out = {p.relative_to(geo).as_posix(): p.read_bytes() for p in sorted(geo.rglob("*")) if p.is_file()}
+    out.update({name: store.layer_text(name).encode("utf-8") for name in store.layer_names()})
+    return out
+
+
+@pytest.fixture
+def served():
+    """``served(geo)``: file name → bytes as the app serves them over the baseline ``geo`` (see served_files)."""
+    return served_files
 
 
 #: Marker given to every test below a folder of tests/ (the browser fixtures live in tests/browser/conftest.py).
@@ -84,3 +118,44 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         parts = Path(item.path).resolve().relative_to(tests_dir).parts
         if parts and parts[0] in FOLDER_MARKERS:
             item.add_marker(FOLDER_MARKERS[parts[0]])
+
+
+#: Debian's PostgreSQL server binaries (package postgresql-15; scripts/ensure_system.sh installs it).
+PG_BIN = Path("/usr/lib/postgresql/15/bin")
+
+
+def _as_postgres(*cmd: str) -> list[str]:
+    """Run as the ``postgres`` user when we are root (the server refuses to run as root)."""
+    return ["setpriv", "--reuid=postgres", "--regid=postgres", "--init-groups", *cmd] if os.geteuid() == 0 else [*cmd]
+
+
+@pytest.fixture(scope="session")
+def pg_url(tmp_path_factory) -> str:
+    """A private PostgreSQL server for this session (unix socket in a temporary folder, no TCP): its URL.
+
+    Skipped when the server binaries are missing, except under CI=true, where that is a failure."""
+    if not (PG_BIN / "initdb").exists() or (os.geteuid() == 0 and not shutil.which("setpriv")):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL server binaries not found in {PG_BIN} (apt-get install postgresql-15)")
+        pytest.skip(f"PostgreSQL server binaries not found in {PG_BIN}")
+    root = Path(tempfile.mkdtemp(prefix="songjiang-pg-"))
+    root.chmod(0o755)
+    data = root / "data"
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    subprocess.run(_as_postgres(str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E",
+                                "UTF8"), check=True, capture_output=True, timeout=120)
+    subprocess.run(_as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-l", str(root / "log"), "-w", "-o",
+                                f"-k {root} -p {port} -c listen_addresses=''", "start"),
+                   check=True, capture_output=True, timeout=120)
+    try:
+        subprocess.run(_as_postgres(str(PG_BIN.parent / "bin" / "createdb"), "-h", str(root), "-p", str(port),
+                                    "-U", "postgres", "songjiang"), check=True, capture_output=True, timeout=60)
+        yield f"postgresql://postgres@/songjiang?host={root}&port={port}"
+    finally:
+        subprocess.run(_as_postgres(str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"),
+                       capture_output=True, timeout=60)
+        shutil.rmtree(root, ignore_errors=True)

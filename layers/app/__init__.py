@@ -1,6 +1,7 @@
 """The Streamlit layer: the only code besides ``app.py`` and ``pages/`` that imports Streamlit.
 
 cache (cached loaders, ``clear_all_caches``) · chrome (language, navigation, drawing a map) · map_page ·
-present_page · import_panel · server (the app as a subprocess, for tests and benches)."""
+present_page · import_panel (+ access: who may apply) · server (the app as a subprocess, for tests and benches) ·
+cluster (N processes behind nginx)."""
 
-__all__ = ["cache", "chrome", "import_panel", "map_page", "present_page", "server"]
+__all__ = ["access", "cache", "chrome", "cluster", "import_panel", "map_page", "present_page", "server"]

@@ -7,10 +7,12 @@ import streamlit as st
 from layers.core import paths, settings
 from layers.core.caches import clear_caches
 from layers.core.catalog import get_catalog
+from layers.core.errors import SongjiangMapError, StoreError
 from layers.core.files import version_stamp
+from layers.core.store import Store, open_store
 from layers.export.download import export_download
 from layers.export.tables import listed_not_drawn_download
-from layers.imports.apply import check_geodata
+from layers.imports.apply import check_workspace
 from layers.map.filters import LayerFilter
 from layers.map.load import load_layers
 from layers.map.search import GazetteerEntry, build_gazetteer, search_places
@@ -20,21 +22,32 @@ from layers.map.tables import headline_figures, read_indicators
 from layers.scenes.output import scene_bytes
 from layers.scenes.web import SceneText, scene_document, scene_text
 
-#: The data version the caches were filled from (``build_info.json`` is replaced by every build, import and
-#: revert, by the app or the command line) and what :func:`check_geodata` said about it.
+#: The data version the caches were filled from: the shipped build's stamp (``build_info.json`` is replaced by
+#: ``make data``) and the workspace store's version number (every import and revert, by any app process or the
+#: command line, adds one), and what :func:`check_workspace` said about it.
 _DATA_VERSION: dict[str, object] = {}
 
 
-def refresh_if_data_changed() -> str | None:
-    """Repair what a crash left in geodata/ once per data version, and clear the caches when the version changed
-    since they were filled (e.g. an import made with the command line). Returns a problem to show, or None."""
-    stamp_file = paths.GEODATA_DIR / "build_info.json"
-    key = (str(paths.GEODATA_DIR), version_stamp(stamp_file))
-    if _DATA_VERSION.get("key") != key:
-        problem = check_geodata(paths.GEODATA_DIR)
-        if "key" in _DATA_VERSION:
-            clear_all_caches()
-        _DATA_VERSION.update(key=(str(paths.GEODATA_DIR), version_stamp(stamp_file)), problem=problem)
+def _data_key(store: Store) -> tuple[object, ...]:
+    return (str(paths.GEODATA_DIR), version_stamp(paths.GEODATA_DIR / "build_info.json"), store.url,
+            store.version())
+
+
+def refresh_if_data_changed() -> SongjiangMapError | None:
+    """Read the data version (one indexed query of the store, on every run: a change made by another process is
+    seen on the next run); when it changed, move an older version's import into the store and clear the caches.
+    Returns a problem to show, or None."""
+    try:
+        store = open_store()
+        key = _data_key(store)
+        if _DATA_VERSION.get("key") != key:
+            problem = check_workspace(paths.GEODATA_DIR, store)
+            if "key" in _DATA_VERSION:
+                clear_all_caches()
+            _DATA_VERSION.update(key=_data_key(store), problem=problem)
+    except StoreError as exc:
+        _DATA_VERSION["key"] = ("unreadable",)  # so the caches are cleared once it answers again
+        return exc
     return _DATA_VERSION.get("problem")  # type: ignore[return-value]
 
 

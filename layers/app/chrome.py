@@ -17,7 +17,7 @@ from layers.app.mapview import show_map_spec
 from layers.core import settings
 from layers.core.catalog import get_catalog
 from layers.core.errors import MapSpecError
-from layers.core.i18n import LANGS, t
+from layers.core.i18n import LANGS, error_text, t
 from layers.map.assets import localize_assets
 from layers.map.render import build_map
 from layers.map.spec import map_spec
@@ -118,7 +118,7 @@ def chrome(page_key: str, *, sidebar: str = "auto") -> str:
         st.query_params["lang"] = lang
     problem = refresh_if_data_changed()
     if problem:
-        st.error(plain(t("err_data", lang, message=problem)))
+        st.error(plain(t("err_data", lang, message=error_text(problem, lang))))
     return lang
 
 

@@ -1,17 +1,21 @@
-"""The Data page's import panel: upload → dry-run report → apply / revert."""
+"""The Data page's import panel: upload → dry-run report → apply / revert, and the history of the workspace store.
+
+Checking a file is open to every visitor; applying and reverting ask :func:`layers.app.access.may_change`."""
 from __future__ import annotations
 
 from typing import Any
 
 import streamlit as st
 
+from layers.app.access import may_change
 from layers.app.cache import clear_all_caches
 from layers.app.chrome import plain, uploader_texts, visitor_gone
-from layers.build.overlay import IMPORT_ACCURACY, read_overlay
+from layers.build.overlay import IMPORT_ACCURACY
 from layers.core import settings
 from layers.core.catalog import get_catalog
-from layers.core.errors import SongjiangMapError
+from layers.core.errors import ImportBusyError, SongjiangMapError
 from layers.core.i18n import error_text, t
+from layers.core.store import Version, open_store
 from layers.core.worker import cancel_when
 from layers.imports.apply import apply_import, import_in_app_allowed, revert_import
 from layers.imports.plan import plan_upload
@@ -68,20 +72,57 @@ def _finish_import(message: str) -> None:
     st.rerun()
 
 
-def _current_import(lang: str) -> list:
-    """The import in force (said on the page), or an empty list."""
+def read_history() -> list[Version]:
+    """The store's history, newest first (empty while nothing was imported)."""
+    return open_store().history()
+
+
+def _current_import(lang: str, history: list[Version]) -> bool:
+    """Say which import is in force (file, version, time, who); True when there is one."""
+    current = history[0] if history else None
+    if current is not None and current.units:
+        st.info(plain(t("imp_current", lang, n=current.units, file=current.file_name or "",
+                        date=current.created_at.replace("T", " ")[:16]) + " "
+                      + t("imp_version", lang, version=current.version, who=current.who)))
+        return True
+    st.caption(t("imp_none", lang))
+    return False
+
+
+def _history_rows(history: list[Version], lang: str) -> list[dict[str, Any]]:
+    def action(v: Version) -> str:
+        return t("imp_act_revert", lang, version=v.reverts_to) if v.action == "revert" else t(f"imp_act_{v.action}",
+                                                                                              lang)
+    return [{t("imp_h_version", lang): v.version, t("imp_h_time", lang): v.created_at.replace("T", " ")[:19],
+             t("imp_h_action", lang): action(v), t("imp_col_name", lang): v.file_name or "",
+             "SHA-256": (v.sha256 or "")[:16], t("imp_h_units", lang): v.units, t("imp_h_who", lang): v.who}
+            for v in history]
+
+
+def _history(history: list[Version], who: str | None, lang: str) -> None:
+    """The history table; with the right to change, revert to any earlier version."""
+    if not history:
+        return
+    with st.expander(t("imp_history", lang, n=len(history))):
+        st.dataframe(_history_rows(history, lang), hide_index=True)
+        choices = [0, *[v.version for v in history[1:]]]
+        picked = st.selectbox(t("imp_revert_to", lang), choices, key="imp_revert_version",
+                              format_func=lambda n: t("imp_schematic_state", lang) if n == 0 else f"{n}")
+        report = open_store().report(picked) if picked else None
+        if report:
+            st.download_button(t("imp_download", lang), data=report, file_name=f"import_report_v{picked}.json",
+                               mime="application/json", key="imp_hist_download", on_click="ignore")
+        if who and st.button(t("imp_revert_go", lang), key="imp_revert_version_go"):
+            _revert(picked, who, history[0].version, lang)
+
+
+def _revert(version: int, who: str, expect: int, lang: str) -> None:
     try:
-        current = read_overlay()
+        revert_import(version, who=who, expect=expect)
     except SongjiangMapError as exc:
-        st.error(plain(error_text(exc, lang)))
-        current = []
-    if current:
-        first = current[0]["properties"]
-        st.info(plain(t("imp_current", lang, n=len(current), file=first.get("import_file", ""),
-                        date=first.get("import_date", ""))))
+        st.error(plain(t("imp_failed", lang, message=error_text(exc, lang))))
     else:
-        st.caption(t("imp_none", lang))
-    return current
+        _finish_import(t("imp_reverted", lang) if version == 0 else t("imp_reverted_to", lang, version=version))
 
 
 def _planned(upload: Any, accuracy: str, crs: str, lang: str) -> tuple[Any, str | None]:
@@ -99,13 +140,15 @@ def _planned(upload: Any, accuracy: str, crs: str, lang: str) -> tuple[Any, str 
     return held[1], held[2]
 
 
-def _apply_button(report: Any, lang: str) -> None:
+def _apply_button(report: Any, who: str, lang: str) -> None:
     force = report.needs_confirmation and st.checkbox(t("imp_force", lang), key="imp_force")
     if st.button(t("imp_apply", lang), key="imp_apply", type="primary",
                  disabled=report.needs_confirmation and not force):
         try:
-            apply_import(report, force=bool(force))
+            apply_import(report, force=bool(force), who=who)
         except SongjiangMapError as exc:
+            if isinstance(exc, ImportBusyError):  # planned on an older version: check the file again on the next run
+                st.session_state.pop(_IMPORT_REPORT_KEY, None)
             st.error(plain(t("imp_failed", lang, message=error_text(exc, lang))))
         else:
             _finish_import(t("imp_applied", lang, n=len(report.imported_codes)))
@@ -122,7 +165,13 @@ def town_import_panel(lang: str) -> None:
     flash = st.session_state.pop(_IMPORT_FLASH_KEY, None)
     if flash:
         st.success(plain(flash))
-    current = _current_import(lang)
+    try:
+        history = read_history()
+    except SongjiangMapError as exc:
+        st.error(plain(error_text(exc, lang)))
+        return
+    current = _current_import(lang, history)
+    who = may_change(lang)
     upload = st.file_uploader(t("imp_upload", lang), type=["geojson", "json", "gpkg", "zip", "kml"], key="imp_file")
     uploader_texts(lang)
     acc_col, crs_col = st.columns(2)
@@ -136,12 +185,8 @@ def town_import_panel(lang: str) -> None:
             st.error(plain(t("imp_failed", lang, message=error)))
         else:
             _show_import_report(report, lang)
-            if not report.rejected:
-                _apply_button(report, lang)
-    if current and st.button(t("imp_revert", lang), key="imp_revert"):
-        try:
-            revert_import()
-        except SongjiangMapError as exc:
-            st.error(plain(t("imp_failed", lang, message=error_text(exc, lang))))
-        else:
-            _finish_import(t("imp_reverted", lang))
+            if not report.rejected and who:
+                _apply_button(report, who, lang)
+    if current and who and st.button(t("imp_revert", lang), key="imp_revert"):
+        _revert(0, who, history[0].version, lang)
+    _history(history, who, lang)

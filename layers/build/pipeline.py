@@ -24,6 +24,9 @@ from layers.core.errors import BuildError
 from layers.core.files import write_texts_together
 from layers.core.geojson import feature_collection_text
 
+#: The build's record (layers, sources, unlocated parks, the overlay built from) beside the layer files.
+BUILD_INFO = "build_info.json"
+
 
 def build_layers(inputs: Inputs, *, overlay: list[dict[str, Any]] | None = None) -> dict[str, list[dict[str, Any]]]:
     """Build every catalogue layer in memory; returns layer id → features.
@@ -48,40 +51,52 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
+def build_texts(*, overlay: list[dict[str, Any]] | None = None, overlay_info: dict[str, Any] | None = None,
+                catalog: Catalog | None = None) -> dict[str, str]:
+    """Build every layer in memory; returns file name → text of every layer file and ``build_info.json``.
+
+    ``overlay``: imported town boundaries; ``overlay_info`` (file, features, sha256) is recorded in
+    ``build_info.json`` under ``towns_overlay`` when given. Nothing is written.
+    """
+    catalog = catalog or get_catalog()
+    inputs = read_inputs()
+    layers = build_layers(inputs, overlay=overlay)
+    _, unlocated = build_parks(inputs, layers["towns"])
+    missing = [s.id for s in catalog.layers if s.id not in layers]
+    if missing:
+        raise BuildError(f"The build has no builder for catalogue layers {missing}.")
+    texts = {spec.file: feature_collection_text(layers[spec.id], name=spec.id) for spec in catalog.layers}
+    info = {
+        "release_date": catalog.meta.get("release_date"),
+        "layers": {spec.id: {"file": spec.file, "features": len(layers[spec.id]),
+                             "sha256": hashlib.sha256(texts[spec.file].encode()).hexdigest()}
+                   for spec in catalog.layers},
+        "sources": {name: _sha256(paths.SOURCES_DIR / name) for name in SOURCE_FILES},
+        "parks_unlocated": unlocated,
+    }
+    if overlay and overlay_info:  # only with an import, so the schematic build stays byte-identical
+        info["towns_overlay"] = dict(overlay_info)
+    texts[BUILD_INFO] = json.dumps(info, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
+    return texts
+
+
 def build_all(*, out_dir: Path = paths.GEODATA_DIR, catalog: Catalog | None = None,
               copy: bool = True) -> dict[str, Path]:
     """Copy sources, build every layer and write them; returns layer id → written path.
 
     Everything is built in memory first, then every file (and ``build_info.json``) is replaced as one change
     (:func:`write_texts_together`), so a build interrupted at any point leaves the previous layers intact.
-    Imported town boundaries in ``out_dir/imports`` (``python -m layers import-towns``) are applied when present;
-    without them the output is the schematic build.
+    Imported town boundaries in ``out_dir/imports`` (an older version's import; imports now live in the workspace
+    store) are applied when present; without them the output is the schematic build.
     """
     catalog = catalog or get_catalog()
     if copy:
         copy_sources()
-    inputs = read_inputs()
-
     overlay = read_overlay(out_dir)
-    layers = build_layers(inputs, overlay=overlay)
-    _, unlocated = build_parks(inputs, layers["towns"])
-    missing = [s.id for s in catalog.layers if s.id not in layers]
-    if missing:
-        raise BuildError(f"The build has no builder for catalogue layers {missing}.")
-    texts = {spec.id: feature_collection_text(layers[spec.id], name=spec.id) for spec in catalog.layers}
-    written = {spec.id: out_dir / spec.file for spec in catalog.layers}
-    info = {
-        "release_date": catalog.meta.get("release_date"),
-        "layers": {spec.id: {"file": spec.file, "features": len(layers[spec.id]),
-                             "sha256": hashlib.sha256(texts[spec.id].encode()).hexdigest()}
-                   for spec in catalog.layers},
-        "sources": {name: _sha256(paths.SOURCES_DIR / name) for name in SOURCE_FILES},
-        "parks_unlocated": unlocated,
-    }
-    if overlay:  # only with an import, so the schematic build stays byte-identical
-        info["towns_overlay"] = {"file": overlay_path(out_dir).relative_to(out_dir).as_posix(),
-                                 "features": len(overlay), "sha256": _sha256(overlay_path(out_dir))}
-    files = {written[spec.id]: texts[spec.id] for spec in catalog.layers}
-    files[out_dir / "build_info.json"] = json.dumps(info, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-    write_texts_together(files)
-    return written
+    info = None
+    if overlay:
+        info = {"file": overlay_path(out_dir).relative_to(out_dir).as_posix(), "features": len(overlay),
+                "sha256": _sha256(overlay_path(out_dir))}
+    texts = build_texts(overlay=overlay, overlay_info=info, catalog=catalog)
+    write_texts_together({out_dir / name: text for name, text in texts.items()})
+    return {spec.id: out_dir / spec.file for spec in catalog.layers}

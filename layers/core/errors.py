@@ -133,6 +133,19 @@ class DiskError(SongjiangMapError, OSError):
         return (type(self), (self.reason,))
 
 
+class StoreError(SongjiangMapError):
+    """The workspace store (SQLite file or PostgreSQL) could not be read or written; nothing was changed."""
+
+    def __init__(self, reason: str):
+        super().__init__(f"The workspace store could not be used ({reason}); nothing was changed. Tell the "
+                         f"administrator.")
+        self.reason = reason
+        self.key, self.params = "err_store", {"reason": reason}
+
+    def __reduce__(self):
+        return (type(self), (self.reason,))
+
+
 class ImportBusyError(SongjiangMapError):
     """Another import or revert is being applied right now; this one was not applied."""
 

@@ -135,6 +135,10 @@ def _crash_point(step: str) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
+#: The crash-test hook for other modules (the workspace store's transaction steps).
+crash_point = _crash_point
+
+
 def new_staging(folder: Path) -> Path:
     """A fresh empty folder inside ``folder`` (same file system, so renames out of it are atomic)."""
     folder.mkdir(parents=True, exist_ok=True)

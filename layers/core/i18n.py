@@ -149,6 +149,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "imp_none": "当前未导入边界：17 个街镇均为示意划分。",
         "imp_failed": "无法导入：{message}", "imp_download": "下载检查报告 (JSON)",
         "imp_off": "本服务器已关闭页面导入（环境变量 {env}）。管理员可在服务器上运行 python -m layers import-towns。",
+        "imp_version": "版本 {version}，操作者：{who}。",
+        "imp_token_help": "应用或撤销导入会改变所有人看到的数据，需要管理员口令（每次会话输入一次）。查看和检查文件无需口令。",
+        "imp_token": "管理员口令", "imp_unlock": "确认口令", "imp_token_wrong": "口令不正确，未获得修改权限。",
+        "imp_local_only": "只有管理员可以应用或撤销导入：本服务器未设置管理员口令（环境变量 {env}），"
+                          "因此只接受在服务器本机打开的浏览器。查看、筛选和下载不受影响。",
+        "imp_who": "您的姓名（记入导入历史，可不填）",
+        "imp_history": "导入历史（{n} 个版本）", "imp_act_apply": "导入", "imp_act_migrate": "迁移旧导入",
+        "imp_act_revert": "恢复到版本 {version}", "imp_h_version": "版本", "imp_h_time": "时间 (UTC)",
+        "imp_h_action": "操作", "imp_h_units": "导入街镇数", "imp_h_who": "操作者",
+        "imp_revert_to": "恢复到以前的版本", "imp_schematic_state": "0（示意划分，未导入）",
+        "imp_revert_go": "恢复到所选版本", "imp_reverted_to": "已恢复到版本 {version}，图层已重建。",
         # URL parameters that were dropped (layers/map/state.py)
         "url_repeated": "参数 {key} 出现多次，已使用最后一个值。",
         "url_invalid": "参数 {key} 的值无效，已忽略：{why}",
@@ -184,6 +195,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "err_unexpected": "发生了意外错误（事件编号 {id}，已记录在服务器日志中），没有任何数据被修改。"
                           "请把此编号告知管理员。",
         "err_disk": "数据无法写入（{reason}），没有任何数据被修改。请联系管理员。",
+        "err_store": "工作区数据库无法使用（{reason}），没有任何数据被修改。请联系管理员。",
         "err_busy": "另一个导入或撤销正在进行，本次操作未执行。请刷新页面查看当前数据后重试。",
         "err_changed": "生成此报告后数据已被修改（另一个导入或撤销已应用），本次导入未执行。请重新检查文件后再应用。",
         "err_data": "数据状态不一致，已停止显示以免出错：{message}",
@@ -374,6 +386,22 @@ STRINGS: dict[str, dict[str, str]] = {
         "imp_failed": "Cannot import: {message}", "imp_download": "Download the check report (JSON)",
         "imp_off": "Importing from this page is switched off on this server ({env}). An administrator can run "
                    "python -m layers import-towns on the server.",
+        "imp_version": "Version {version}, by {who}.",
+        "imp_token_help": "Applying or reverting an import changes the data everyone sees: it needs the admin token "
+                          "(asked once per session). Checking a file needs none.",
+        "imp_token": "Admin token", "imp_unlock": "Confirm the token",
+        "imp_token_wrong": "The token is not correct; you may not change the shared data.",
+        "imp_local_only": "Only an administrator may apply or revert an import: this server has no admin token "
+                          "({env}), so only a browser on the server itself may. Browsing, filters and downloads are "
+                          "open to everyone.",
+        "imp_who": "Your name (kept in the import history; optional)",
+        "imp_history": "Import history ({n} versions)", "imp_act_apply": "import",
+        "imp_act_migrate": "older import moved in", "imp_act_revert": "back to version {version}",
+        "imp_h_version": "Version", "imp_h_time": "Time (UTC)", "imp_h_action": "Action",
+        "imp_h_units": "Units imported", "imp_h_who": "By",
+        "imp_revert_to": "Go back to an earlier version", "imp_schematic_state": "0 (schematic towns, no import)",
+        "imp_revert_go": "Go back to the chosen version",
+        "imp_reverted_to": "Back to version {version}; the layers were rebuilt.",
         # URL parameters that were dropped (layers/map/state.py)
         "url_repeated": "Parameter {key} was given more than once; the last value is used.",
         "url_invalid": "Ignored parameter {key}: {why}",
@@ -415,6 +443,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "err_unexpected": "Something unexpected went wrong (incident {id}, logged on the server). Nothing was changed. "
                           "Tell the administrator this id.",
         "err_disk": "The data could not be written ({reason}); nothing was changed. Tell the administrator.",
+        "err_store": "The workspace store could not be used ({reason}); nothing was changed. Tell the administrator.",
         "err_busy": "Another import or revert is being applied right now; this one was not applied. Reload the page "
                     "to see the current data, then try again.",
         "err_changed": "The data changed since this report was made (another import or revert was applied); this "

@@ -14,6 +14,8 @@ BUILD_INFO_FILE = GEODATA_DIR / "build_info.json"
 STATIC_DIR = PROJECT_DIR / "static"
 #: Scene files (PNG/PDF/HTML) already drawn, reused while their inputs are unchanged (layers/scenes/output.py).
 SCENE_CACHE_DIR = PROJECT_DIR / ".cache" / "scenes"
+#: The embedded workspace store's folder when ``SONGJIANG_DATA_DIR`` is not set (git-ignored).
+DATA_DIR = PROJECT_DIR / "var"
 #: The shared folder beside the project (source data, seeds). Only the build and tests read it.
 SHARED_DIR = PROJECT_DIR.parent / "shared"
 SHARED_SOURCES_DIR = SHARED_DIR / "data" / "sources"

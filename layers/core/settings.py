@@ -195,6 +195,18 @@ MAP_GATE_TIMEOUT_S = 10.0
 #: Any other value ("0", "off", …) takes the import panel off the page for a server shared beyond the planning
 #: team; ``python -m layers import-towns`` on the server still works.
 IMPORT_IN_APP_ENV = "SONGJIANG_IMPORT_IN_APP"
+#: Environment variable holding the admin token that applying or reverting an import in the app asks for (once per
+#: session). Unset: only a browser on the server itself (a loopback address) may apply or revert.
+ADMIN_TOKEN_ENV = "SONGJIANG_ADMIN_TOKEN"
+
+
+# ---- The workspace store (layers/core/store.py) -----------------------------------------------------------------
+#: Environment variable naming the folder of the embedded store (default ``var/`` in the checkout, git-ignored).
+DATA_DIR_ENV = "SONGJIANG_DATA_DIR"
+#: Environment variable with a PostgreSQL URL (``postgresql://user@host/db``): the store lives there instead.
+DATABASE_URL_ENV = "SONGJIANG_DATABASE_URL"
+#: Seconds a change of the store waits for another one to finish before it is told the store is busy.
+STORE_LOCK_TIMEOUT_S = 30.0
 
 
 # ---- Serving (README, "Serving to a team") --------------------------------------------------------------------

@@ -7,6 +7,7 @@ do not exist and GDAL has no network. Nothing the file says is ever used as a pa
 """
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import logging
@@ -488,5 +489,11 @@ def read_town_file(source: Source, *, filename: str | None = None, crs: str | in
     if gcj02:
         gdf = gdf.set_geometry([None if g is None else geometry_gcj02_to_wgs84(g) for g in gdf.geometry],
                                crs=settings.WGS84)
-    gdf.attrs.update(attrs, file_name=name, source_crs=label)
+    gdf.attrs.update(attrs, file_name=name, source_crs=label, sha256=_sha256(source))
     return gdf
+
+
+def _sha256(source: Source) -> str | None:
+    """SHA-256 of the file as given (kept in the import history); None for a stream."""
+    data = Path(source).read_bytes() if isinstance(source, (str, Path)) else source
+    return hashlib.sha256(data).hexdigest() if isinstance(data, (bytes, bytearray)) else None

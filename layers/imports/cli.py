@@ -4,34 +4,55 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from layers.build.overlay import IMPORT_ACCURACY, overlay_path
+from layers.build.overlay import IMPORT_ACCURACY
 from layers.core import paths
 from layers.core.errors import TownImportError
+from layers.core.store import Store, open_store
 from layers.core.upload import read_town_file
-from layers.imports.apply import report_and_apply, revert_import
+from layers.imports.apply import migrate_geodata_import, report_and_apply, revert_import
 from layers.imports.plan import plan_import
+
+
+def history_text(store: Store) -> str:
+    """The store's history as a table, newest first (what ``import-towns --history`` prints)."""
+    rows = store.history()
+    lines = [f"Workspace store {store.label()}: version {store.version()}"
+             + ("" if rows else " (nothing imported: the shipped schematic layers are served)")]
+    for v in rows:
+        what = (f"revert to {v.reverts_to}" if v.action == "revert" else v.action)
+        lines.append(f"{v.version:>4}  {v.created_at}  {what:<14}  {v.units:>2} unit(s)  {v.file_name or '-'}  "
+                     f"sha256 {(v.sha256 or '-')[:16]}  by {v.who}")
+    return "\n".join(lines) + "\n"
 
 
 def _cmd_import_towns(args: argparse.Namespace) -> int:
     geodata_dir = Path(args.geodata_dir) if args.geodata_dir else paths.GEODATA_DIR
-    if args.revert:
-        existed = overlay_path(geodata_dir).exists()
-        revert_import(geodata_dir=geodata_dir)
-        print("Import reverted: the schematic towns are back." if existed
-              else "There was no import to revert; the layers were rebuilt.")
+    store = open_store()
+    migrate_geodata_import(store, geodata_dir)
+    if args.history:
+        print(history_text(store), end="")
+        return 0
+    if args.revert is not None:
+        version = revert_import(args.revert, geodata_dir=geodata_dir, store=store)
+        if version is None:
+            print("There was no import to revert; nothing was changed.")
+        elif args.revert == 0:
+            print(f"Import reverted: the schematic towns are back (version {version}).")
+        else:
+            print(f"Reverted to version {args.revert}: its import is in force again (version {version}).")
         return 0
     if not args.file:
-        raise TownImportError("Give a boundary file to import (or --revert).")
+        raise TownImportError("Give a boundary file to import (or --revert, --history).")
     gdf = read_town_file(Path(args.file), crs=args.crs)
     report = plan_import(gdf, code_field=args.code_field, name_field=args.name_field, accuracy=args.accuracy,
-                         source=args.source, licence=args.licence, geodata_dir=geodata_dir)
+                         source=args.source, licence=args.licence, geodata_dir=geodata_dir, store=store)
     return report_and_apply(report, dry_run=args.dry_run, force=args.force, geodata_dir=geodata_dir,
-                            as_json=args.json)
+                            as_json=args.json, store=store)
 
 
 def add_command(sub: argparse._SubParsersAction) -> None:
     """Register ``import-towns``."""
-    p = sub.add_parser("import-towns", help="import real town boundaries over the schematic ones (or --revert)",
+    p = sub.add_parser("import-towns", help="import real town boundaries (or --revert, --history)",
                        description="Import town/subdistrict boundaries (GeoJSON, GeoPackage, zipped Shapefile, KML). "
                                    "Units are matched by 9-digit code or name; the units not supplied stay schematic "
                                    "and are re-fitted around the imported ones.")
@@ -46,6 +67,9 @@ def add_command(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--dry-run", action="store_true", help="print the validation report; write nothing")
     p.add_argument("--force", action="store_true", help="apply despite findings that need confirmation (GCJ-02)")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--revert", action="store_true", help="delete the import and rebuild the schematic towns")
+    p.add_argument("--revert", nargs="?", type=int, const=0, metavar="VERSION",
+                   help="go back to an earlier version of the history (default 0: the schematic towns)")
+    p.add_argument("--history", action="store_true",
+                   help="list every import and revert: version, time, file, SHA-256, who")
     p.add_argument("--geodata-dir", help=argparse.SUPPRESS)  # tests: a copy of geodata/
     p.set_defaults(func=_cmd_import_towns)

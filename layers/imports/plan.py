@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
+import json
 import math
 import re
 import time
@@ -22,8 +22,6 @@ from layers.build.overlay import (
     NOT_FINITE,
     _anchor,
     _as_polygons,
-    overlay_path,
-    read_overlay,
     refit_towns,
 )
 from layers.build.sources import Inputs, read_inputs
@@ -32,6 +30,7 @@ from layers.core.crs import geometry_bd09_to_wgs84, geometry_gcj02_to_wgs84, to_
 from layers.core.errors import PartitionError, TownImportError
 from layers.core.geojson import feature
 from layers.core.names import normalise_name
+from layers.core.store import Store, open_store
 from layers.core.upload import read_town_file
 from layers.core.worker import Limits, run_bounded
 from layers.imports.report import ImportReport, UnitResult
@@ -106,6 +105,7 @@ class _Plan:
     records: list[dict[str, Any]] = field(default_factory=list)
     polygons: list[tuple[int, BaseGeometry]] = field(default_factory=list)
     accepted: dict[str, list[tuple[int, BaseGeometry, str, str]]] = field(default_factory=dict)
+    store: Store | None = None
 
     @property
     def rows(self) -> dict[str, dict[str, str]]:
@@ -121,9 +121,13 @@ def _read_step(plan: _Plan, *, code_field: str | None, name_field: str | None, g
     gdf, report = plan.gdf, plan.report
     if gdf.attrs.get("note"):
         report.add("read", "info", str(gdf.attrs["note"]))
-    previous = read_overlay(geodata_dir)
-    overlay = overlay_path(geodata_dir)
-    report.based_on = hashlib.sha256(overlay.read_bytes()).hexdigest() if overlay.exists() else ""
+    store = plan.store or open_store()
+    version = store.version()
+    current = store.current()
+    text = store.overlay(current.version) if current else None
+    previous = list(json.loads(text)["features"]) if text else None
+    report.based_on = f"v{version}"
+    report.file_sha256 = gdf.attrs.get("sha256")
     if previous:
         report.replaces = sorted(f["properties"]["code"] for f in previous)
         report.add("replaces", "info", key="imr_replaces", n=len(previous))
@@ -362,7 +366,7 @@ def _report_step(plan: _Plan, geoms: Mapping[str, BaseGeometry], snapped: Mappin
 def plan_import(gdf: gpd.GeoDataFrame, *, code_field: str | None = None, name_field: str | None = None,
                 accuracy: str = "authoritative", source: str | None = None, licence: str | None = None,
                 date: str | None = None, geodata_dir: Path = paths.GEODATA_DIR,
-                inputs: Inputs | None = None) -> ImportReport:
+                inputs: Inputs | None = None, store: Store | None = None) -> ImportReport:
     """Match, validate and re-fit without writing anything: read → match → clip → check → report.
 
     Parameters
@@ -378,7 +382,10 @@ def plan_import(gdf: gpd.GeoDataFrame, *, code_field: str | None = None, name_fi
     date : str, optional
         Import date (ISO); today when not given.
     geodata_dir : Path
-        Where a previous import would be (only read, to say what this one replaces).
+        The shipped baseline (kept for callers; imports live in the workspace store).
+    store : Store, optional
+        The workspace store (default :func:`open_store`): its version is what apply checks is still in force, its
+        import in force what this one replaces.
 
     Returns
     -------
@@ -393,7 +400,7 @@ def plan_import(gdf: gpd.GeoDataFrame, *, code_field: str | None = None, name_fi
     report = ImportReport(file_name=file_name, accuracy=accuracy, source_crs=str(gdf.attrs.get("source_crs", "")),
                           import_date=date, features_read=len(gdf))
     plan = _Plan(gdf=gdf, report=report, inputs=inputs or read_inputs(), accuracy=accuracy, date=date,
-                 file_name=file_name)
+                 file_name=file_name, store=store)
     if not (_read_step(plan, code_field=code_field, name_field=name_field, geodata_dir=geodata_dir)
             and _geometry_step(plan) and _match_step(plan)):
         return report
@@ -406,13 +413,15 @@ def plan_import(gdf: gpd.GeoDataFrame, *, code_field: str | None = None, name_fi
 
 
 def plan_file(data: bytes, *, filename: str, crs: str | None = None, accuracy: str = "authoritative",
-              geodata_dir: Path = paths.GEODATA_DIR) -> ImportReport:
+              geodata_dir: Path = paths.GEODATA_DIR, store: Store | None = None) -> ImportReport:
     """Read an uploaded file (:func:`read_town_file`) and plan its import: what the worker process runs."""
-    return plan_import(read_town_file(data, filename=filename, crs=crs), accuracy=accuracy, geodata_dir=geodata_dir)
+    return plan_import(read_town_file(data, filename=filename, crs=crs), accuracy=accuracy, geodata_dir=geodata_dir,
+                       store=store)
 
 
 def plan_upload(data: bytes, *, filename: str, crs: str | None = None, accuracy: str = "authoritative",
-                geodata_dir: Path = paths.GEODATA_DIR, limits: Limits | None = None) -> ImportReport:
+                geodata_dir: Path = paths.GEODATA_DIR, limits: Limits | None = None, store: Store | None = None
+                ) -> ImportReport:
     """:func:`plan_file` in a bounded worker process (``layers.core.worker``): an upload can neither freeze nor
     bloat the server.
 
@@ -421,5 +430,6 @@ def plan_upload(data: bytes, *, filename: str, crs: str | None = None, accuracy:
     TownImportError, WorkerLimitError, UnexpectedError
         The file was refused, hit a limit, or something unforeseen happened (logged with an id).
     """
+    # The store is named here, in the server, so that the worker reads the same one whatever its environment.
     return run_bounded(plan_file, data, filename=filename, crs=crs, accuracy=accuracy, geodata_dir=geodata_dir,
-                       limits=limits, where="import plan")
+                       store=store or open_store(), limits=limits, where="import plan")

@@ -75,7 +75,8 @@ class ImportReport:
     result_symdiff_m2: float | None = None
     replaces: list[str] = field(default_factory=list)
     elapsed_s: float = 0.0
-    based_on: str | None = None       # SHA-256 of the overlay in force when planned ("" = none); apply checks it
+    based_on: str | None = None       # the store version when planned ("v3"); apply checks it is still in force
+    file_sha256: str | None = None    # SHA-256 of the file as uploaded, kept in the history
     issues: list[ImportIssue] = field(default_factory=list)
     features: list[dict[str, Any]] = field(default_factory=list, repr=False)  # the overlay to write
 

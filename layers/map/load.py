@@ -1,4 +1,5 @@
-"""Load built layers from geodata/, checking CRS, extent and required fields against the catalogue."""
+"""Load built layers (the workspace store's when an import is in force, else geodata/'s), checking CRS, extent and
+required fields against the catalogue."""
 from __future__ import annotations
 
 import json
@@ -11,8 +12,8 @@ import shapely
 
 from layers.core import settings
 from layers.core.catalog import Catalog, LayerSpec, get_catalog
-from layers.core.errors import LayerLoadError
-from layers.core.paths import BUILD_INFO_FILE
+from layers.core.errors import LayerLoadError, StoreError
+from layers.core.store import served_text
 
 #: A generous WGS84 box around Songjiang: coordinates outside it mean a wrong CRS or axis order.
 SONGJIANG_BOUNDS = settings.DISTRICT_BOUNDS
@@ -70,12 +71,9 @@ def read_layer(layer_id: str, *, catalog: Catalog | None = None) -> gpd.GeoDataF
         When the file is missing, unreadable, in the wrong CRS or lacks fields; the message names the layer.
     """
     spec = (catalog or get_catalog()).layer(layer_id)
-    path = spec.path
-    if not path.exists():
-        raise LayerLoadError(f"Layer {spec.id!r}: file geodata/{spec.file} is missing; run `make data`.")
     try:
         # Read through json so that a truncated file gives one clear message, whatever GDAL would say.
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(served_text(spec.file, geodata_dir=spec.path.parent))
         if data.get("type") != "FeatureCollection":
             raise LayerLoadError(f"Layer {spec.id!r}: geodata/{spec.file} is not an RFC 7946 FeatureCollection; "
                                  f"rebuild it with `make data`.")
@@ -86,6 +84,10 @@ def read_layer(layer_id: str, *, catalog: Catalog | None = None) -> gpd.GeoDataF
         gdf.insert(0, "id", [f.get("id") for f in data["features"]]) if "id" not in gdf.columns else None
     except LayerLoadError:
         raise
+    except FileNotFoundError as exc:
+        raise LayerLoadError(f"Layer {spec.id!r}: file geodata/{spec.file} is missing; run `make data`.") from exc
+    except StoreError as exc:
+        raise LayerLoadError(f"Layer {spec.id!r}: {exc}") from exc
     except RecursionError as exc:  # absurdly deep nesting: not a layer this project wrote
         raise LayerLoadError(f"Layer {spec.id!r}: geodata/{spec.file} cannot be read (nested too deeply); rebuild "
                              f"it with `make data`.") from exc
@@ -122,7 +124,7 @@ def unlocated_parks() -> pd.DataFrame:
     """Parks the plan names whose position was not found (listed, never drawn)."""
 
     try:
-        info = json.loads(BUILD_INFO_FILE.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        info = json.loads(served_text("build_info.json"))
+    except (OSError, ValueError, StoreError):
         return pd.DataFrame()
     return pd.DataFrame(info.get("parks_unlocated", []))

@@ -16,9 +16,10 @@ from matplotlib.figure import Figure
 
 from layers.core import paths
 from layers.core.catalog import Catalog, get_catalog
-from layers.core.errors import FontMissingError, SceneError
+from layers.core.errors import FontMissingError, SceneError, StoreError
 from layers.core.files import atomic_output
 from layers.core.i18n import LANGS
+from layers.core.store import open_store
 from layers.scenes.figure import build_figure
 from layers.scenes.fonts import missing_glyphs
 from layers.scenes.frame import ATTRIBUTIONS, MIN_PNG_WIDTH_PX, PAPER_MM
@@ -87,6 +88,11 @@ def inputs_fingerprint() -> str:
             if path.is_file() and "__pycache__" not in path.parts:
                 stat = path.stat()
                 digest.update(f"{path.relative_to(root)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    try:  # an import in the workspace store changes the layers without touching geodata/
+        store = open_store()
+        digest.update(f"store|{store.url}|{store.version()}\n".encode())
+    except StoreError:
+        digest.update(b"store|unreadable\n")
     return digest.hexdigest()[:16]
 
 

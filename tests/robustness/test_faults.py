@@ -22,12 +22,12 @@ from streamlit.testing.v1 import AppTest
 from layers.build.pipeline import build_all
 from layers.core import files as core_files
 from layers.core import paths
+from layers.core import store as core_store
 from layers.core.crs import to_measure
-from layers.core.errors import ExportError, TownImportError
-from layers.core.files import _stage_text, write_text_atomic
+from layers.core.errors import ExportError, StoreError, TownImportError
+from layers.core.files import _stage_text
 from layers.core.upload import read_town_file
 from layers.export.download import export_download, export_layers
-from layers.imports import apply as imports_apply
 from layers.imports.apply import apply_import, revert_import
 from layers.imports.plan import plan_import
 from layers.map.load import load_layers
@@ -328,33 +328,46 @@ def south_report():
     return report
 
 
-def test_an_import_whose_rebuild_fails_half_way_leaves_geodata_unchanged(geo, south_report, monkeypatch):
-    before = snapshot(geo)
-    monkeypatch.setattr(core_files, "_stage_text", _fail_on_call(4, _stage_text, OSError("disk full")))
-    with pytest.raises(OSError, match="disk full"):
+def _fail_at(monkeypatch, step: str, exc: BaseException) -> None:
+    """The store's transaction raises ``exc`` at ``step`` (``store-begun``: nothing written yet; ``store-written``:
+    every row written, not committed)."""
+    def point(name: str) -> None:
+        if name == step:
+            raise exc
+    monkeypatch.setattr(core_store, "crash_point", point)
+
+
+def _state(geo: Path, served) -> tuple[dict[str, bytes], int]:
+    return served(geo), core_store.open_store().version()
+
+
+def test_an_import_whose_commit_fails_half_way_leaves_the_data_unchanged(geo, south_report, monkeypatch, served):
+    before = _state(geo, served)
+    _fail_at(monkeypatch, "store-written", OSError(28, "No space left on device"))
+    with pytest.raises(StoreError, match="No space left"):
         apply_import(south_report, geodata_dir=geo)
-    assert snapshot(geo) == before and not (geo / "imports").exists()
+    assert _state(geo, served) == before and before[1] == 0 and not (geo / "imports").exists()
 
 
-def test_an_import_failing_on_its_report_keeps_the_previous_import(geo, south_report, monkeypatch):
+def test_an_import_failing_in_its_transaction_keeps_the_previous_import(geo, south_report, monkeypatch, served):
     apply_import(south_report, geodata_dir=geo)  # the previous import, applied and built
-    before = snapshot(geo)
+    before = _state(geo, served)
     report = plan_import(read_town_file(
         gpd.read_file(paths.GEODATA_DIR / "towns.geojson").query("name_zh == '泖港镇'")[["code", "geometry"]]
         .to_json().encode(), filename="one.geojson"), geodata_dir=geo)
-    monkeypatch.setattr(imports_apply, "write_text_atomic", _fail_on_call(2, write_text_atomic, OSError("quota")))
-    with pytest.raises(OSError, match="quota"):
+    _fail_at(monkeypatch, "store-begun", OSError(122, "Disk quota exceeded"))
+    with pytest.raises(StoreError, match="quota"):
         apply_import(report, geodata_dir=geo)
-    assert snapshot(geo) == before
+    assert _state(geo, served) == before and before[1] == 1
 
 
-def test_a_revert_whose_rebuild_fails_keeps_the_import_and_the_layers(geo, south_report, monkeypatch):
+def test_a_revert_whose_commit_fails_keeps_the_import_and_the_layers(geo, south_report, monkeypatch, served):
     apply_import(south_report, geodata_dir=geo)
-    before = snapshot(geo)
-    monkeypatch.setattr(os, "replace", _fail_on_call(3, os.replace, OSError("read-only file system")))
-    with pytest.raises(OSError, match="read-only"):
+    before = _state(geo, served)
+    _fail_at(monkeypatch, "store-written", OSError(30, "Read-only file system"))
+    with pytest.raises(StoreError, match="Read-only"):
         revert_import(geodata_dir=geo)
-    assert snapshot(geo) == before
+    assert _state(geo, served) == before and core_store.open_store().layer_names()
 
 
 @pytest.mark.filterwarnings("ignore:GPKG. bad application_id")

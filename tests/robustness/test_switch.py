@@ -1,35 +1,38 @@
-"""Data never half-written (issue 17): apply and revert are one switch; a SIGKILL at any step leaves either the
-old or the new state once the app (or the next command) has started; two imports at once: one wins, the other is
-told; written files are readable by others (0644); the running app notices a change made by the command line."""
+"""Data never half-written (issues 17, 18): apply and revert are one transaction of the workspace store; a SIGKILL
+at any step leaves either the old or the new state, with a history that says which; two imports at once: one wins,
+the other is told; geodata/ (the shipped baseline) is never written, even read-only; the running app notices a
+change made by another process."""
 from __future__ import annotations
 
-import hashlib
+import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
 import pytest
 
-from layers.build.overlay import overlay_path, report_path
-from layers.core import paths
-from layers.core.errors import ImportBusyError
-from layers.core.files import CRASH_ENV, JOURNAL, version_stamp
+from layers.core import paths, settings
+from layers.core.errors import ImportBusyError, StoreError
+from layers.core.files import CRASH_ENV
+from layers.core.store import open_store
 from layers.core.upload import read_town_file
-from layers.imports import apply as imports_apply
-from layers.imports.apply import apply_import, check_geodata, revert_import
+from layers.imports.apply import apply_import, revert_import
 from layers.imports.plan import plan_import
 
 SOUTH = ("泖港镇", "叶榭镇", "石湖荡镇")
-STEPS = ("staged", "journal", "rename-0", "rename-3", "rename-8", "done")
+#: Where a change can be killed: built in memory, transaction begun, everything written but not committed,
+#: committed.
+STEPS = ("built", "store-begun", "store-written", "store-committed")
 
 
-def snapshot(folder: Path) -> dict[str, str]:
-    """Every file but the stored report (it records the planning time) → its hash."""
-    return {p.relative_to(folder).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file() and p.name != "import_report.json"}
+def state(geo: Path, served) -> tuple[dict[str, bytes], list[tuple[int, str]]]:
+    """(what the app serves, the history as (version, action))."""
+    return served(geo), [(v.version, v.action) for v in open_store().history()]
 
 
 @pytest.fixture(scope="module")
@@ -41,101 +44,201 @@ def south_file(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def states(tmp_path_factory, south_file) -> tuple[dict[str, str], dict[str, str]]:
-    """(schematic, imported) snapshots, made by clean runs."""
-    folder = tmp_path_factory.mktemp("clean") / "geodata"
-    shutil.copytree(paths.GEODATA_DIR, folder, ignore=shutil.ignore_patterns("imports"))
-    schematic = snapshot(folder)
-    assert _cli(folder, str(south_file)) == 0
-    return schematic, snapshot(folder)
+def imported_var(tmp_path_factory, south_file) -> Path:
+    """A store folder holding one import of ``south_file``, made by a clean run of the command line."""
+    var = tmp_path_factory.mktemp("clean-var")
+    assert _cli(paths.GEODATA_DIR, str(south_file), data_dir=var).returncode == 0
+    return var
 
 
-def _cli(geo: Path, *args: str, kill_at: str | None = None) -> int:
-    env = {**os.environ, CRASH_ENV: kill_at or ""}
-    return subprocess.run([sys.executable, "-m", "layers", "import-towns", *args, "--geodata-dir", str(geo)],
-                          cwd=paths.PROJECT_DIR, env=env, capture_output=True, timeout=300).returncode
+@pytest.fixture(scope="module")
+def imported_layers(imported_var) -> dict[str, str]:
+    """The layers an import of ``south_file`` puts in force."""
+    store = open_store({settings.DATA_DIR_ENV: str(imported_var)})
+    return {name: store.layer_text(name) for name in store.layer_names()}
+
+
+def _cli(geo: Path, *args: str, kill_at: str | None = None, data_dir: Path | None = None,
+         user: int | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, CRASH_ENV: kill_at or "", "PYTHONDONTWRITEBYTECODE": "1"}
+    if data_dir is not None:
+        env[settings.DATA_DIR_ENV] = str(data_dir)
+    if user is not None:  # another user: a home of its own for matplotlib's cache
+        env.update(HOME=str(data_dir), MPLCONFIGDIR=str(data_dir))
+    prefix = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"] if user is not None else []
+    return subprocess.run([*prefix, sys.executable, "-m", "layers", "import-towns", *args, "--geodata-dir", str(geo)],
+                          cwd=paths.PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300)
 
 
 @pytest.mark.parametrize("step", STEPS)
-def test_an_import_killed_at_any_step_is_old_or_new_after_restart(geo, south_file, states, step):
-    schematic, imported = states
-    code = _cli(geo, str(south_file), kill_at=step)
-    assert code in (0, -9)
-    assert check_geodata(geo) is None  # what the app does on start: repair, then check
-    after = snapshot(geo)
-    assert after in (schematic, imported), step
-    assert after == (schematic if step == "staged" else imported)  # the journal is the moment of the switch
-    assert report_path(geo).exists() == overlay_path(geo).exists()
-    assert not (geo / JOURNAL).exists() and not list(geo.glob(".staging-*"))
+def test_an_import_killed_at_any_step_is_old_or_new(geo, south_file, imported_layers, served, step):
+    before = state(geo, served)
+    run = _cli(geo, str(south_file), kill_at=step)
+    assert run.returncode == -9, run.stderr
+    after_files, history = state(geo, served)
+    if step == "store-committed":  # the commit is the moment of the change
+        assert history == [(1, "apply")]
+        assert {n: after_files[n].decode() for n in imported_layers} == imported_layers
+    else:
+        assert (after_files, history) == before and history == []
+    assert served(geo).keys() == before[0].keys()
 
 
 @pytest.mark.parametrize("step", STEPS)
-def test_a_revert_killed_at_any_step_is_old_or_new_after_restart(geo, south_file, states, step):
-    schematic, imported = states
-    assert _cli(geo, str(south_file)) == 0
-    code = _cli(geo, "--revert", kill_at=step)
-    assert code in (0, -9)
-    assert check_geodata(geo) is None
-    assert snapshot(geo) == (imported if step == "staged" else schematic)
-    assert not (geo / "imports").exists() or step == "staged"
+def test_a_revert_killed_at_any_step_is_old_or_new(geo, imported_var, served, step):
+    shutil.copytree(imported_var, Path(os.environ[settings.DATA_DIR_ENV]))  # the import, without building it again
+    imported = state(geo, served)
+    assert imported[1] == [(1, "apply")]
+    run = _cli(geo, "--revert", kill_at=step)
+    assert run.returncode == -9, run.stderr
+    files, history = state(geo, served)
+    if step == "store-committed":
+        assert history == [(2, "revert"), (1, "apply")] and open_store().layer_names() == []
+        assert files == {p.relative_to(geo).as_posix(): p.read_bytes() for p in geo.rglob("*") if p.is_file()}
+    else:
+        assert (files, history) == imported
 
 
-def test_a_second_import_while_one_is_applied_is_told_and_not_applied(geo, south_file):
-    report = plan_import(read_town_file(south_file), geodata_dir=geo)
-    before = snapshot(geo)
-    with imports_apply._exclusive(geo), pytest.raises(ImportBusyError):
-        apply_import(report, geodata_dir=geo)
-    with imports_apply._exclusive(geo), pytest.raises(ImportBusyError):
-        revert_import(geodata_dir=geo)
-    assert snapshot(geo) == before
+def test_two_imports_at_once_one_wins_and_the_other_is_told(geo, south_file):
+    """Two processes plan against the same version; the first to commit wins, the second is refused, nothing is
+    lost or mixed."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
+    cmd = [sys.executable, "-m", "layers", "import-towns", str(south_file), "--geodata-dir", str(geo)]
+    procs = [subprocess.Popen(cmd, cwd=paths.PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    results = [(p.wait(timeout=300), p.stdout.read() + p.stderr.read()) for p in procs]
+    codes = sorted(code for code, _ in results)
+    assert codes == [0, 2], results
+    told = next(text for code, text in results if code == 2)
+    assert "The data changed since this report was made" in told
+    assert [v.version for v in open_store().history()] == [1]
 
 
 def test_an_import_planned_before_another_was_applied_is_refused(geo, south_file):
     first = plan_import(read_town_file(south_file), geodata_dir=geo)
     second = plan_import(read_town_file(south_file), geodata_dir=geo)
-    apply_import(first, geodata_dir=geo)
-    after_first = snapshot(geo)
+    assert first.based_on == second.based_on == "v0"
+    apply_import(first, geodata_dir=geo, who="first")
     with pytest.raises(ImportBusyError) as info:
-        apply_import(second, geodata_dir=geo)
-    assert info.value.changed and snapshot(geo) == after_first
+        apply_import(second, geodata_dir=geo, who="second")
+    assert info.value.changed
+    with pytest.raises(ImportBusyError):
+        revert_import(0, geodata_dir=geo, expect=0)  # a revert made from a page that showed version 0
+    assert [(v.version, v.who) for v in open_store().history()] == [(1, "first")]
 
 
-def test_written_files_are_readable_by_others(geo, south_file):
+def test_the_store_file_is_readable_by_others(geo, south_file):
     old = os.umask(0o077)  # even under a strict umask
     try:
         apply_import(plan_import(read_town_file(south_file), geodata_dir=geo), geodata_dir=geo)
     finally:
         os.umask(old)
-    modes = {p.name: p.stat().st_mode & 0o777 for p in geo.rglob("*.json*") if p.is_file()}
-    assert modes and set(modes.values()) == {0o644}, modes
+    assert open_store().path.stat().st_mode & 0o777 == 0o644
 
 
-def test_an_overlay_the_layers_were_not_built_from_is_reported(geo, south_file):
-    apply_import(plan_import(read_town_file(south_file), geodata_dir=geo), geodata_dir=geo)
-    (geo / "build_info.json").write_text((paths.GEODATA_DIR / "build_info.json").read_text())
-    assert "disagree" in check_geodata(geo)
+def test_the_version_changes_with_a_command_line_import_and_the_app_sees_it(geo, south_file, monkeypatch):
+    from layers.app import cache
+
+    monkeypatch.setattr(cache, "_DATA_VERSION", {})
+    cleared = []
+    monkeypatch.setattr(cache, "clear_all_caches", lambda: cleared.append(1))
+    assert cache.refresh_if_data_changed() is None and not cleared
+    assert _cli(geo, str(south_file)).returncode == 0
+    assert open_store().version() == 1
+    assert cache.refresh_if_data_changed() is None and cleared == [1]  # the next page run clears the caches
+    assert cache.refresh_if_data_changed() is None and cleared == [1]  # once
 
 
-def test_the_version_stamp_changes_with_a_command_line_import(geo, south_file):
-    before = version_stamp(geo / "build_info.json")
-    assert _cli(geo, str(south_file)) == 0
-    assert version_stamp(geo / "build_info.json") != before
+def _private_readonly_copy() -> tuple[Path, Path]:
+    """A copy of geodata/ made read-only, and a data folder, both where another user can reach them."""
+    root = Path(tempfile.mkdtemp(prefix="songjiang-ro-"))
+    root.chmod(0o755)
+    geo = root / "geodata"
+    shutil.copytree(paths.GEODATA_DIR, geo, ignore=shutil.ignore_patterns("imports"))
+    var = root / "var"
+    var.mkdir()
+    var.chmod(0o777)
+    for p in [geo, *geo.rglob("*")]:
+        p.chmod(p.stat().st_mode & ~(stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+    return geo, var
 
 
-def test_a_full_or_read_only_disk_is_a_clear_message_without_paths(geo, south_file, monkeypatch):
-    from layers.core import files
-    from layers.core.errors import DiskError
+def test_a_read_only_baseline_still_serves_and_imports_into_the_store(south_file, served, monkeypatch):
+    """geodata/ made read-only (chmod a-w; as root, the import runs as nobody, for whom it is): the import goes into
+    the store, the baseline is unchanged, and the app serves it."""
+    geo, var = _private_readonly_copy()
+    try:
+        before = {p: p.read_bytes() for p in geo.rglob("*") if p.is_file()}
+        user = 65534 if os.geteuid() == 0 and shutil.which("setpriv") else None
+        if user is None and os.geteuid() == 0:
+            pytest.fail("running as root without setpriv: cannot make geodata/ read-only for the import")
+        if user is not None:  # prove it is read-only for the importing user
+            denied = subprocess.run(["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", "touch",
+                                     str(geo / "x")], capture_output=True)
+            assert denied.returncode != 0
+        mine = shutil.copy(south_file, geo.parent / south_file.name)
+        run = _cli(geo, str(mine), data_dir=var, user=user)
+        assert run.returncode == 0, run.stdout + run.stderr
+        assert {p: p.read_bytes() for p in geo.rglob("*") if p.is_file()} == before
+        monkeypatch.setenv(settings.DATA_DIR_ENV, str(var))
+        store = open_store()
+        assert store.version() == 1 and "towns.geojson" in store.layer_names()
+        monkeypatch.setattr(paths, "GEODATA_DIR", geo)
+        from layers.map.load import read_layer
+
+        towns = read_layer("towns")
+        assert set(towns.loc[towns["name_zh"].isin(SOUTH), "accuracy"]) == {"authoritative"}
+        from streamlit.testing.v1 import AppTest
+
+        from layers.app.cache import clear_all_caches
+
+        clear_all_caches()
+        at = AppTest.from_file(str(paths.PROJECT_DIR / "pages" / "4_数据_Data.py"), default_timeout=60)
+        at.query_params["lang"] = "en"
+        at.run()  # the app on the read-only baseline: serves, says which import is in force
+        assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+        assert any("3 unit\\(s\\) currently imported" in i.value for i in at.info), [i.value for i in at.info]
+        clear_all_caches()
+    finally:
+        for p in [geo, *geo.rglob("*")]:
+            p.chmod(p.stat().st_mode | stat.S_IWUSR)
+        shutil.rmtree(geo.parent, ignore_errors=True)
+
+
+def test_a_store_that_cannot_be_written_is_a_clear_message_without_paths(geo, south_file, monkeypatch, tmp_path):
     from layers.core.i18n import error_text
 
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv(settings.DATA_DIR_ENV, str(blocker / "var"))  # its parent is a file: cannot be created
     report = plan_import(read_town_file(south_file), geodata_dir=geo)
-    before = snapshot(geo)
-
-    def full(*_a, **_k):
-        raise OSError(28, "No space left on device", str(geo / "towns.geojson"))
-
-    monkeypatch.setattr(files, "_stage_text", full)
-    with pytest.raises(DiskError) as info:
+    with pytest.raises(StoreError) as info:
         apply_import(report, geodata_dir=geo)
     for lang in ("zh", "en"):
-        assert "No space left" in error_text(info.value, lang) and str(geo) not in error_text(info.value, lang)
-    assert snapshot(geo) == before and not list(geo.glob(".staging-*"))
+        text = error_text(info.value, lang)
+        assert str(tmp_path) not in text and info.value.reason in text
+    assert open_store().version() == 0
+
+
+def test_an_import_an_older_version_left_in_geodata_moves_into_the_store_once(geo, south_file):
+    """geodata/imports (issue 17's layout) is moved into the store on start, once; reverting it gives back the
+    schematic layers although the baseline was built with the import."""
+    from layers.build.overlay import overlay_path, report_path
+    from layers.build.pipeline import build_all
+    from layers.core.files import write_text_atomic
+    from layers.core.geojson import feature_collection_text
+    from layers.imports.apply import check_workspace
+
+    report = plan_import(read_town_file(south_file), geodata_dir=geo)
+    write_text_atomic(overlay_path(geo), feature_collection_text(report.features, name="towns_imported"))
+    write_text_atomic(report_path(geo), report.to_json())
+    build_all(out_dir=geo, copy=False)  # what an older version's apply left
+    before = {p: p.read_bytes() for p in geo.rglob("*") if p.is_file()}
+    assert check_workspace(geo) is None and check_workspace(geo) is None  # app start, twice
+    store = open_store()
+    (version,) = store.history()
+    assert (version.action, version.units, version.file_name) == ("migrate", 3, "south.geojson")
+    assert json.loads(store.report(1))["file_name"] == "south.geojson"
+    assert {p: p.read_bytes() for p in geo.rglob("*") if p.is_file()} == before  # geodata/ only read
+    assert revert_import(0, geodata_dir=geo) == 2
+    assert store.layer_text("towns.geojson") == (paths.GEODATA_DIR / "towns.geojson").read_text(encoding="utf-8")

@@ -19,13 +19,14 @@ import shapely.affinity
 from shapely.geometry import Point, mapping, shape
 
 from layers.__main__ import main as cli_main
+from layers.app import access
 from layers.app import import_panel as app_import_panel
-from layers.build.overlay import overlay_path, report_path
 from layers.build.sources import read_inputs
 from layers.core import paths, settings
 from layers.core.crs import geometry_wgs84_to_gcj02, to_measure
 from layers.core.errors import SongjiangMapError, TownImportError
 from layers.core.i18n import STRINGS
+from layers.core.store import Version, open_store, served_text
 from layers.core.upload import read_town_file
 from layers.imports import apply as imports_apply
 from layers.imports.apply import apply_import, import_in_app_allowed, import_towns, revert_import
@@ -40,6 +41,11 @@ REF_CODES = {"310117102", "310117106", "310117105", "310117103", "310117121", "3
 
 def snapshot(folder: Path) -> dict[str, bytes]:
     return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def served_layer(geo: Path, name: str) -> list[dict]:
+    """The features of a layer as the app serves it (the workspace store's after an import)."""
+    return json.loads(served_text(f"{name}.geojson", geodata_dir=geo))["features"]
 
 
 @pytest.fixture(scope="module")
@@ -85,7 +91,7 @@ def assert_refused(capsys, geo: Path, path: Path, *fragments: str, extra: tuple[
     for fragment in fragments:
         assert fragment in text, (fragment, text)
     assert snapshot(geo) == before
-    assert not (geo / "imports").exists()
+    assert not (geo / "imports").exists() and open_store().version() == 0
     return text
 
 
@@ -98,17 +104,18 @@ def partition_figures(towns: list[dict], outline_m) -> tuple[float, float]:
 
 # ------------------------------------------------------------------------- the real OSM reference import
 
-def test_osm_reference_import_is_a_clean_partition_and_reverts_byte_identical(reference_dir, geo, inputs):
+def test_osm_reference_import_is_a_clean_partition_and_reverts_byte_identical(reference_dir, geo, inputs, served):
     ref = reference_dir / REFERENCE
-    committed = snapshot(geo)  # a copy of the committed geodata
+    committed = served(geo)  # a copy of the committed geodata, and an empty store
     gdf = read_town_file(ref)
     report = plan_import(gdf, accuracy="osm", geodata_dir=geo, inputs=inputs)
     assert report.status == "ready", report.to_text()
     assert set(report.imported_codes) == REF_CODES
-    assert snapshot(geo) == committed  # planning writes nothing
+    assert served(geo) == committed  # planning writes nothing
     apply_import(report, geodata_dir=geo)
+    assert snapshot(geo) == committed  # the baseline is never written: the import is in the store
 
-    towns = json.loads((geo / "towns.geojson").read_text(encoding="utf-8"))["features"]
+    towns = served_layer(geo, "towns")
     assert len(towns) == 17
     acc = {f["properties"]["code"]: f["properties"]["accuracy"] for f in towns}
     assert {c for c, a in acc.items() if a == "osm"} == REF_CODES
@@ -131,30 +138,39 @@ def test_osm_reference_import_is_a_clean_partition_and_reverts_byte_identical(re
             a, b = to_measure(real[code]), to_measure(shape(f["geometry"]))
             assert a.symmetric_difference(b).area < 0.03 * a.area, f["properties"]["name_zh"]
     # Zones and the park join were rebuilt from the new towns; the report is stored beside the overlay.
-    zones = {f["id"]: f["properties"] for f in json.loads((geo / "zones.geojson").read_text())["features"]}
+    zones = {f["id"]: f["properties"] for f in served_layer(geo, "zones")}
     assert zones["urban_rural_green"]["accuracy"] == "osm" and zones["new_town"]["accuracy"] == "schematic"
-    stored = json.loads(report_path(geo).read_text(encoding="utf-8"))
+    stored = json.loads(open_store().report(1))  # the report is kept with the version
     assert stored["status"] == "ready" and len(stored["units"]) == 17
-    assert json.loads((geo / "build_info.json").read_text())["towns_overlay"]["features"] == 10
+    assert json.loads(served_text("build_info.json", geodata_dir=geo))["towns_overlay"]["features"] == 10
+    version = open_store().get(1)
+    assert version.file_name == REFERENCE and version.units == 10
+    assert version.sha256 == __import__("hashlib").sha256(ref.read_bytes()).hexdigest()
     print("\n" + report.to_text())
 
     revert_import(geodata_dir=geo)
-    assert snapshot(geo) == committed  # the schematic originals come back byte for byte
+    assert served(geo) == committed  # the schematic originals come back byte for byte
     assert not (paths.GEODATA_DIR / "imports").exists()  # and the real geodata was never touched
 
 
-def test_osm_reference_import_through_the_cli_and_revert(reference_dir, geo, capsys):
-    before = snapshot(geo)
+def test_osm_reference_import_through_the_cli_and_revert(reference_dir, geo, capsys, served):
+    before = served(geo)
     code, text = run_cli(capsys, str(reference_dir / REFERENCE), "--accuracy", "osm", "--geodata-dir", str(geo))
     assert code == 0, text
-    assert "Imported 10 unit(s)" in text and overlay_path(geo).exists()
-    overlay = json.loads(overlay_path(geo).read_text(encoding="utf-8"))
+    assert "Imported 10 unit(s)" in text and "version 1" in text
+    overlay = json.loads(open_store().overlay(1))
     props = overlay["features"][0]["properties"]
     assert {"source", "licence", "accuracy", "import_date"} <= set(props) and props["accuracy"] == "osm"
     assert "crs" not in overlay  # RFC 7946
     code, text = run_cli(capsys, "--revert", "--geodata-dir", str(geo))
     assert code == 0 and "reverted" in text
-    assert snapshot(geo) == before
+    assert served(geo) == before
+    code, text = run_cli(capsys, "--revert", "1", "--geodata-dir", str(geo))  # and forward again, to version 1
+    assert code == 0 and "Reverted to version 1" in text
+    assert json.loads(served_text("build_info.json", geodata_dir=geo))["towns_overlay"]["features"] == 10
+    code, text = run_cli(capsys, "--history", "--geodata-dir", str(geo))
+    assert code == 0 and "version 3" in text and text.count(REFERENCE) == 2, text
+    assert "revert to 0" in text and "revert to 1" in text and "(command line)" in text
 
 
 def test_dry_run_writes_nothing(reference_dir, geo, capsys):
@@ -177,7 +193,7 @@ def test_synthetic_import_keeps_imported_cells_and_refits_the_rest(tmp_path, geo
     src = pick(schematic, *SOUTH)
     report = import_towns(write(tmp_path, "south.geojson", fc_bytes(src)), geodata_dir=geo)
     assert report.status == "ready" and sorted(report.imported_codes) == sorted(t["code"] for t in src)
-    towns = {f["properties"]["name_zh"]: f for f in json.loads((geo / "towns.geojson").read_text())["features"]}
+    towns = {f["properties"]["name_zh"]: f for f in served_layer(geo, "towns")}
     for t in src:  # an exact fit of the outline: nothing clipped, nothing added, same geometry
         got = to_measure(shape(towns[t["name_zh"]]["geometry"]))
         assert got.symmetric_difference(to_measure(t["geometry"])).area < 1e-5 * got.area  # grid snapping only
@@ -446,7 +462,7 @@ def test_html_and_script_in_attributes_stay_inert_text(tmp_path, geo, schematic,
     assert "HTML/script markup" in report.to_text() and "never rendered as HTML" in report.to_text()
     assert snapshot(geo) == before
     apply_import(report, geodata_dir=geo)
-    towns = json.loads((geo / "towns.geojson").read_text(encoding="utf-8"))["features"]
+    towns = served_layer(geo, "towns")
     (hit,) = [f for f in towns if f["properties"]["code"] == t["code"]]
     assert hit["properties"]["source"] == evil and hit["properties"]["name_zh"] == "泖港镇"  # stored as text
     from layers.map.render import display_frame
@@ -483,10 +499,10 @@ def test_a_failing_rebuild_restores_the_previous_state(schematic, inputs, geo, m
     def boom(*_a, **_k):
         raise SongjiangMapError("simulated build failure")
 
-    monkeypatch.setattr(imports_apply, "build_all", boom)
+    monkeypatch.setattr(imports_apply, "build_texts", boom)
     with pytest.raises(SongjiangMapError, match="simulated"):
         apply_import(report, geodata_dir=geo)
-    assert snapshot(geo) == before and not (geo / "imports").exists()
+    assert snapshot(geo) == before and not (geo / "imports").exists() and open_store().version() == 0
 
 
 def test_revert_without_an_import_just_rebuilds(geo, capsys):
@@ -527,15 +543,16 @@ def test_the_data_page_shows_the_import_panel(data_page_en):
 def test_the_revert_button_reverts_and_clears_the_caches(data_page_en, monkeypatch):
     at = data_page_en
     calls = []
-    monkeypatch.setattr(app_import_panel, "read_overlay", lambda *a, **k: [] if calls else [
-        {"properties": {"import_file": "<b>x</b>.geojson", "import_date": "2026-01-01"}}])
-    monkeypatch.setattr(app_import_panel, "revert_import", lambda *a, **k: calls.append("revert") or {})
+    monkeypatch.setattr(app_import_panel, "read_history", lambda *a, **k: [] if calls else [
+        Version(1, "apply", "2026-01-01T08:00:00+00:00", "me", "<b>x</b>.geojson", "ab" * 32, 3)])
+    monkeypatch.setattr(app_import_panel, "revert_import", lambda *a, **k: calls.append((a, k)) or 2)
+    monkeypatch.setattr(access, "_request", lambda: ("127.0.0.1", {"Host": "localhost:8501"}))
     at.run()
     assert any("currently imported" in i.value and "&lt;b&gt;" not in i.value and "\\<b\\>" in i.value
                for i in at.info)  # the file name from the import shows as escaped text
     at.button(key="imp_revert").click().run()
     assert not at.exception, at.exception
-    assert calls == ["revert"]
+    assert calls == [((0,), {"who": "(browser on the server, 127.0.0.1)", "expect": 1})]
     assert any(STRINGS["en"]["imp_reverted"].split(":")[0] in s.value for s in at.success)
 
 
@@ -562,8 +579,9 @@ def test_the_import_switch_reads_the_environment(value, allowed):
 def test_the_data_page_hides_the_import_panel_when_switched_off(data_page_en, monkeypatch):
     at = data_page_en
     monkeypatch.setenv(settings.IMPORT_IN_APP_ENV, "off")
-    monkeypatch.setattr(app_import_panel, "read_overlay", lambda *a, **k: [
-        {"properties": {"import_file": "x.geojson", "import_date": "2026-01-01"}}])  # an import to revert
+    monkeypatch.setattr(app_import_panel, "read_history", lambda *a, **k: [
+        Version(1, "apply", "2026-01-01T08:00:00+00:00", "me", "x.geojson", "ab" * 32, 3)])  # an import to revert
+    monkeypatch.setattr(access, "_request", lambda: ("127.0.0.1", {"Host": "localhost:8501"}))
     at.run()
     assert not at.exception, at.exception
     assert STRINGS["en"]["imp_title"] in [h.value for h in at.subheader]

@@ -14,10 +14,10 @@ import shapely
 from shapely.geometry import Polygon, shape
 
 from layers.__main__ import main as cli_main
-from layers.build.overlay import overlay_path
 from layers.core import settings
 from layers.core.crs import to_measure
 from layers.core.errors import OsmRefreshError
+from layers.core.store import open_store, served_text
 from layers.imports import osm as imports_osm
 from layers.imports.osm import boundaries_from_overpass, fetch_overpass, overpass_query, refresh_osm
 
@@ -76,7 +76,7 @@ def test_refresh_replays_a_recorded_answer_through_the_import_path(recorded, ref
     assert report.status == "ready", report.to_text()
     assert len(report.imported_codes) == 10 and report.accuracy == "osm"
     assert report.unmatched == ["赵巷镇"]
-    towns = {f["properties"]["code"]: f for f in json.loads((geo / "towns.geojson").read_text())["features"]}
+    towns = {f["properties"]["code"]: f for f in json.loads(served_text("towns.geojson", geodata_dir=geo))["features"]}
     ref = {f["properties"]["code"]: f for f in json.loads((reference_dir / REFERENCE).read_text())["features"]}
     for code, f in ref.items():
         p = towns[code]["properties"]
@@ -153,4 +153,4 @@ def test_an_answer_without_boundaries_changes_nothing(geo, monkeypatch):
     before = snapshot(geo)
     with pytest.raises(OsmRefreshError, match="no admin boundary"):
         refresh_osm(geodata_dir=geo)
-    assert snapshot(geo) == before and not overlay_path(geo).exists()
+    assert snapshot(geo) == before and open_store().version() == 0

@@ -2,6 +2,8 @@
 once real boundaries are imported (the reference OSM towns; skipped without ../shared/data/reference/)."""
 from __future__ import annotations
 
+import io
+
 import geopandas as gpd
 import pytest
 
@@ -69,14 +71,17 @@ def imported(reference_dir, tmp_path_factory) -> dict[str, gpd.GeoDataFrame]:
     """The layers rebuilt after importing the 10 reference OSM towns into a private geodata copy."""
     import shutil
 
-    from layers.core import paths
+    from layers.core import paths, settings
+    from layers.core.store import open_store
 
     geo = tmp_path_factory.mktemp("imp") / "geodata"
     shutil.copytree(paths.GEODATA_DIR, geo, ignore=shutil.ignore_patterns("imports"))
     report = plan_import(read_town_file(reference_dir / "osm_towns_10_wgs84.geojson"), accuracy="osm",
                          geodata_dir=geo, inputs=read_inputs())
-    apply_import(report, geodata_dir=geo)
-    return {k: gpd.read_file(geo / f"{k}.geojson") for k in ("towns", "zones", "stations", "parks", "rail_lines")}
+    store = open_store({settings.DATA_DIR_ENV: str(geo.parent / "var")})
+    apply_import(report, geodata_dir=geo, store=store)
+    return {k: gpd.read_file(io.StringIO(store.layer_text(f"{k}.geojson")))
+            for k in ("towns", "zones", "stations", "parks", "rail_lines")}
 
 
 def test_after_an_osm_import_the_marks_follow_each_unit(imported, catalog):

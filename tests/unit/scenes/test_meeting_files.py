@@ -100,6 +100,14 @@ def test_the_cache_follows_the_inputs(geo, monkeypatch):
     assert output.inputs_fingerprint() != before
 
 
+def test_the_cache_follows_an_import_in_the_workspace_store(geo):
+    from layers.core.store import Change, open_store
+
+    before = output.inputs_fingerprint()
+    open_store().commit(Change(action="apply", who="test", units=1, overlay="{}"), {"towns.geojson": "{}"}, expect=0)
+    assert output.inputs_fingerprint() != before  # geodata/ untouched, the scenes are drawn again
+
+
 # --- labels on the printed page -----------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def figures():
