@@ -60,7 +60,7 @@ def town_profile(layers: Mapping[str, gpd.GeoDataFrame], code: str, lang: str, *
         st.caption(t("tp_stated", lang))
         facts = town_facts_table(catalog, towns, code, lang)
         st.markdown("  \n".join(f"{plain(label)}: {plain(value)}" for label, value in
-                                zip(facts[""], facts["value"], strict=True)))
+                                zip(facts.iloc[:, 0], facts.iloc[:, 1], strict=True)))
         contents = cached_town_contents(catalog.layer_ids, code)
         if contents is not None:
             st.caption(plain(contents_heading(contents, lang)))
