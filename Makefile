@@ -18,9 +18,10 @@ test: $(STAMP) browser system lint
 	$(PY) -m pytest -m "not browser" -n 2 -q
 	$(PY) -m pytest -m browser -q
 
-# The fast loop: lint, then every test but the browser ones, on two processes.
+# The fast loop: lint, then every test but the browser and the slow ones (marker `slow`: subprocesses, crashes,
+# databases, whole builds and packs), on two processes. `make test` runs them all.
 test-fast: $(STAMP) system lint
-	$(PY) -m pytest -m "not browser" -n 2 -q
+	$(PY) -m pytest -m "not browser and not slow" -n 2 -q
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

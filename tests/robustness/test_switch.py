@@ -24,6 +24,8 @@ from layers.core.upload import read_town_file
 from layers.imports.apply import apply_import, revert_import
 from layers.imports.plan import plan_import
 
+pytestmark = pytest.mark.slow  # subprocesses, crashes and databases: `make test` only
+
 SOUTH = ("泖港镇", "叶榭镇", "石湖荡镇")
 #: Where a change can be killed: built in memory, transaction begun, everything written but not committed,
 #: committed.

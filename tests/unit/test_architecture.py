@@ -57,6 +57,7 @@ def _graph() -> dict[str, set[str]]:
     return graph
 
 
+@pytest.mark.slow
 def test_no_import_cycles():
     graph = _graph()
     cycles, done = [], set()
@@ -75,6 +76,7 @@ def test_no_import_cycles():
     assert not cycles, cycles
 
 
+@pytest.mark.slow
 def test_folders_import_only_downstream():
     wrong = []
     for name, targets in _graph().items():
@@ -86,6 +88,7 @@ def test_folders_import_only_downstream():
     assert not wrong, wrong
 
 
+@pytest.mark.slow
 def test_relative_and_function_level_imports_are_not_used():
     found = []
     for name, path in _modules().items():

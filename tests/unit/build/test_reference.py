@@ -2,6 +2,7 @@
 import csv
 
 import geopandas as gpd
+import pytest
 from shapely.geometry import Point
 
 from layers.core import paths
@@ -44,6 +45,7 @@ def _ious(cells, towns_rows, real) -> dict[str, float]:
     return out
 
 
+@pytest.mark.slow
 def test_stated_anchors_raise_the_fit_to_the_real_towns(reference_dir, layers):
     import numpy as np
 

@@ -17,6 +17,8 @@ from layers.core.errors import ImportBusyError, StoreError
 from layers.core.files import CRASH_ENV
 from layers.core.store import Change, open_store, served_text
 
+pytestmark = pytest.mark.slow  # subprocesses, crashes and databases: `make test` only
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_env(request, tmp_path, monkeypatch) -> dict[str, str]:

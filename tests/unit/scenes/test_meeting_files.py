@@ -41,6 +41,7 @@ def deck(request, tmp_path_factory) -> tuple[Path, str, str]:
     return out, lang, paper
 
 
+@pytest.mark.slow
 def test_the_handout_has_a_title_page_and_one_page_per_scene_on_the_paper(deck):
     out, _, paper = deck
     data = out.read_bytes()
@@ -52,6 +53,7 @@ def test_the_handout_has_a_title_page_and_one_page_per_scene_on_the_paper(deck):
         assert float(y1) - float(y0) == pytest.approx(height / 25.4 * 72, abs=1)
 
 
+@pytest.mark.slow
 def test_the_handout_embeds_its_fonts(deck):
     data = deck[0].read_bytes()
     fonts = re.findall(rb"<<[^<>]*/Type /Font\b[^<>]*", data)
@@ -82,6 +84,7 @@ def test_the_handout_title_page_lists_every_scene_sources_and_date_with_no_missi
 
 
 # --- the pack's cache ---------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_a_second_pack_reuses_the_scene_files_and_reports_progress(tmp_path):
     first = build_pack(tmp_path / "a.zip")
     seen: list[tuple[int, int]] = []
@@ -126,6 +129,7 @@ def _extent(fig, gid: str):
 
 
 @pytest.mark.parametrize("scene_id", SCENES)
+@pytest.mark.slow
 def test_no_label_overlaps_another_label_the_scale_bar_the_legend_or_the_north_arrow(figures, scene_id):
     fig = figures[scene_id]
     renderer = fig.canvas.get_renderer()
@@ -141,6 +145,7 @@ def test_no_label_overlaps_another_label_the_scale_bar_the_legend_or_the_north_a
 
 
 @pytest.mark.parametrize("scene_id", ["structure", "zones", "transport", "industry"])
+@pytest.mark.slow
 def test_no_label_sits_on_the_district_edge_or_a_rail_line(figures, scene_id):
     fig = figures[scene_id]
     ax = fig.axes[0]
