@@ -400,8 +400,8 @@ def build_figure(scene_id: str, *, town: str | None = None, lang: str = "zh", pa
                    ha="left", color="#333333", linespacing=1.35, transform=panel.transAxes)
 
         del fig.canvas.draw_idle
-        # Lay the page out (text sizes, the legend's place) without painting a pixel: the saves paint it.
-        fig.draw_without_rendering()
+        # No drawing pass here: label boxes are measured with the canvas renderer (the map's transforms are fixed
+        # by apply_aspect above), and only the saves paint the page.
         reserved = [ax.transData.transform_bbox(reserved_bar.get_bbox()),
                     ax.transAxes.transform_bbox(Rectangle((0.90, 0.80), 0.10, 0.20).get_bbox())]
         points_to_px = fig.dpi / 72.0
