@@ -107,7 +107,10 @@ def _assert_labels_clear(page) -> None:
         return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
 
     for (name_a, a), (name_b, b) in itertools.combinations(found["labels"], 2):
-        assert not overlap(a, b), (name_a, name_b)
+        assert not overlap(a, b), (name_a, a, name_b, b, page.evaluate("""() => {
+            const w = document.querySelector('iframe.sj-scene-frame').contentWindow;
+            return [w.innerWidth, w.innerHeight, Date.now() - Number(w.document.body.getAttribute('data-sj-placed'))];
+        }"""))
     for name, a in found["labels"]:
         for chrome, b in found["chrome"]:
             assert not overlap(a, b), (name, chrome)
