@@ -61,10 +61,6 @@ def _area_path(geom: Any) -> Path:
     return Path.make_compound_path(*(Path(np.asarray(ring.coords)[:, :2]) for ring in rings))
 
 
-def _no_redraw(*_args: Any, **_kwargs: Any) -> None:
-    """Stands in for ``canvas.draw_idle`` while a page is being painted."""
-
-
 def _fit_view(view: Any, aspect: float) -> Any:
     """Grow the view box (EPSG:4549) around its centre to the map frame's width/height ratio."""
     minx, miny, maxx, maxy = view.bounds
@@ -331,9 +327,6 @@ def build_figure(scene_id: str, *, town: str | None = None, lang: str = "zh", pa
           "lines.scale_dashes": False, "axes.unicode_minus": False}
     with plt.rc_context(rc):
         fig = plt.figure(figsize=(width_mm / 25.4, height_mm / 25.4))
-        # geopandas asks the canvas to redraw after every plot() call; on Agg that draws the whole page each time
-        # (most of a scene's drawing time). The page is drawn once, below, when the labels are placed.
-        fig.canvas.draw_idle = _no_redraw
         title, subtitle = scene_titles(scene, frame.town, lang)
         fig.text(0.022, 0.965, title, fontsize=21 * scale, fontweight="bold", va="top", color="#111111")
         fig.text(0.022, 0.912, wrap_text(subtitle, 168), fontsize=10 * scale, va="top", color="#333333",
@@ -399,7 +392,6 @@ def build_figure(scene_id: str, *, town: str | None = None, lang: str = "zh", pa
         panel.text(0.0, 0.0, note, fontsize=6.3 * scale, va="bottom",
                    ha="left", color="#333333", linespacing=1.35, transform=panel.transAxes)
 
-        del fig.canvas.draw_idle
         # No drawing pass here: label boxes are measured with the canvas renderer (the map's transforms are fixed
         # by apply_aspect above), and only the saves paint the page.
         reserved = [ax.transData.transform_bbox(reserved_bar.get_bbox()),

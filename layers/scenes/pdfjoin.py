@@ -68,10 +68,10 @@ def _pages(objects: Mapping[int, bytes], root: int) -> list[int]:
     return [int(n) for n in re.findall(rb"(\d+) 0 R", kids.group(1))]
 
 
-def _literal(text: str) -> bytes:
-    """A PDF text string (UTF-16 with its byte-order mark, so Chinese titles survive)."""
-    raw = b"\xfe\xff" + text.encode("utf-16-be")
-    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+def _text_string(text: str) -> bytes:
+    """A PDF text string: UTF-16 with its byte-order mark (Chinese titles survive), written in hex so that no byte
+    of it can be read as an escape or an end of line."""
+    return b"<FEFF" + text.encode("utf-16-be").hex().upper().encode("ascii") + b">"
 
 
 def join_pdfs(documents: Sequence[bytes], *, info: Mapping[str, str]) -> bytes:
@@ -104,7 +104,7 @@ def join_pdfs(documents: Sequence[bytes], *, info: Mapping[str, str]) -> bytes:
             bodies.append((number + shift, moved))
         next_number = max(objects) + shift + 1
     info_number = next_number
-    entries = b" ".join(b"/%s %s" % (key.encode("ascii"), _literal(value)) for key, value in info.items())
+    entries = b" ".join(b"/%s %s" % (key.encode("ascii"), _text_string(value)) for key, value in info.items())
     bodies = [(1, b"<< /Type /Catalog /Pages 2 0 R >>"),
               (2, b"<< /Type /Pages /Kids [ %s ] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))),
               *bodies, (info_number, b"<< " + entries + b" >>")]

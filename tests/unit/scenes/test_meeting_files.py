@@ -117,7 +117,7 @@ def test_joined_pdfs_keep_every_page_in_order_and_a_chinese_title(tmp_path):
     joined = join_pdfs(pages, info={"Title": "松江 · handout"})
     boxes = re.findall(rb"/Type /Page\b.*?/MediaBox \[\s*[\d.]+ [\d.]+ ([\d.]+) ([\d.]+)\s*\]", joined, re.S)
     assert [round(float(w)) for w, _ in boxes] == [842, 1191]        # A4, then A3, landscape
-    assert b"/Count 2" in joined and "松江 · handout".encode("utf-16-be") in joined
+    assert b"/Count 2" in joined and "松江 · handout".encode("utf-16-be").hex().upper().encode() in joined
     with pytest.raises(SceneError, match="not a complete PDF"):
         join_pdfs([pages[0][:-200]], info={})
 
