@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -44,10 +44,14 @@ def _draw(jobs: list[Job], html: list[tuple[str, str | None, Path]], *, lang: st
     n_workers = max(1, min(workers, os.cpu_count() or 1, len(jobs)))
     pool = ProcessPoolExecutor(n_workers, mp_context=_worker_context()) if n_workers > 1 and jobs else None
     try:
-        pending = [pool.submit(_render_member, job) for job in jobs] if pool is not None else []
-        for scene_id, scene_town, target in html:
-            write_scene_html(scene_id, town=scene_town, lang=lang, out=target)
-            tick(1)
+        # The first submit waits until the workers' server has imported the drawing code (about 2 s, once per
+        # process): a thread makes that wait while this one writes the HTML files.
+        with ThreadPoolExecutor(1) as starter:
+            submitted = starter.submit(lambda: [pool.submit(_render_member, job) for job in jobs] if pool else [])
+            for scene_id, scene_town, target in html:
+                write_scene_html(scene_id, town=scene_town, lang=lang, out=target)
+                tick(1)
+            pending = submitted.result()
         if pool is None:
             for job in jobs:
                 _render_member(job)
