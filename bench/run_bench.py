@@ -6,7 +6,8 @@ built in the same run. Browser, every variant in every run, order rotated run by
 only figures from the same run compare): our Map page (in-page map component), the Map page as it was before
 issue 12 (st_folium; ``--legacy-ref``), and a page with nothing but the map (``bench/map_only_app.py``) drawn by
 our component, by ``st_folium`` and by ``st.pydeck_chart``. Medians of ``--browser-runs`` runs; new browser
-profile ("cold") and a warm cache; ratios peer/ours.
+profile ("cold") and a warm cache; ratios peer/ours. Then the meeting pack against the code before it
+(``bench/pack_bench.py``; ``--no-pack`` to skip).
 
 Run ``make bench`` (or ``.venv/bin/python bench/run_bench.py [--runs N] [--no-browser]``). Everything is local:
 the apps are started on free loopback ports and Chromium may not reach any other host.
