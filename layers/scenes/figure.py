@@ -329,7 +329,8 @@ def build_figure(scene_id: str, *, town: str | None = None, lang: str = "zh", pa
         fig = plt.figure(figsize=(width_mm / 25.4, height_mm / 25.4))
         title, subtitle = scene_titles(scene, frame.town, lang)
         fig.text(0.022, 0.965, title, fontsize=21 * scale, fontweight="bold", va="top", color="#111111")
-        fig.text(0.022, 0.912, wrap_text(subtitle, 168), fontsize=10 * scale, va="top", color="#333333",
+        # 160 display columns: a line of Chinese (2 columns a character, 10 pt each) stays inside the page.
+        fig.text(0.022, 0.912, wrap_text(subtitle, 160), fontsize=10 * scale, va="top", color="#333333",
                  linespacing=1.25)
         fig.add_artist(Line2D([0.022, 0.978], [0.853, 0.853], color="#999999", linewidth=0.6 * scale))
 

@@ -206,6 +206,23 @@ def test_no_label_sits_on_the_district_edge_or_a_rail_line(figures, scene_id):
         assert not any(line.intersects(box(b.x0, b.y0, b.x1, b.y1)) for line in pixel_lines), label.get_text()
 
 
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("scene_id", SCENES)
+def test_no_text_runs_off_the_page(scene_id, lang):
+    fig = build_figure(scene_id, town=_town(scene_id), lang=lang)
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        page = fig.bbox
+        for text in fig.findobj(plt.Text):
+            if text.get_visible() and text.get_text().strip():
+                box = text.get_window_extent(renderer)
+                assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1, \
+                    text.get_text()[:60]
+    finally:
+        plt.close(fig)
+
+
 # --- notes and legends --------------------------------------------------------------------------------------
 #: Names written as they are in either language (data sets, licences, the plan's line tag).
 PROPER_NAMES = {"OpenStreetMap", "cnmaps", "data", "ODbL", "MIT", "FYP"}
