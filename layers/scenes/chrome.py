@@ -224,7 +224,11 @@ _CHROME_TEMPLATE = """
     var taken = obstacles();
     markInk();
     var labels = Array.prototype.slice.call(box.querySelectorAll('.sj-label'));
-    labels.forEach(function (el) { el.style.visibility = 'hidden'; });
+    /* Names are sized in viewport units; their size is fixed in pixels here, so a later change of the frame's
+       height cannot grow a placed name into its neighbour before the names are placed again. */
+    labels.forEach(function (el) { el.style.visibility = 'hidden'; el.style.fontSize = ''; });
+    var sizes = labels.map(function (el) { return getComputedStyle(el).fontSize; });
+    labels.forEach(function (el, i) { el.style.fontSize = sizes[i]; });
     labels.sort(function (a, b) { return a.dataset.rank - b.dataset.rank; });
     labels.forEach(function (el) {
       var point = el.classList.contains('sj-label-point');
@@ -240,6 +244,14 @@ _CHROME_TEMPLATE = """
           return;
         }
       }
+    });
+    /* Check what was placed, measured again as it now stands: a name that touches a better-ranked one hides. */
+    var shown = [];
+    labels.forEach(function (el) {
+      if (el.style.visibility !== 'visible') { return; }
+      var r = el.getBoundingClientRect();
+      if (shown.some(function (t) { return overlaps(r, t); })) { el.style.visibility = 'hidden'; }
+      else { shown.push(r); }
     });
     box.classList.remove('sj-measuring');
     document.body.setAttribute('data-sj-placed', String(Date.now()));

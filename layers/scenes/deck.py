@@ -1,6 +1,8 @@
 """The meeting handout: one multi-page PDF, a title page (scenes, sources, date) and one scene per page."""
 from __future__ import annotations
 
+import io
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -8,19 +10,19 @@ from datetime import date
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 
 from layers.core import settings
 from layers.core.catalog import Catalog, get_catalog
 from layers.core.errors import FontMissingError, SceneError
-from layers.core.files import atomic_output
+from layers.core.files import write_bytes_atomic
 from layers.core.i18n import LANGS
-from layers.scenes.figure import build_figure
+from layers.scenes.batch import PACK_DPI, scene_files
 from layers.scenes.fonts import find_cjk_font, missing_glyphs
 from layers.scenes.frame import ATTRIBUTIONS, ATTRIBUTIONS_ZH, PAPER_MM, prepare_frame, scene_titles, wrap_text
 from layers.scenes.model import get_scenes
 from layers.scenes.output import cache_path, from_cache, inputs_fingerprint, to_cache
+from layers.scenes.pdfjoin import join_pdfs
 
 #: The handout's file name per language (ASCII, like the pack's files).
 DECK_NAME = {"zh": "meeting_handout_zh.pdf", "en": "meeting_handout_en.pdf"}
@@ -78,22 +80,32 @@ def _title_page(entries: list[tuple[str, str]], *, lang: str, paper: str, catalo
     return fig
 
 
-def _add_page(pdf: PdfPages, fig: Figure) -> None:
-    missing = missing_glyphs(fig)
-    if missing:
-        shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in missing)
-        raise FontMissingError(f"The CJK font cannot draw {shown}; change the text or the font.")
-    try:
-        pdf.savefig(fig)
-    finally:
-        plt.close(fig)
+def _title_pdf(entries: list[tuple[str, str]], *, lang: str, paper: str, catalog: Catalog, today: date) -> bytes:
+    """The title page as a one-page PDF (CJK glyphs embedded as Type 3, like the scene PDFs)."""
+    font = find_cjk_font()
+    rc = {"font.family": font.family, "pdf.fonttype": 3, "text.parse_math": False, "axes.unicode_minus": False}
+    with plt.rc_context(rc):
+        fig = _title_page(entries, lang=lang, paper=paper, catalog=catalog, today=today)
+        try:
+            missing = missing_glyphs(fig)
+            if missing:
+                shown = ", ".join(f"{c!r} (U+{ord(c):04X})" for c in missing)
+                raise FontMissingError(f"The CJK font cannot draw {shown}; change the text or the font.")
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format="pdf")
+        finally:
+            plt.close(fig)
+    return buffer.getvalue()
 
 
 def build_deck(out: Path, *, lang: str = "zh", town: str = settings.PACK_TOWN, paper: str = "A4",
                progress: Callable[[int, int], None] | None = None, reuse: bool = True,
-               today: date | None = None) -> DeckReport:
+               workers: int = settings.PACK_WORKERS, today: date | None = None) -> DeckReport:
     """Write the handout: a title page and every scene on its own landscape page, the CJK font embedded (as Type 3
-    glyphs like the single-scene PDFs: subsetting the 20 MB CJK font as TrueType took 5 s a page).
+    glyphs: subsetting the 20 MB CJK font as TrueType took 5 s a page).
+
+    The scene pages are the scene PDFs of the meeting pack, joined after the title page without drawing them
+    again: a handout made after a pack (or a pack after a handout) reuses the cached pages.
 
     Parameters
     ----------
@@ -106,7 +118,9 @@ def build_deck(out: Path, *, lang: str = "zh", town: str = settings.PACK_TOWN, p
     progress
         Called with (pages done, pages in all).
     reuse
-        Take a handout made earlier from the same inputs and settings (same day) from the cache.
+        Take the handout, or the scene pages, made earlier from the same inputs and settings from the cache.
+    workers
+        Processes drawing the scene pages that are not cached (at most the CPUs; 1 = in this process).
     """
     started = time.perf_counter()
     if lang not in LANGS:
@@ -118,7 +132,7 @@ def build_deck(out: Path, *, lang: str = "zh", town: str = settings.PACK_TOWN, p
     catalog = get_catalog()
     scenes = list(get_scenes().values())
     entries = []
-    for scene in scenes:
+    for scene in scenes:          # an unknown town fails here, before any drawing
         frame_town = prepare_frame(scene, town, catalog).town if scene.needs_town else None
         entries.append(scene_titles(scene, frame_town, lang))
     total = len(scenes) + 1
@@ -128,20 +142,23 @@ def build_deck(out: Path, *, lang: str = "zh", town: str = settings.PACK_TOWN, p
         if progress is not None:
             progress(total, total)
         return DeckReport(path=out, pages=total, seconds=time.perf_counter() - started)
-    font = find_cjk_font()
-    rc = {"font.family": font.family, "pdf.fonttype": 3, "text.parse_math": False, "axes.unicode_minus": False}
-    metadata = {"Title": f"{catalog.meta['title_en']}: meeting handout", "Subject": "; ".join(ATTRIBUTIONS),
-                "Creator": "layers.scenes.deck"}
-    with atomic_output(out, suffix=".pdf") as tmp, plt.rc_context(rc), PdfPages(tmp, metadata=metadata) as pdf:
-        _add_page(pdf, _title_page(entries, lang=lang, paper=paper, catalog=catalog, today=today))
+    done = 0
+
+    def tick(n: int) -> None:
+        nonlocal done
+        done += n
         if progress is not None:
-            progress(1, total)
-        for n, scene in enumerate(scenes, start=2):
-            fig = build_figure(scene.id, town=town if scene.needs_town else None, lang=lang, paper=paper,
-                               catalog=catalog)
-            _add_page(pdf, fig)
-            if progress is not None:
-                progress(n, total)
+            progress(done, total)
+
+    title = _title_pdf(entries, lang=lang, paper=paper, catalog=catalog, today=today)
+    tick(1)
+    with tempfile.TemporaryDirectory(prefix="songjiang-deck-") as folder:
+        names = scene_files(Path(folder), ("pdf",), lang=lang, town=town, paper=paper, dpi=PACK_DPI,
+                            workers=workers, reuse=reuse, tick=tick)
+        pages = [title, *((Path(folder) / name).read_bytes() for name in names)]
+    info = {"Title": f"{catalog.meta['title_en']}: meeting handout", "Subject": "; ".join(ATTRIBUTIONS),
+            "Creator": "layers.scenes.deck"}
+    write_bytes_atomic(out, join_pdfs(pages, info=info))
     if reuse:
         to_cache(out, cached)
     return DeckReport(path=out, pages=total, seconds=time.perf_counter() - started)

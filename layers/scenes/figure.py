@@ -6,10 +6,13 @@ from typing import Any
 
 import geopandas as gpd
 import matplotlib.pyplot as plt
+import numpy as np
 from matplotlib import patheffects
+from matplotlib.collections import LineCollection, PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib.patches import Rectangle
+from matplotlib.patches import PathPatch, Rectangle
+from matplotlib.path import Path
 from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 from pyproj import Transformer
@@ -52,8 +55,10 @@ def _true_north_degrees(x: float, y: float) -> float:
     return math.degrees(math.atan2(x2 - x, y2 - y))
 
 
-def _no_redraw(*_args: Any, **_kwargs: Any) -> None:
-    """Stands in for ``canvas.draw_idle`` while a page is being painted."""
+def _area_path(geom: Any) -> Path:
+    """A (multi)polygon as one matplotlib path, holes included (drawn straight, without a GeoSeries per feature)."""
+    rings = [ring for part in getattr(geom, "geoms", [geom]) for ring in (part.exterior, *part.interiors)]
+    return Path.make_compound_path(*(Path(np.asarray(ring.coords)[:, :2]) for ring in rings))
 
 
 def _fit_view(view: Any, aspect: float) -> Any:
@@ -104,38 +109,48 @@ class _Painter:
                 else:
                     feature_emphasis = "faint"
             dash = _dash(feature_dash(props), self.scale)
-            gpd.GeoSeries([geom]).plot(ax=self.ax, aspect=None, facecolor=fill,
-                                       alpha=self._alpha(feature_emphasis, fill_alpha), edgecolor="none", zorder=1)
-            gpd.GeoSeries([geom.boundary]).plot(
-                ax=self.ax, aspect=None, color=colour, alpha=self._alpha(feature_emphasis, 0.95),
-                linewidth=weight * PX_TO_PT * self.scale * (FAINT_WEIGHT if feature_emphasis == "faint" else 1.0),
-                linestyle=dash, zorder=2)
+            self._add_area(geom, fill=fill, alpha=self._alpha(feature_emphasis, fill_alpha), zorder=1)
+            self._add_lines(geom.boundary, colour=colour, alpha=self._alpha(feature_emphasis, 0.95), dash=dash,
+                            zorder=2, width=weight * PX_TO_PT * self.scale
+                            * (FAINT_WEIGHT if feature_emphasis == "faint" else 1.0))
+
+    def _add_area(self, geom: Any, *, fill: str, alpha: float, zorder: float) -> None:
+        """A filled (multi)polygon without an outline; added as a collection, as ``add_patch`` would walk every
+        curve of it to grow the data limits that the scene's fixed view ignores."""
+        self.ax.add_collection(PatchCollection([PathPatch(_area_path(geom))], facecolors=fill, edgecolors="none",
+                                               alpha=alpha, zorder=zorder), autolim=False)
+
+    def _add_lines(self, geom: Any, *, colour: str, alpha: float, width: float, dash: Any, zorder: float) -> None:
+        """One line collection for a (multi)line, straight onto the axes (no GeoSeries per feature)."""
+        parts = [np.asarray(part.coords) for part in getattr(geom, "geoms", [geom]) if not part.is_empty]
+        if parts:
+            self.ax.add_collection(LineCollection(parts, colors=colour, alpha=alpha, linewidths=width,
+                                                  linestyles=dash, zorder=zorder), autolim=False)
 
     def line(self, spec: LayerSpec, gdf: gpd.GeoDataFrame, emphasis: str) -> None:
         for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, strict=True):
-            gpd.GeoSeries([geom]).plot(ax=self.ax, aspect=None, color=feature_colour(spec, props),
-                                       alpha=self._alpha(emphasis, 0.95),
-                                       linewidth=spec.style.weight * PX_TO_PT * self.scale,
-                                       linestyle=_dash(feature_dash(props), self.scale), zorder=3)
+            self._add_lines(geom, colour=feature_colour(spec, props), alpha=self._alpha(emphasis, 0.95),
+                            width=spec.style.weight * PX_TO_PT * self.scale,
+                            dash=_dash(feature_dash(props), self.scale), zorder=3)
 
     def point(self, spec: LayerSpec, gdf: gpd.GeoDataFrame, emphasis: str) -> None:
         approx = gdf[(gdf["accuracy"] == "approximate") & gdf["accuracy_m"].notna()]
         if not approx.empty:
             # The uncertainty circle is a true buffer in metres: EPSG:4549 keeps it round and to scale.
             rings = approx.geometry.buffer(approx["accuracy_m"].astype(float), quad_segs=24)
-            rings.plot(ax=self.ax, aspect=None, facecolor="#555555", alpha=self._alpha(emphasis, 0.08),
-                       edgecolor="none", zorder=4)
-            rings.boundary.plot(ax=self.ax, aspect=None, color="#555555", linewidth=0.8 * self.scale,
-                                alpha=self._alpha(emphasis, 0.9), linestyle=_dash("4 4", self.scale), zorder=4)
+            for ring in rings:
+                self._add_area(ring, fill="#555555", alpha=self._alpha(emphasis, 0.08), zorder=4)
+                self._add_lines(ring.boundary, colour="#555555", alpha=self._alpha(emphasis, 0.9),
+                                width=0.8 * self.scale, dash=_dash("4 4", self.scale), zorder=4)
         size = (spec.style.radius * 2 * PX_TO_PT * 1.15 * self.scale) ** 2
         self.marker_radius[spec.id] = max(self.marker_radius.get(spec.id, 0.0), math.sqrt(size) / 2)
         # Wider rings of a feature with several colours (scene color_by) go under its first marker.
         zorder = 6 - 0.01 * spec.style.radius
-        for props, geom in zip(gdf.drop(columns="geometry").to_dict("records"), gdf.geometry, strict=True):
-            self.markers.append((geom.x, geom.y, math.sqrt(size) / 2))
-            gpd.GeoSeries([geom]).plot(ax=self.ax, aspect=None, color=feature_colour(spec, props), markersize=size,
-                                       edgecolor="white", linewidth=0.8 * self.scale,
-                                       alpha=self._alpha(emphasis, 1.0), zorder=zorder)
+        colours = [feature_colour(spec, props) for props in gdf.drop(columns="geometry").to_dict("records")]
+        xs, ys = gdf.geometry.x.to_numpy(), gdf.geometry.y.to_numpy()
+        self.markers.extend((x, y, math.sqrt(size) / 2) for x, y in zip(xs, ys, strict=True))
+        self.ax.scatter(xs, ys, s=size, c=colours, edgecolors="white", linewidths=0.8 * self.scale,
+                        alpha=self._alpha(emphasis, 1.0), zorder=zorder)
 
     def label(self, layer_id: str, gdf: gpd.GeoDataFrame, emphasis: str, geometry: str, priority: int,
               focus_code: str | None) -> None:
@@ -312,12 +327,10 @@ def build_figure(scene_id: str, *, town: str | None = None, lang: str = "zh", pa
           "lines.scale_dashes": False, "axes.unicode_minus": False}
     with plt.rc_context(rc):
         fig = plt.figure(figsize=(width_mm / 25.4, height_mm / 25.4))
-        # geopandas asks the canvas to redraw after every plot() call; on Agg that draws the whole page each time
-        # (most of a scene's drawing time). The page is drawn once, below, when the labels are placed.
-        fig.canvas.draw_idle = _no_redraw
         title, subtitle = scene_titles(scene, frame.town, lang)
         fig.text(0.022, 0.965, title, fontsize=21 * scale, fontweight="bold", va="top", color="#111111")
-        fig.text(0.022, 0.912, wrap_text(subtitle, 168), fontsize=10 * scale, va="top", color="#333333",
+        # 160 display columns: a line of Chinese (2 columns a character, 10 pt each) stays inside the page.
+        fig.text(0.022, 0.912, wrap_text(subtitle, 160), fontsize=10 * scale, va="top", color="#333333",
                  linespacing=1.25)
         fig.add_artist(Line2D([0.022, 0.978], [0.853, 0.853], color="#999999", linewidth=0.6 * scale))
 
@@ -380,8 +393,8 @@ def build_figure(scene_id: str, *, town: str | None = None, lang: str = "zh", pa
         panel.text(0.0, 0.0, note, fontsize=6.3 * scale, va="bottom",
                    ha="left", color="#333333", linespacing=1.35, transform=panel.transAxes)
 
-        del fig.canvas.draw_idle
-        fig.canvas.draw()
+        # No drawing pass here: label boxes are measured with the canvas renderer (the map's transforms are fixed
+        # by apply_aspect above), and only the saves paint the page.
         reserved = [ax.transData.transform_bbox(reserved_bar.get_bbox()),
                     ax.transAxes.transform_bbox(Rectangle((0.90, 0.80), 0.10, 0.20).get_bbox())]
         points_to_px = fig.dpi / 72.0

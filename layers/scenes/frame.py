@@ -10,6 +10,7 @@ import geopandas as gpd
 from shapely.geometry import box
 
 from layers.core import settings
+from layers.core.caches import cached
 from layers.core.catalog import Catalog, LayerSpec
 from layers.core.datatext import plan_ref_text
 from layers.core.errors import SceneError
@@ -152,6 +153,30 @@ def _find_town(towns: gpd.GeoDataFrame, town: str | None, scene: Scene) -> dict[
     return hit.iloc[0].to_dict()
 
 
+@cached(maxsize=1)
+def _measured_store() -> dict[tuple[Any, ...], tuple[Catalog, gpd.GeoDataFrame]]:
+    """Layers already read and projected in this process (emptied by ``clear_caches``)."""
+    return {}
+
+
+def measured_layer(layer_id: str, catalog: Catalog) -> gpd.GeoDataFrame:
+    """A copy of layer ``layer_id`` in EPSG:4549, read and checked by :func:`read_layer` once per file version
+    (its mtime and size), so the scenes of a pack do not read and project the same file again."""
+    path = catalog.layer(layer_id).path
+    try:
+        stat = path.stat()
+    except OSError:
+        return read_layer(layer_id, catalog=catalog)      # raises the loader's message for a missing file
+    store = _measured_store()
+    # The catalogue is kept with the layer, so the id in the key cannot be reused by another catalogue.
+    key = (layer_id, str(path), stat.st_mtime_ns, stat.st_size, id(catalog))
+    if key not in store:
+        if len(store) >= 64:
+            store.clear()
+        store[key] = (catalog, read_layer(layer_id, catalog=catalog).to_crs(settings.MEASURE_CRS))
+    return store[key][1].copy()
+
+
 def prepare_frame(scene: Scene, town: str | None, catalog: Catalog) -> SceneFrame:
     """The scene's features (EPSG:4549) after its ``where``/``within_town`` filters, and the view box.
 
@@ -160,18 +185,18 @@ def prepare_frame(scene: Scene, town: str | None, catalog: Catalog) -> SceneFram
     SceneError
         A town scene without a known town, or a town given to a district scene.
     """
-    towns = read_layer("towns", catalog=catalog)
+    towns = measured_layer("towns", catalog)
     chosen = _find_town(towns, town, scene)
     layers = []
     unlocated: dict[str, list[str]] = {}
     for scene_layer in scene.layers:
         spec = catalog.layer(scene_layer.id)
-        gdf = read_layer(spec.id, catalog=catalog).to_crs(settings.MEASURE_CRS)
+        gdf = measured_layer(spec.id, catalog)
         if scene_layer.where:
             keep = [_matches(row, scene_layer.where) for row in gdf.drop(columns="geometry").to_dict("records")]
             gdf = gdf[keep]
         if scene_layer.within_town and chosen is not None:
-            town_geom = towns[towns["code"] == chosen["code"]].to_crs(settings.MEASURE_CRS).geometry.iloc[0]
+            town_geom = towns[towns["code"] == chosen["code"]].geometry.iloc[0]
             gdf = gdf[gdf.geometry.intersects(town_geom)]
         if scene_layer.color_by:
             present = {v for x in gdf[scene_layer.color_by] for v in split_values(x)}
@@ -180,11 +205,11 @@ def prepare_frame(scene: Scene, town: str | None, catalog: Catalog) -> SceneFram
             continue
         layers.append((scene_layer, spec, gdf))
     if chosen is not None:
-        geom = towns[towns["code"] == chosen["code"]].to_crs(settings.MEASURE_CRS).geometry.iloc[0]
+        geom = towns[towns["code"] == chosen["code"]].geometry.iloc[0]
         minx, miny, maxx, maxy = geom.bounds
         pad = max(1500.0, 0.15 * max(maxx - minx, maxy - miny))
     else:
-        district = read_layer("district", catalog=catalog).to_crs(settings.MEASURE_CRS)
+        district = measured_layer("district", catalog)
         minx, miny, maxx, maxy = district.total_bounds
         pad = 0.03 * max(maxx - minx, maxy - miny)
     return SceneFrame(town=chosen, view=box(minx - pad, miny - pad, maxx + pad, maxy + pad), layers=layers,

@@ -126,7 +126,11 @@ def build_scene_map(scene_id: str, *, town: str | None = None, lang: str = "zh",
     frame = prepare_frame(scene, town, catalog)
     fmap = new_map(tools=False, lang=lang)
     # Fit the scene closely, and leave attribution to the note: Leaflet's own control links to its web site.
-    fmap.options.update(zoomSnap=settings.SCENE_ZOOM_SNAP, zoomDelta=0.5, attributionControl=False)
+    # No zoom animation: every change of view is then immediate, with its events in order, so the names are always
+    # placed for the view on screen (an animated zoom still running from the first fit could end after the chrome's
+    # own fit, leave the map zoomed for the frame's first size and the names placed for another view).
+    fmap.options.update(zoomSnap=settings.SCENE_ZOOM_SNAP, zoomDelta=0.5, attributionControl=False,
+                        zoomAnimation=False)
     zone_colours = catalog.layer("zones").style.colour_map()
     for scene_layer, spec, gdf in frame.layers:          # bottom first
         wgs = gdf.to_crs(settings.WGS84)

@@ -156,6 +156,8 @@ def test_scene_map_fits_the_district_and_loads_nothing_by_itself(structure_map, 
     assert south < miny and west < minx and north > maxy and east > maxx
     assert north - south < 1.2 * (maxy - miny)
     assert structure_map.options["attributionControl"] is False    # Leaflet's own control links to its site
+    # Views change at once (no animated zoom could end after the chrome's fit and leave names placed for another view).
+    assert structure_map.options["zoomAnimation"] is False
     assert not any(type(c).__name__ == "TileLayer" for c in structure_map._children.values())
 
 

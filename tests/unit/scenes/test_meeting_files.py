@@ -5,17 +5,22 @@ from __future__ import annotations
 import itertools
 import os
 import re
+import shutil
+import subprocess
 import time
+import zipfile
 from datetime import date
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pytest
+from PIL import Image
 from shapely.geometry import LineString, box
 
 from layers.core import paths
 from layers.core.catalog import get_catalog
-from layers.scenes import output
+from layers.core.errors import SceneError
+from layers.scenes import batch, output
 from layers.scenes.deck import _title_page, build_deck
 from layers.scenes.figure import GID_LABEL, GID_LEGEND, GID_NORTH, GID_SCALE, build_figure
 from layers.scenes.fonts import find_cjk_font, missing_glyphs
@@ -23,6 +28,7 @@ from layers.scenes.frame import COLOUR_VALUE, prepare_frame, scene_titles, sourc
 from layers.scenes.legend import legend_sections
 from layers.scenes.model import get_scene, get_scenes
 from layers.scenes.pack import build_pack
+from layers.scenes.pdfjoin import join_pdfs
 
 JIUTING = "310117107"
 SCENES = ("structure", "zones", "transport", "industry", "town")
@@ -83,7 +89,61 @@ def test_the_handout_title_page_lists_every_scene_sources_and_date_with_no_missi
     assert ("来源" if lang == "zh" else "Sources") in texts and "OpenStreetMap" in texts
 
 
+def _raster(pdf: Path, page: int, out: Path) -> bytes:
+    """One page of ``pdf`` drawn by poppler (through GDAL's PDF driver) at 30 dpi, as RGB bytes."""
+    subprocess.run([shutil.which("gdal_translate"), "-q", "--config", "GDAL_PDF_DPI", "30", "-of", "PNG",
+                    f"PDF:{page}:{pdf}", str(out)], check=True, capture_output=True)
+    with Image.open(out) as image:
+        return image.convert("RGB").tobytes()
+
+
+def test_a_pdf_reader_draws_each_handout_page_as_the_scene_pdf(deck, tmp_path):
+    if shutil.which("gdal_translate") is None:
+        message = "GDAL's gdal_translate (gdal-bin) is not installed: apt-get install -y gdal-bin"
+        pytest.fail(message) if os.environ.get("CI") == "true" else pytest.skip(message)
+    out, lang, paper = deck
+    listing = subprocess.run([shutil.which("gdalinfo"), str(out)], capture_output=True, text=True, check=True).stdout
+    assert f"SUBDATASET_{len(get_scenes()) + 1}_NAME=PDF:{len(get_scenes()) + 1}:" in listing   # poppler reads all
+    assert "meeting handout" in listing
+    for number, scene_id in ((2, "structure"), (len(SCENES) + 1, "town")):
+        alone = output.render_scene(scene_id, town=_town(scene_id), fmt="pdf", out=tmp_path / f"{scene_id}.pdf",
+                                    lang=lang, paper=paper)
+        page = _raster(out, number, tmp_path / f"page{number}.png")
+        assert page == _raster(alone, 1, tmp_path / f"{scene_id}.png"), scene_id
+        assert len(set(page)) > 3                                  # a drawn page, not a blank one
+
+
+def test_joined_pdfs_keep_every_page_in_order_and_a_chinese_title(tmp_path):
+    pages = [output.render_scene(s, fmt="pdf", out=tmp_path / f"{s}.pdf", paper=paper).read_bytes()
+             for s, paper in (("zones", "A4"), ("structure", "A3"))]
+    joined = join_pdfs(pages, info={"Title": "松江 · handout"})
+    boxes = re.findall(rb"/Type /Page\b.*?/MediaBox \[\s*[\d.]+ [\d.]+ ([\d.]+) ([\d.]+)\s*\]", joined, re.S)
+    assert [round(float(w)) for w, _ in boxes] == [842, 1191]        # A4, then A3, landscape
+    assert b"/Count 2" in joined and "松江 · handout".encode("utf-16-be").hex().upper().encode() in joined
+    with pytest.raises(SceneError, match="not a complete PDF"):
+        join_pdfs([pages[0][:-200]], info={})
+
+
 # --- the pack's cache ---------------------------------------------------------------------------------------
+@pytest.mark.slow
+def test_the_handout_takes_its_pages_from_a_pack_made_before(tmp_path, monkeypatch):
+    monkeypatch.setattr(paths, "SCENE_CACHE_DIR", tmp_path / "cache")
+    build_pack(tmp_path / "pack.zip")
+    drawn: list[str] = []
+    monkeypatch.setattr(batch, "_render_member", lambda job: drawn.append(job[0]) or list(job[-1].values()))
+    seen: list[tuple[int, int]] = []
+    build_deck(tmp_path / "deck.pdf", workers=1, progress=lambda done, total: seen.append((done, total)))
+    assert drawn == []                                        # no page drawn again
+    assert seen[-1] == (len(get_scenes()) + 1, len(get_scenes()) + 1)
+    with zipfile.ZipFile(tmp_path / "pack.zip") as pack:
+        scene_pdfs = [pack.read(n) for n in sorted(pack.namelist()) if n.endswith(".pdf")]
+    handout = (tmp_path / "deck.pdf").read_bytes()
+    for scene_pdf in scene_pdfs:           # each scene's drawing (its content stream) is in the handout as it is
+        content = re.search(rb"/Contents (\d+) 0 R", scene_pdf)
+        stream = re.search(rb"\n%s 0 obj\n.*?stream\n(.*?)endstream" % content.group(1), scene_pdf, re.S).group(1)
+        assert stream in handout
+
+
 @pytest.mark.slow
 def test_a_second_pack_reuses_the_scene_files_and_reports_progress(tmp_path):
     first = build_pack(tmp_path / "a.zip")
@@ -158,6 +218,23 @@ def test_no_label_sits_on_the_district_edge_or_a_rail_line(figures, scene_id):
     for label in (a for a in fig.findobj(lambda a: a.get_gid() == GID_LABEL) if a.get_visible()):
         b = label.get_window_extent(renderer)
         assert not any(line.intersects(box(b.x0, b.y0, b.x1, b.y1)) for line in pixel_lines), label.get_text()
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("scene_id", SCENES)
+def test_no_text_runs_off_the_page(scene_id, lang):
+    fig = build_figure(scene_id, town=_town(scene_id), lang=lang)
+    try:
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        page = fig.bbox
+        for text in fig.findobj(plt.Text):
+            if text.get_visible() and text.get_text().strip():
+                box = text.get_window_extent(renderer)
+                assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1, \
+                    text.get_text()[:60]
+    finally:
+        plt.close(fig)
 
 
 # --- notes and legends --------------------------------------------------------------------------------------
