@@ -205,3 +205,19 @@ class Legend(MacroElement):
         details = "<details open>" if self.open_ else "<details>"
         figure.html.add_child(Verbatim(f'<div class="sj-legend">{details}<summary>{self.title}</summary>\n'
                                        f'{self.body}\n</details></div>'), name=self.get_name())
+
+
+class ZoomControl(MacroElement):
+    """Leaflet's zoom buttons with their titles in the page's language (folium's own control says "Zoom in")."""
+
+    _template = Template("""
+{% macro script(this, kwargs) %}
+L.control.zoom({position: "topleft", zoomInTitle: {{ this.zoom_in|tojson }},
+                zoomOutTitle: {{ this.zoom_out|tojson }}}).addTo({{ this._parent.get_name() }});
+{% endmacro %}
+""")
+
+    def __init__(self, zoom_in: str, zoom_out: str):
+        super().__init__()
+        self._name = "ZoomControl"
+        self.zoom_in, self.zoom_out = zoom_in, zoom_out

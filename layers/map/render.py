@@ -21,7 +21,7 @@ from layers.core.datatext import pick_lang
 from layers.core.i18n import t
 from layers.core.numbers import fmt_field, is_missing, missing_text
 from layers.map.basemaps import BASEMAPS, Basemap, basemaps
-from layers.map.elements import Legend, VectorLayer, legend_html, safe_text
+from layers.map.elements import Legend, VectorLayer, ZoomControl, legend_html, safe_text
 from layers.map.style import APPROXIMATE_RING, LegendEntry, accuracy_legend, layer_title, legend_entries, style_function
 
 #: Decimal places of drawn coordinates (1e-6 degree is about 0.1 m here).
@@ -240,9 +240,12 @@ def add_layer_control(fmap: folium.Map, groups: Mapping[str, list[folium.Feature
 
 def new_map(*, location: tuple[float, float] = (31.03, 121.22), zoom: int = 11, tools: bool = True,
             lang: str = "zh") -> folium.Map:
-    """The one place a folium map is made: no tiles, SVG rendering, scale bar, and (``tools``) the
-    full-screen button and measure tool. Assets are localised at the output boundary (``ui.draw``, HTML export)."""
-    fmap = folium.Map(location=list(location), zoom_start=zoom, tiles=None, control_scale=True, prefer_canvas=False)
+    """The one place a folium map is made: no tiles, SVG rendering, scale bar, zoom buttons titled in ``lang``, and
+    (``tools``) the full-screen button and measure tool. Assets are localised at the output boundary (``ui.draw``,
+    HTML export)."""
+    fmap = folium.Map(location=list(location), zoom_start=zoom, tiles=None, control_scale=True, prefer_canvas=False,
+                      zoom_control=False)
+    fmap.add_child(ZoomControl(t("mv_zoom_in", lang), t("mv_zoom_out", lang)))
     if tools:
         add_tools(fmap, lang=lang)
     return fmap

@@ -17,10 +17,10 @@ from folium.plugins import Fullscreen, GroupedLayerControl, MeasureControl
 
 from layers.core.catalog import Catalog, get_catalog
 from layers.core.errors import MapSpecError
-from layers.map.elements import Legend, VectorLayer
+from layers.map.elements import Legend, VectorLayer, ZoomControl
 
 #: Elements the component handles itself (controls it draws in its own way) or that have no effect in the page.
-_HANDLED_ELSEWHERE = (GroupedLayerControl, folium.LayerControl, Fullscreen, MeasureControl)
+_HANDLED_ELSEWHERE = (GroupedLayerControl, folium.LayerControl, Fullscreen, MeasureControl, ZoomControl)
 
 
 def _tiles(layer: folium.TileLayer) -> dict[str, Any]:

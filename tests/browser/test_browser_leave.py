@@ -6,6 +6,7 @@ import time
 from pathlib import Path
 
 import pytest
+from _processes import descendants  # tests/_processes.py
 
 from layers.app.server import start_app, stop_app
 from layers.core import paths
@@ -14,25 +15,6 @@ pytestmark = pytest.mark.browser
 
 APP = Path(__file__).parent / "apps" / "leave_app.py"
 
-
-def _descendants(pid: int) -> dict[int, int]:
-    """Living processes below ``pid`` (from /proc), each with its parent."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z":
-            parents[int(stat.parent.name)] = int(fields[1])
-    found: dict[int, int] = {}
-    todo = [pid]
-    while todo:
-        current = todo.pop()
-        children = {child: parent for child, parent in parents.items() if parent == current}
-        found |= children
-        todo.extend(children)
-    return found
 
 
 def _wait_for(condition, timeout_s: float) -> bool:
@@ -49,14 +31,14 @@ def test_closing_the_page_kills_its_worker(browser_context, tmp_path, monkeypatc
     monkeypatch.setenv("SONGJIANG_TEST_LEAVE_MARKER", str(marker))
     proc, url = start_app(tmp_path / "server.log", script=str(APP), cwd=paths.PROJECT_DIR)
     try:
-        idle = set(_descendants(proc.pid))
+        idle = set(descendants(proc.pid))
         tab = browser_context.new_page()
         tab.goto(url, wait_until="domcontentloaded")
         tab.get_by_text("worker started").wait_for()
 
         def workers() -> set[int]:
             """Grandchildren of the server started by this page: the worker below the fork server."""
-            tree = _descendants(proc.pid)
+            tree = descendants(proc.pid)
             return {pid for pid, parent in tree.items() if parent != proc.pid and pid not in idle}
 
         assert _wait_for(workers, 30), "no worker started"
@@ -70,6 +52,6 @@ def test_closing_the_page_kills_its_worker(browser_context, tmp_path, monkeypatc
         assert outcome.startswith("cancelled"), outcome
         assert float(outcome.split()[1]) - closed_at < 10
         # the worker is gone (the fork server stays: it is shared and holds no upload)
-        assert _wait_for(lambda: not running & set(_descendants(proc.pid)), 10), "the worker outlived the page"
+        assert _wait_for(lambda: not running & set(descendants(proc.pid)), 10), "the worker outlived the page"
     finally:
         stop_app(proc)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 import os
 import time
-from pathlib import Path
 
 import pytest
+from _processes import descendants  # tests/_processes.py
 
 from layers.core.errors import TownImportError, UnexpectedError, WorkerCancelledError, WorkerLimitError
 from layers.core.i18n import error_text
@@ -66,35 +66,17 @@ def test_the_own_layer_reads_in_the_worker():
     assert list(gdf["name"]) == ["a"] and gdf.crs.to_epsg() == 4326
 
 
-def _descendants(pid: int) -> set[int]:
-    """Every living process below ``pid`` (read from /proc: the forkserver and its workers)."""
-    parents: dict[int, int] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if fields[0] != "Z":
-            parents[int(stat.parent.name)] = int(fields[1])
-    found, todo = set(), [pid]
-    while todo:
-        current = todo.pop()
-        children = {child for child, parent in parents.items() if parent == current}
-        found |= children
-        todo.extend(children)
-    return found
-
 
 @pytest.mark.slow
 def test_work_nobody_waits_for_is_killed_at_once():
     """The visitor closed the page: the worker dies within a poll or two, not at the 60 s wall limit."""
     run_bounded(divmod, 1, 1)  # the fork server is up before counting
-    before = _descendants(os.getpid())
+    before = set(descendants(os.getpid()))
     seen_running: list[set[int]] = []
     started = time.monotonic()
 
     def gone() -> bool:
-        seen_running.append(_descendants(os.getpid()) - before)
+        seen_running.append(set(descendants(os.getpid())) - before)
         return time.monotonic() - started > 1.0
 
     with pytest.raises(WorkerCancelledError) as info, cancel_when(gone):
@@ -102,7 +84,7 @@ def test_work_nobody_waits_for_is_killed_at_once():
     assert time.monotonic() - started < 10
     assert any(seen_running), "the worker was never seen running"
     worker_pids = set().union(*seen_running)
-    assert not worker_pids & _descendants(os.getpid()), "the worker outlived the visitor"
+    assert not worker_pids & set(descendants(os.getpid())), "the worker outlived the visitor"
     assert "关闭" in error_text(info.value, "zh") and "closed" in error_text(info.value, "en")
     # outside the block nothing cancels: the same work runs to its own end
     assert run_bounded(divmod, 9, 4) == (2, 1)

@@ -1,6 +1,7 @@
 """Values in the page's language (issue 15): popups and tooltips of every layer, and the Chinese half of an export
 README, with coded values through their labels, figures through the one formatter and no copy in the other
 language."""
+import json
 import re
 import zipfile
 
@@ -8,7 +9,7 @@ import pytest
 from _language import leaks  # tests/_language.py: the scanner of the page tests
 
 from layers.core.numbers import missing_text
-from layers.map.render import display_features, lang_fields
+from layers.map.render import build_map, display_features, lang_fields
 
 #: Popup fields that are the sources' own words (citations, research notes): shown as recorded, in any language.
 RECORDED = {"source", "licence", "notes", "town_evidence", "accuracy_basis", "anchor", "town_source", "plan_ref",
@@ -57,3 +58,15 @@ def test_the_chinese_half_of_an_export_readme_is_chinese(tmp_path, layers, catal
     assert catalog.layer("parks").provenance.text("source", "zh") in zh
     assert "无（全部要素）" in zh and "WGS 84（经纬度）" in zh and "规划第 " in zh
     assert "Point anchors" not in zh and "none (all features)" not in zh
+
+
+@pytest.mark.parametrize("lang, titles", [("zh", ("放大", "缩小")), ("en", ("Zoom in", "Zoom out"))])
+def test_folium_maps_title_their_zoom_buttons_in_the_page_language(layers, lang, titles):
+    """The offline HTML, the meeting scenes and the map downloads are folium's own output: their zoom buttons too."""
+    html = build_map(layers, lang=lang).get_root().render()
+    calls = re.findall(r"L\.control\.zoom\(\{.*?\}\)", html, re.S)
+    assert len(calls) == 1, "one zoom control, ours (folium's own is off)"
+    found = [json.loads(v) for v in re.findall(r'zoom(?:In|Out)Title: ("[^"]*")', calls[0])]
+    assert tuple(found) == titles
+    if lang == "zh":
+        assert "Zoom in" not in html and "Zoom out" not in html
