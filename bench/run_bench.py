@@ -331,7 +331,8 @@ class Bench:
         """An untimed load (warms the server, and the cache of a warm context); learns what the settled page
         holds, for "page complete"."""
         page, _, _ = self.open_page(variant, context)
-        page.wait_for_load_state("networkidle")
+        with contextlib.suppress(Exception):  # a page may keep fetching (a timer, a tile retry): settle anyway
+            page.wait_for_load_state("networkidle", timeout=15_000)
         page.wait_for_timeout(2500)
         counts = page.evaluate("(sels) => Object.fromEntries(sels.map((s) => [s, "
                                "document.querySelectorAll(s).length]))", list(COMPLETE_SELECTORS))

@@ -150,8 +150,19 @@ _CHROME_TEMPLATE = """
     map.fitBounds(bounds, {paddingTopLeft: [size.x * pad[0][0], size.y * pad[0][1]],
                            paddingBottomRight: [size.x * pad[1][0], size.y * pad[1][1]], animate: false});
   }
+  /* An open note never covers the scene's focus (the district, or the town of a close-up): where it would, it
+     starts folded into its button, which a tap opens. */
+  function spareFocus() {
+    if (!note || !note.open) { return; }
+    var frame = box.getBoundingClientRect(), n = note.getBoundingClientRect();
+    var nw = map.latLngToContainerPoint(bounds.getNorthWest()), se = map.latLngToContainerPoint(bounds.getSouthEast());
+    var clear = n.right <= frame.left + nw.x || n.left >= frame.left + se.x ||
+                n.bottom <= frame.top + nw.y || n.top >= frame.top + se.y;
+    if (!clear) { note.open = false; }
+  }
   fit();
-  window.addEventListener('resize', function () { foldNote(); map.invalidateSize(false); fit(); });
+  spareFocus();
+  window.addEventListener('resize', function () { foldNote(); map.invalidateSize(false); fit(); spareFocus(); });
   /* Names as plain divIcons (a folium Marker would first fetch Leaflet's default marker image). */
   {{ this.labels_json }}.forEach(function (l) {
     L.marker([l.lat, l.lon], {icon: L.divIcon({className: 'sj-anchor', iconSize: [0, 0], html: l.html}),

@@ -197,6 +197,18 @@ def test_the_whole_scene_fits_the_screen_without_scrolling(page, streamlit_url, 
     if folded:
         expect(note).not_to_have_attribute("open", "")
         expect(note.locator("summary")).to_have_text("来源" if lang == "zh" else "Sources")
+    # An open note never covers the district (the drawn shapes of this district-wide scene).
+    cover = scene.locator("body").evaluate("""(body, shapes) => {
+        const note = body.querySelector('.sj-note');
+        if (!note || !note.open) { return null; }
+        const n = note.getBoundingClientRect();
+        const all = [...body.querySelectorAll(shapes)].map(e => e.getBoundingClientRect());
+        const box = {left: Math.min(...all.map(r => r.left)), top: Math.min(...all.map(r => r.top)),
+                     right: Math.max(...all.map(r => r.right)), bottom: Math.max(...all.map(r => r.bottom))};
+        const clear = n.right <= box.left || n.left >= box.right || n.bottom <= box.top || n.top >= box.bottom;
+        return clear ? null : {note: [n.left, n.top, n.right, n.bottom], shapes: box};
+    }""", SHAPES)
+    assert cover is None, cover
     assert page.record.page_errors == []
 
 
