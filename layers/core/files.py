@@ -117,14 +117,14 @@ def atomic_output(out: Path, *, suffix: str = "") -> Iterator[Path]:
         raise
 
 
-# ---- One switch for a whole folder: stage aside, commit through a journal, roll forward after a crash ----------
+# ---- The folder switch of earlier versions: roll an interrupted one forward (imports now go to the store) ----
 
-#: The journal of a switch in progress, inside the target folder: written (atomically) once everything is staged,
-#: which is the moment the switch happens; removed when every rename is done. Its presence means "roll forward".
+#: The journal of a switch in progress, inside the target folder (written by versions before the workspace store,
+#: once everything was staged); removed when every rename is done. Its presence means "roll forward".
 JOURNAL = ".switch-journal.json"
 STAGING_PREFIX = ".staging-"
-#: Test hook: the process kills itself (SIGKILL) at the named step of :func:`switch_folder` ("staged",
-#: "journal", "rename-<n>", "done"), so that crash tests can stop it anywhere.
+#: Test hook: the process kills itself (SIGKILL) at the named step (the store's transaction steps, a journal's
+#: "rename-<n>"), so that crash tests can stop it anywhere.
 CRASH_ENV = "SONGJIANG_TEST_KILL_AT"
 #: Mode of the files a switch writes (readable by an app running as another user).
 FILE_MODE = 0o644
@@ -137,12 +137,6 @@ def _crash_point(step: str) -> None:
 
 #: The crash-test hook for other modules (the workspace store's transaction steps).
 crash_point = _crash_point
-
-
-def new_staging(folder: Path) -> Path:
-    """A fresh empty folder inside ``folder`` (same file system, so renames out of it are atomic)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
 
 
 def _apply_journal(folder: Path, entries: list[dict[str, str | None]]) -> None:
@@ -160,29 +154,6 @@ def _apply_journal(folder: Path, entries: list[dict[str, str | None]]) -> None:
         parent = (folder / str(entry["target"])).parent
         if parent != folder and parent.is_dir() and not any(parent.iterdir()):
             parent.rmdir()
-
-
-def switch_folder(folder: Path, staging: Path, *, delete: Sequence[Path] = ()) -> None:
-    """Make ``folder`` hold every file of ``staging`` (same relative paths) and lose ``delete``, as one switch.
-
-    The journal naming every rename is written first, atomically; from then on the switch has happened: an
-    interruption (even SIGKILL) is completed by :func:`recover_folder`. Before it, ``folder`` is untouched.
-    ``staging`` (from :func:`new_staging`) is removed.
-    """
-    folder = Path(folder)
-    try:
-        files = sorted(p for p in staging.rglob("*") if p.is_file())
-        entries: list[dict[str, str | None]] = [
-            {"target": p.relative_to(staging).as_posix(), "staged": p.relative_to(folder).as_posix()} for p in files]
-        entries += [{"target": Path(p).relative_to(folder).as_posix(), "staged": None} for p in delete]
-        _crash_point("staged")
-        write_bytes_atomic(folder / JOURNAL, json.dumps(entries, ensure_ascii=False).encode("utf-8"))
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _crash_point("journal")
-    recover_folder(folder)
-    _crash_point("done")
 
 
 def recover_folder(folder: Path) -> bool:
