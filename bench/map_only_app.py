@@ -18,30 +18,32 @@ import streamlit as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
-from layers.app.cache import all_layers, cached_display_layers
-from layers.app.mapview import show_map_spec
+from layers.app.cache import all_layers, cached_display_layers, cached_map_view
+from layers.app.mapview import preload_map_assets, show_map_spec
 from layers.core.catalog import get_catalog
 from layers.map.assets import localize_assets
 from layers.map.filters import LayerFilter, filter_layers
-from layers.map.identify import map_labels
 from layers.map.render import build_map
 from layers.map.simplify import with_display_geometry
 from layers.map.spec import map_spec
+from layers.map.state import MapState
 
 HEIGHT = 620
 FILTER_KEY = "open_only"
 
 st.set_page_config(layout="wide")
 frame = st.query_params.get("frame", "component")
+if frame == "component":
+    preload_map_assets()  # as every app page does (layers.app.chrome.chrome)
 if FILTER_KEY not in st.session_state:
     st.session_state[FILTER_KEY] = st.query_params.get("filter") == "open"
 catalog = get_catalog()
 layer_ids = catalog.layer_ids
 layers, _ = all_layers()
 flt = LayerFilter(rail_status=("open",)) if st.session_state[FILTER_KEY] else LayerFilter()
-filtered = filter_layers(layers, flt)
-drawn = with_display_geometry(filtered, cached_display_layers(layer_ids))
-fmap = build_map(drawn, lang="zh", basemap="none", visible=layer_ids)
+if frame != "component":  # the peers build their map on every run, as the app did before issue 12
+    drawn = with_display_geometry(filter_layers(layers, flt), cached_display_layers(layer_ids))
+    fmap = build_map(drawn, lang="zh", basemap="none", visible=layer_ids)
 
 
 def _rgba(colour: str, opacity: float) -> list[int]:
@@ -91,7 +93,8 @@ elif frame == "srcdoc":
 elif frame == "pydeck":
     st.pydeck_chart(deck(map_spec(fmap, lang="zh", catalog=catalog)), height=HEIGHT, key="explorer-map")
 else:
-    spec = map_spec(fmap, lang="zh", catalog=catalog)
-    show_map_spec(spec, key="explorer-map", height=HEIGHT, lang="zh", on=list(layer_ids),
-                  labels=map_labels(filtered, lang="zh", gcj02=False), share=True, clickable=True)
+    # As the Map page does: the spec, summary and labels of a view state, cached per state.
+    spec, _, labels = cached_map_view(MapState(lang="zh", layers=layer_ids, basemap="none", filters=flt))
+    show_map_spec(spec, key="explorer-map", height=HEIGHT, lang="zh", on=list(layer_ids), labels=labels,
+                  share=True, clickable=True)
 st.checkbox("open lines only", key=FILTER_KEY)

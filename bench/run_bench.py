@@ -78,7 +78,7 @@ def _median_time(fn: Callable[[], Any], runs: int, warmup: int = 1) -> float:
 def ours_html(layers, state: MapState, display) -> str:
     """Our pipeline as the Map page reruns it: layers and display copies come from the process cache; filter,
     build, localise and render the HTML st_folium ships."""
-    from layers.app.map_page import map_view  # importing ui imports streamlit, as the page does
+    from layers.map.view import map_view
 
     fmap, _ = map_view(layers, state, display=display)
     return localize_assets(fmap).get_root().render()
@@ -373,9 +373,10 @@ class Bench:
         view1 = page.evaluate(VIEW)
         variant.add("pan_zoom_moved", None if view0 is None else view0 != view1)
 
-    def filter_change(self, variant: Variant, page) -> None:
+    def filter_change(self, variant: Variant, page, *, first: bool = False) -> None:
         """Filter rail lines and stations to open ones; page clock from the press on the option (or checkbox) to
-        the first frame with the new shape set, frames without a shape meanwhile, and whether the view was kept."""
+        the first frame with the new shape set, frames without a shape meanwhile, and whether the view was kept.
+        ``first``: the first run, where the server has not built that map before."""
         view0 = page.evaluate(VIEW)
         if variant.full_page:
             sidebar = page.get_by_test_id("stSidebar")
@@ -398,7 +399,10 @@ class Bench:
         page.wait_for_timeout(600)
         rec = page.evaluate("() => window.__t.rec")
         done = next((at for at, n in rec["changes"] if n == self.want_filtered), None)
-        variant.add("filter_change_s", None if done is None else (done - rec["input"]) / 1000)
+        seconds = None if done is None else (done - rec["input"]) / 1000
+        variant.add("filter_change_s", seconds)
+        if first:  # the first time this server is asked for the filtered map (later runs may find it cached)
+            variant.add("filter_change_first_s", seconds)
         variant.add("filter_zero_shape_frames", rec["zero"])
         view1 = page.evaluate(VIEW)
         variant.add("filter_view_kept", None if view0 is None else view0 == view1)
@@ -422,7 +426,7 @@ class Bench:
                 page, sent = self.load(variant, warm[variant.name], "_warm")
                 try:
                     self.pan_zoom(variant, page, sent)
-                    self.filter_change(variant, page)
+                    self.filter_change(variant, page, first=run == 0)
                 except Exception as exc:  # one failed gesture must not lose the run
                     variant.add("errors", f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}")
                 page.close()
@@ -496,7 +500,7 @@ def ratios(figures: dict[str, Any]) -> dict[str, Any]:
         if not a or not b:
             continue
         for key in ("first_draw_s", "first_draw_warm_s", "page_complete_s", "page_complete_warm_s",
-                    "filter_change_s"):
+                    "filter_change_s", "filter_change_first_s"):
             if a.get(key) and b.get(key):
                 out[f"{peer}/{base}:{key}"] = round(a[key] / b[key], 2)
     return out
@@ -519,8 +523,9 @@ def targets_met(figures: dict[str, Any]) -> dict[str, bool]:
         checks.update({
             "first drawn shape, warm cache <= 1.0 s": le(ours.get("first_draw_warm_s"), TARGETS["first_draw_warm_s"]),
             "first drawn shape, new profile <= 1.5 s": le(ours.get("first_draw_s"), TARGETS["first_draw_cold_s"]),
-            "filter change redrawn in the browser <= 0.3 s": le(ours.get("filter_change_s"),
-                                                                TARGETS["filter_change_s"]),
+            # Judged on the first change (a map the server had not built yet) as well as the median.
+            "filter change redrawn in the browser <= 0.3 s": le(ours.get("filter_change_s"), TARGETS["filter_change_s"])
+            and le(ours.get("filter_change_first_s", ours.get("filter_change_s")), TARGETS["filter_change_s"]),
             "filter change: no frame without shapes": ours.get("filter_zero_shape_frames") == 0,
             "filter change: view kept": ours.get("filter_view_kept") is True,
             "pan/zoom: 0 frames sent (no rerun)": ours.get("pan_zoom_frames_sent") == TARGETS["pan_zoom_frames_sent"],

@@ -7,7 +7,7 @@ session's first run of the page the script stops after the map and the rest foll
 """
 import streamlit as st
 
-from layers.app.cache import all_layers, cached_display_layers
+from layers.app.cache import all_layers
 from layers.app.chrome import chrome, plain, show_load_errors, towns_banner
 from layers.app.gate import hold_rest, map_first, opener
 from layers.app.map_page import (
@@ -16,12 +16,12 @@ from layers.app.map_page import (
     close_town,
     download_panel,
     explorer_map,
+    explorer_view,
     held_user_layers,
     identify_panel,
     initial_state,
     listed_download,
     map_controls,
-    map_view,
     search_box,
     search_focus,
     session_map_state,
@@ -48,12 +48,11 @@ sync_url(state)
 mine = held_user_layers(lang)
 focus = selection_focus(state)
 
-fmap, summary = map_view(layers, state, focus=focus, display=cached_display_layers(catalog.layer_ids),
-                         user_layers=mine)
+spec, summary, labels = explorer_view(layers, state, focus=focus, user_layers=mine)
 st.session_state[MAP_SUMMARY_KEY] = summary
 map_col, info_col = st.columns([4, 1])
 with map_col:
-    explorer_map(fmap, state, summary, layers=layers, focus=focus, lang=lang, gate=map_first(PAGE),
+    explorer_map(spec, labels, state, summary, focus=focus, lang=lang, gate=map_first(PAGE),
                  on_drawn=opener(PAGE))
 hold_rest(PAGE)
 

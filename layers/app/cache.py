@@ -17,8 +17,10 @@ from layers.map.filters import LayerFilter
 from layers.map.load import load_layers
 from layers.map.search import GazetteerEntry, build_gazetteer, search_places
 from layers.map.simplify import display_copies
+from layers.map.state import MapState
 from layers.map.stats import town_contents, town_statistic_marks, town_statistics
 from layers.map.tables import headline_figures, read_indicators
+from layers.map.view import map_view_spec
 from layers.scenes.output import scene_bytes
 from layers.scenes.web import SceneText, scene_document, scene_text
 
@@ -62,6 +64,15 @@ def cached_display_layers(layer_ids: tuple[str, ...]):
     """Drawing copies of the layers (towns simplified as a coverage; zones and district re-dissolved)."""
     layers, _ = cached_layers(layer_ids)
     return display_copies(layers)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def cached_map_view(state: MapState, focus: GazetteerEntry | None = None):
+    """The Map page's map for a view state without the planner's own layer: spec, summary and labels, built once
+    per state (centre and zoom do not change the build: the caller leaves them out of ``state``)."""
+    layer_ids = get_catalog().layer_ids
+    layers, _ = cached_layers(layer_ids)
+    return map_view_spec(layers, state, focus=focus, display=cached_display_layers(layer_ids))
 
 
 @st.cache_data(show_spinner=False)

@@ -1,22 +1,27 @@
 """The Map page's logic: view state ↔ widgets ↔ URL, the map, search, own layer, downloads."""
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
-import folium
 import geopandas as gpd
 import shapely
 import streamlit as st
 
-from layers.app.cache import _search_hits, all_layers, cached_download, cached_listed_download, cached_option_names
+from layers.app.cache import (
+    _search_hits,
+    all_layers,
+    cached_display_layers,
+    cached_download,
+    cached_listed_download,
+    cached_map_view,
+    cached_option_names,
+)
 from layers.app.chrome import plain, show_notices, uploader_texts, visitor_gone
 from layers.app.mapview import show_map_spec
 from layers.core import settings
 from layers.core.catalog import get_catalog
-from layers.core.crs import geometry_wgs84_to_gcj02
 from layers.core.errors import SongjiangMapError
 from layers.core.i18n import error_text, t
 from layers.core.numbers import fmt_number
@@ -24,16 +29,13 @@ from layers.core.worker import cancel_when
 from layers.export.formats import FORMATS
 from layers.export.tables import user_layer_download
 from layers.map.basemaps import basemaps
-from layers.map.elements import VectorLayer, safe_text
-from layers.map.filters import FILTER_KEYS, LayerFilter, filter_layers, filter_options
-from layers.map.identify import identify, map_labels
-from layers.map.render import build_map
+from layers.map.filters import FILTER_KEYS, LayerFilter, filter_options
+from layers.map.identify import identify
 from layers.map.search import GazetteerEntry
-from layers.map.simplify import with_display_geometry
-from layers.map.spec import map_spec
 from layers.map.state import MapState, state_from_params, state_to_params, view_from_params
 from layers.map.tables import number_styler
 from layers.map.userlayer import distance_to_district_km, read_user_layer_bounded, user_layer_summary
+from layers.map.view import map_view_spec
 
 #: Session key where the map page records what it drew (features shown, bounds zoomed to), for tests and captions.
 MAP_SUMMARY_KEY = "map_summary"
@@ -151,49 +153,6 @@ def sync_url(state: MapState) -> dict[str, str]:
         st.query_params.from_dict(params)
     return params
 
-
-
-def map_view(layers: Mapping[str, gpd.GeoDataFrame], state: MapState, *, focus: GazetteerEntry | None = None,
-             display: Mapping[str, gpd.GeoDataFrame] | None = None,
-             user_layers: Mapping[str, gpd.GeoDataFrame] | None = None) -> tuple[folium.Map, dict[str, Any]]:
-    """Filter the layers, build the map and zoom to ``focus`` (or the state's town); pure of Streamlit.
-
-    ``display`` (from :func:`layers.simplify.display_copies`) supplies simplified geometry to draw; filters
-    always run on the full geometry. Returns the map and a summary: ``features`` (per visible layer),
-    ``total`` and ``bounds`` zoomed to (or None).
-    """
-    filtered = filter_layers(layers, state.filters)
-    drawn = with_display_geometry(filtered, display) if display is not None else filtered
-    fmap = build_map(drawn, lang=state.lang, basemap=state.basemap, visible=state.layers, user_layers=user_layers)
-    bounds = None
-    outline = None
-    if focus is not None:
-        bounds = focus.folium_bounds
-        south, west = bounds[0]
-        north, east = bounds[1]
-        if north - south < 1e-6 and east - west < 1e-6:  # a point: a small box around it
-            bounds = [[south - 0.005, west - 0.005], [north + 0.005, east + 0.005]]
-        outline = shapely.box(bounds[0][1], bounds[0][0], bounds[1][1], bounds[1][0]).exterior
-        label = safe_text(focus.name(state.lang))
-    elif state.town is not None and "towns" in layers:
-        towns = layers["towns"]
-        hit = towns[towns["id"].astype(str) == state.town]
-        if len(hit):
-            minx, miny, maxx, maxy = hit.total_bounds
-            bounds = [[miny, minx], [maxy, maxx]]
-            outline = hit.geometry.iloc[0].boundary
-            label = safe_text(hit.iloc[0]["name_en" if state.lang == "en" else "name_zh"])
-    if outline is not None:
-        if basemaps().get(state.basemap, basemaps()["none"]).gcj02:
-            outline = geometry_wgs84_to_gcj02(outline)
-        feature = {"id": "focus", "properties": {"label": label},
-                   "geometry": json.loads(shapely.to_geojson(outline))}
-        VectorLayer([feature], name="focus", tip=[["label", ""]],
-                    style=lambda _f: {"color": "#e31a1c", "weight": 3, "dashArray": "6 4", "fill": False}
-                    ).add_to(fmap)
-        fmap.fit_bounds(bounds)
-    features = {k: len(v) for k, v in filtered.items() if k in state.layers}
-    return fmap, {"features": features, "total": sum(features.values()), "bounds": bounds}
 
 
 
@@ -433,19 +392,27 @@ def _view_intent(state: MapState, summary: Mapping[str, Any], focus: GazetteerEn
     return view
 
 
-def explorer_map(fmap: folium.Map, state: MapState, summary: Mapping[str, Any], *,
-                 layers: Mapping[str, gpd.GeoDataFrame], focus: GazetteerEntry | None, lang: str,
-                 height: int = 620, gate: bool = False, on_drawn: Callable[[], None] | None = None) -> None:
+def explorer_view(layers: Mapping[str, gpd.GeoDataFrame], state: MapState, *, focus: GazetteerEntry | None,
+                  user_layers: Mapping[str, gpd.GeoDataFrame] | None = None
+                  ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """The map for ``state``: spec, summary and labels (:func:`layers.map.view.map_view_spec`), from the cache
+    unless the planner's own layer is on it."""
+    if user_layers:
+        return map_view_spec(layers, state, focus=focus, display=cached_display_layers(get_catalog().layer_ids),
+                             user_layers=user_layers)
+    return cached_map_view(replace(state, center=None, zoom=None), focus)
+
+
+def explorer_map(spec: dict[str, Any], labels: list[dict[str, Any]], state: MapState, summary: Mapping[str, Any], *,
+                 focus: GazetteerEntry | None, lang: str, height: int = 620, gate: bool = False,
+                 on_drawn: Callable[[], None] | None = None) -> None:
     """The Map page's in-page map: one layer switch (in the map, synced with the sidebar, URL, count and download),
     click-identify, labels, copy-link, the view kept across reruns and pages."""
     catalog = get_catalog()
-    spec = map_spec(fmap, lang=lang, catalog=catalog)
-    shown = {k: v for k, v in layers.items() if k in state.layers}
-    gcj02 = basemaps().get(state.basemap, basemaps()["none"]).gcj02
     on = [e["key"] for e in spec["layers"] if e["key"] in state.layers or e["key"] not in catalog.layer_ids]
     show_map_spec(spec, key=MAP_KEY, height=height, lang=lang, on=on, view=_view_intent(state, summary, focus),
-                  labels=map_labels(shown, lang=lang, gcj02=gcj02), share=True, url_view=True, clickable=True,
-                  gate=gate, on_layers_change=_on_map_layers, on_click_change=_on_map_click, on_drawn_change=on_drawn)
+                  labels=labels, share=True, url_view=True, clickable=True, gate=gate,
+                  on_layers_change=_on_map_layers, on_click_change=_on_map_click, on_drawn_change=on_drawn)
 
 
 def identify_panel(layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:

@@ -6,33 +6,8 @@
 // reported back (setStateValue / setTriggerValue, which rerun the script).
 // Every text shown comes from Python (data.texts) and was escaped there; feature attributes were escaped on the
 // server (layers.map.elements.safe_text) and are inserted as such.
-
-const VENDOR = "/app/static/vendor/";
-
-function addAsset(css, js) {
-  // One vendored stylesheet and script, served by the app itself (no network); resolves when the script ran.
-  const link = document.createElement("link");
-  link.rel = "stylesheet";
-  link.href = VENDOR + css;
-  document.head.appendChild(link);
-  return new Promise((resolve, reject) => {
-    const script = document.createElement("script");
-    script.src = VENDOR + js;
-    script.onload = resolve;
-    script.onerror = reject;
-    document.head.appendChild(script);
-  });
-}
-
-function loadLeaflet() {
-  if (!window.__sjLeaflet) {
-    window.__sjLeaflet = (window.L && window.L.map ? Promise.resolve() : addAsset("leaflet/leaflet.css", "leaflet/leaflet.js"))
-      // The measure tool is a plugin of the same vendored set; the map works without it.
-      .then(() => addAsset("leaflet-measure/leaflet-measure.css", "leaflet-measure/leaflet-measure.min.js").catch(() => null))
-      .then(() => window.L);
-  }
-  return window.__sjLeaflet;
-}
+// Performance marks (sj-mount, sj-leaflet, sj-chrome, sj-layers, sj-rendered, sj-labels) split a first draw for
+// the bench and for anyone looking at a slow page in the browser's performance panel.
 
 function el(tag, cls, parent) {
   const node = document.createElement(tag);
@@ -100,20 +75,24 @@ function labelLayer(L, map, labels) {
   });
   markers.sort((a, b) => b.priority - a.priority);
   const place = () => {
+    // Add, then measure every label (one layout), then hide the ones that would cover a label already placed.
     const zoom = map.getZoom();
-    const taken = [];
-    markers.forEach((m) => {
-      if (zoom < m.minZoom) { group.removeLayer(m); return; }
+    const shown = markers.filter((m) => {
+      if (zoom < m.minZoom) { group.removeLayer(m); return false; }
       group.addLayer(m);
+      return true;
+    });
+    const boxes = shown.map((m) => { const node = m.getElement(); return node ? node.getBoundingClientRect() : null; });
+    const taken = [];
+    shown.forEach((m, i) => {
       const node = m.getElement();
-      if (!node) { return; }
-      node.style.visibility = "visible";
-      const box = node.getBoundingClientRect();
+      const box = boxes[i];
+      if (!node || !box) { return; }
       const hit = taken.some((t) => !(box.right < t.left || box.left > t.right || box.bottom < t.top || box.top > t.bottom));
-      if (hit) { node.style.visibility = "hidden"; } else { taken.push(box); }
+      node.style.visibility = hit ? "hidden" : "visible";
+      if (!hit) { taken.push(box); }
     });
   };
-  map.on("zoomend moveend", place);
   group.place = place;
   return group;
 }
@@ -245,9 +224,12 @@ function setup(L, root, data, setStateValue, setTriggerValue) {
   L.control.zoom({ zoomInTitle: data.texts.zoom_in, zoomOutTitle: data.texts.zoom_out }).addTo(st.map);
   st.map.attributionControl.setPrefix(false);
   L.control.scale({ imperial: false }).addTo(st.map);
-  if (data.spec.tools && L.Control.Measure) {
-    new L.Control.Measure({ position: "topleft", primaryLengthUnit: "kilometers", secondaryLengthUnit: "meters",
-      primaryAreaUnit: "hectares", secondaryAreaUnit: "sqmeters", localization: data.texts.measure_locale }).addTo(st.map);
+  if (data.spec.tools) {
+    window.__sjMeasure.then((Measure) => {
+      if (!Measure) { return; }
+      new Measure({ position: "topleft", primaryLengthUnit: "kilometers", secondaryLengthUnit: "meters",
+        primaryAreaUnit: "hectares", secondaryAreaUnit: "sqmeters", localization: data.texts.measure_locale }).addTo(st.map);
+    });
   }
   st.map.on("moveend", () => {
     // Only the user's own moves go into the address; the map's moves to an intent (a link, a search) do not.
@@ -258,6 +240,8 @@ function setup(L, root, data, setStateValue, setTriggerValue) {
       window.sessionStorage.setItem("sj-view-" + st.data.storageKey, JSON.stringify({ center: [c.lat, c.lng], zoom: st.map.getZoom() }));
     }
   });
+  // Names are placed again after every move (the map's one listener, whichever label layer is current).
+  st.map.on("zoomend moveend", () => { if (st.labels && st.labelsPlaced) { st.labels.place(); } });
   st.map.on("click", (e) => {
     if (st.data.readonly || !st.data.clickable) { return; }
     setTriggerValue("click", { lat: e.latlng.lat, lon: e.latlng.lng, view: roundView(st.map), at: Date.now() });
@@ -297,7 +281,9 @@ function render(L, root, data, setStateValue, setTriggerValue) {
     if (document.fullscreenElement) { document.exitFullscreen(); } else if (root.requestFullscreen) { root.requestFullscreen(); }
   });
   updateTiles(L, st, data);
+  if (st.first) { performance.mark("sj-chrome"); }
   updateLayers(L, st, data);
+  if (st.first) { performance.mark("sj-layers"); }
   if (st.labels) { st.map.removeLayer(st.labels); }
   st.labels = labelLayer(L, st.map, data.labels);
   st.labels.addTo(st.map);
@@ -305,7 +291,16 @@ function render(L, root, data, setStateValue, setTriggerValue) {
   const moved = updateView(st, data);
   st.silent = false;
   st.map.invalidateSize();
-  st.labels.place();
+  if (st.first) {
+    // The shapes are painted first; the names follow in the next frame.
+    const labels = st.labels;
+    requestAnimationFrame(() => {
+      if (st.labels === labels) { labels.place(); st.labelsPlaced = true; performance.mark("sj-labels"); }
+    });
+  } else {
+    st.labels.place();
+    st.labelsPlaced = true;
+  }
   if (data.urlView && !moved && st.userMoved) {
     // A rerun may have rewritten the address from the server's copy: put the live view back.
     setTimeout(() => writeViewToAddress(st.map), 60);
@@ -314,6 +309,7 @@ function render(L, root, data, setStateValue, setTriggerValue) {
   if (st.first) {
     st.first = false;
     root.dataset.drawn = "1";
+    performance.mark("sj-rendered");
     // After the first paint with shapes: the next animation frame comes once this one is on screen.
     requestAnimationFrame(() => requestAnimationFrame(() => reportDrawn(root, data, setStateValue, "drawn")));
   }
@@ -329,10 +325,11 @@ function reportDrawn(root, data, setStateValue, how) {
 export default function (component) {
   const { data, parentElement, setStateValue, setTriggerValue } = component;
   const root = parentElement.querySelector(".sj-map-root");
+  if (!root.__sjMounted) { root.__sjMounted = true; performance.mark("sj-mount"); }
   if (data.gate && !root.__sjGateTimer) {
     root.__sjGateTimer = setTimeout(() => reportDrawn(root, data, setStateValue, "timeout"), data.gateMs || 10000);
   }
-  loadLeaflet().then((L) => render(L, root, data, setStateValue, setTriggerValue)).catch((err) => {
+  loadLeaflet().then((L) => { performance.mark("sj-leaflet"); return L; }).then((L) => render(L, root, data, setStateValue, setTriggerValue)).catch((err) => {
     root.textContent = (data.texts && data.texts.failed) || String(err);
     root.dataset.failed = "1";
     reportDrawn(root, data, setStateValue, "error");

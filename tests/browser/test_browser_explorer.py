@@ -93,6 +93,38 @@ def test_a_shared_link_restores_layers_filters_and_view(page, streamlit_url, lay
     page.get_by_test_id("stSidebar").get_by_text("轨道交通9号线").first.wait_for()  # sent once the map drew
 
 
+LABELS_JS = """() => [...document.querySelectorAll('.sj-map-root .sj-label')]
+  .filter((e) => e.style.visibility === 'visible')
+  .map((e) => { const r = e.getBoundingClientRect();
+                return {kind: e.classList.contains('sj-label-town') ? 'town' : 'station', text: e.textContent,
+                        box: [r.left, r.top, r.right, r.bottom]}; })"""
+
+
+def test_map_names_towns_and_only_the_stations_the_filter_keeps_without_overlap(page, streamlit_url, layers):
+    # Zoom 13 on 泗泾/九亭 with rail line 9 only: station names appear from zoom 13, only for the line's stops.
+    page.goto(f"{streamlit_url}{MAP_ROUTE}?lang=zh&layers=towns,stations&rail_line=L9&c=31.1,121.27&z=13",
+              wait_until="domcontentloaded")
+    _wait_for_shapes(page)
+    page.wait_for_function(f"() => {{ const s = {MAP_JS}; return s && s.labelsPlaced; }}", timeout=10_000)
+    labels = page.evaluate(LABELS_JS)
+    kept = set(filter_layers(layers, LayerFilter(rail_line=("L9",)))["stations"]["name_zh"])
+    dropped = set(layers["stations"]["name_zh"]) - kept
+    stations = [lab["text"] for lab in labels if lab["kind"] == "station"]
+    assert stations and set(stations) <= kept, stations
+    assert not set(stations) & dropped
+    assert any(lab["kind"] == "town" for lab in labels)
+    boxes = [lab["box"] for lab in labels]
+    for i, a in enumerate(boxes):  # no two names shown on top of each other
+        for b in boxes[i + 1:]:
+            assert a[2] < b[0] or b[2] < a[0] or a[3] < b[1] or b[3] < a[1], (a, b)
+    # Zoomed out below 13, the station names go and the town names stay.
+    page.locator(MAP).first.locator(".leaflet-control-zoom-out").click()
+    page.wait_for_timeout(800)
+    kinds = {lab["kind"] for lab in page.evaluate(LABELS_JS)}
+    assert kinds == {"town"}
+    assert page.record.page_errors == []
+
+
 def test_panning_the_map_writes_centre_and_zoom_into_the_address(page, streamlit_url):
     page.goto(streamlit_url + MAP_ROUTE, wait_until="domcontentloaded")
     _wait_for_shapes(page)
