@@ -15,8 +15,10 @@ from layers.export.tables import listed_not_drawn_download
 from layers.imports.apply import check_workspace
 from layers.map.filters import LayerFilter
 from layers.map.load import load_layers
+from layers.map.render import build_map
 from layers.map.search import GazetteerEntry, build_gazetteer, search_places
 from layers.map.simplify import display_copies
+from layers.map.spec import map_spec
 from layers.map.state import MapState
 from layers.map.stats import town_contents, town_statistic_marks, town_statistics
 from layers.map.tables import headline_figures, read_indicators
@@ -73,6 +75,15 @@ def cached_map_view(state: MapState, focus: GazetteerEntry | None = None):
     layer_ids = get_catalog().layer_ids
     layers, _ = cached_layers(layer_ids)
     return map_view_spec(layers, state, focus=focus, display=cached_display_layers(layer_ids))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def cached_catalogue_spec(lang: str, basemap: str = "none", only: tuple[str, ...] | None = None) -> dict:
+    """The in-page map's spec of the catalogue layers (``only`` these when given), compact, as the Home and Plan
+    pages show them: built once per language and basemap."""
+    layers, _ = cached_layers(get_catalog().layer_ids)
+    shown = {k: v for k, v in layers.items() if only is None or k in only}
+    return map_spec(build_map(shown, lang=lang, basemap=basemap, compact=True), lang=lang)
 
 
 @st.cache_data(show_spinner=False)

@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from layers.app.cache import all_layers, refresh_if_data_changed
+from layers.app.cache import all_layers, cached_catalogue_spec, refresh_if_data_changed
 from layers.app.gate import map_first, open_gate, opener
 from layers.app.mapview import preload_map_assets, show_map_spec
 from layers.core import settings
@@ -19,7 +19,6 @@ from layers.core.catalog import get_catalog
 from layers.core.errors import MapSpecError
 from layers.core.i18n import LANGS, error_text, t
 from layers.map.assets import localize_assets
-from layers.map.render import build_map
 from layers.map.spec import map_spec
 from layers.map.tables import towns_banner_text
 
@@ -192,11 +191,13 @@ def show_map(*, lang: str = "zh", basemap: str = "none", key: str = "map", heigh
              only: tuple[str, ...] | None = None, gate_page: str | None = None) -> None:
     """Draw the catalogue layers (``only`` these when given); load errors of any layer are reported. ``gate_page``
     as for :func:`draw` (the page then calls :func:`layers.app.gate.hold_rest` after the map)."""
-    layers, errors = all_layers()
+    _, errors = all_layers()
     show_load_errors(errors, lang)
-    shown = {k: v for k, v in layers.items() if only is None or k in only}
-    draw(build_map(shown, lang=lang, basemap=basemap, compact=True), key=key, height=height, lang=lang,
-         gate_page=gate_page)
+    kwargs: dict[str, Any] = {}
+    if gate_page is not None and map_first(gate_page):
+        kwargs.update(gate=True, on_drawn_change=opener(gate_page))
+    show_map_spec(cached_catalogue_spec(lang, basemap, only), key=key, height=height, lang=lang, compact=True,
+                  **kwargs)
 
 
 def towns_banner(layers: Mapping[str, Any], lang: str) -> None:
