@@ -11,6 +11,7 @@ import streamlit as st
 from shapely.geometry import Point
 
 from layers.app.chrome import draw
+from layers.app.map_page import VIEW_KEY
 from layers.map.render import build_map
 from layers.map.stats import SCHEMES, STATISTICS
 
@@ -18,6 +19,8 @@ CHOROPLETH_KEY = "towns-choropleth"
 #: URL parameter → widget key, and the values each may take (checked before any widget sees them).
 _PARAMS = {"stat": "w_stat", "scheme": "w_scheme", "k": "w_k", "town": "w_detail", "a": "w_cmp_a", "b": "w_cmp_b"}
 _SEEDED = "_towns_seeded"
+#: Session key: the Map page's focused town when this page last looked (so a new focus there is followed here).
+_MAP_TOWN_SEEN = "_towns_map_town_seen"
 K_RANGE = (2, 7)
 
 
@@ -43,11 +46,25 @@ def seed_from_url(codes: Sequence[str]) -> None:
             parsed = _valid(param, value, codes) if isinstance(value, str) and len(value) <= 40 else None
             if parsed is not None:
                 remembered[key] = parsed
+    _follow_map_town(remembered, codes)
     defaults = {"w_stat": next(iter(STATISTICS)), "w_scheme": next(iter(SCHEMES)), "w_k": 5,
                 "w_detail": codes[0], "w_cmp_a": codes[0], "w_cmp_b": codes[1 if len(codes) > 1 else 0]}
     for key, value in {**defaults, **remembered}.items():
         if key not in st.session_state:  # the widgets take their value from here, never from a default argument
             st.session_state[key] = value
+
+
+def _follow_map_town(remembered: dict[str, Any], codes: Sequence[str]) -> None:
+    """The town focused on the Map page (the one view state) becomes the detail town when it changed since this
+    page last looked; a detail town chosen here stays until the Map focuses another one."""
+    view = st.session_state.get(VIEW_KEY)
+    town = getattr(view, "town", None)
+    if town == st.session_state.get(_MAP_TOWN_SEEN):
+        return
+    st.session_state[_MAP_TOWN_SEEN] = town
+    if town in codes:
+        remembered["w_detail"] = town
+        st.session_state["w_detail"] = town
 
 
 def keep_offered(key: str, offered: list[str]) -> None:

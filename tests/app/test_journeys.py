@@ -47,6 +47,25 @@ def test_map_then_towns_then_map_keeps_layers_filters_and_town():
 
 
 @pytest.mark.slow
+def test_the_towns_page_follows_the_town_focused_on_the_map_and_keeps_its_own_choice():
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    at.switch_page(TOWNS).run()
+    first = at.selectbox(key="w_detail").value
+    target, other = [code for code in ("310117102", "310117109", "310117001") if code != first][:2]
+    at.switch_page(MAP).run()
+    at.selectbox(key="w_focus").set_value(target).run()
+    at.switch_page(TOWNS).run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="w_detail").value == target  # the planner's town, not the page's last default
+    # A town chosen here stays while the Map keeps the same focus.
+    at.selectbox(key="w_detail").set_value(other).run()
+    at.switch_page(MAP).run()
+    at.switch_page(TOWNS).run()
+    assert at.selectbox(key="w_detail").value == other
+
+
+@pytest.mark.slow
 def test_the_plan_page_between_two_map_visits_loses_nothing():
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
