@@ -15,6 +15,7 @@ ZH_LATIN_OK = frozenset({
     # formats, standards and tools
     "geojson", "geopackage", "gpkg", "shapefile", "shp", "kml", "csv", "json", "png", "pdf", "html", "zip", "qml",
     "sld", "qgis", "arcgis", "epsg", "wgs", "cgcs", "gcj", "crs", "osm", "openstreetmap", "url",
+    "shx", "dbf", "prj", "cpg",  # the other files of a shapefile, named where one is missing
     # licences
     "odbl", "mit", "cc", "cc0", "by",
     # units and plan codes
