@@ -47,10 +47,12 @@ def technical_details(detail: str, lang: str) -> None:
 def refusal(exc: SongjiangMapError, file_name: str, lang: str) -> tuple[str, str]:
     """Why a file was refused, in ``lang`` (the dictionary's wording of the failure's kind), and the technical
     detail to fold under it ("" when the wording says it all). An error of no known kind is said in general
-    terms, its own message becoming the detail."""
+    terms in zh, its own (English) message becoming the detail; in en that message is said as it is."""
     if getattr(exc, "key", None):
         text = error_text(exc, lang)
         return text, "" if text == str(exc) else str(exc)
+    if lang == "en":
+        return str(exc), ""
     return t("upl_other", lang, file=file_name), str(exc)
 
 

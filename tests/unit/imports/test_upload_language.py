@@ -132,3 +132,5 @@ def test_an_error_of_no_known_kind_is_said_in_general_terms():
 
     message, detail = refusal(TownImportError("pyogrio said something new"), "towns.kml", "zh")
     assert message == "无法读取 towns.kml。" and detail == "pyogrio said something new"
+    new = TownImportError("pyogrio said something new")
+    assert refusal(new, "towns.kml", "en") == ("pyogrio said something new", "")  # English as it is
