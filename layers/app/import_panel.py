@@ -9,7 +9,7 @@ import streamlit as st
 
 from layers.app.access import may_change
 from layers.app.cache import clear_all_caches
-from layers.app.chrome import plain, uploader_texts, visitor_gone
+from layers.app.chrome import plain, refusal, technical_details, uploader_texts, visitor_gone
 from layers.build.overlay import IMPORT_ACCURACY
 from layers.core import settings
 from layers.core.catalog import get_catalog
@@ -51,6 +51,7 @@ def _show_import_report(report: Any, lang: str) -> None:
     show = {"error": st.error, "confirm": st.warning, "warning": st.warning, "info": st.info}
     for issue in report.issues:
         show[issue.severity](plain(issue.text(lang)))
+        technical_details(issue.detail, lang)
     if report.units:
         st.markdown(f"**{plain(t('imp_units', lang))}**")
         st.dataframe(import_units_table(report, lang), hide_index=True)
@@ -125,8 +126,15 @@ def _revert(version: int, who: str, expect: int, lang: str) -> None:
         _finish_import(t("imp_reverted", lang) if version == 0 else t("imp_reverted_to", lang, version=version))
 
 
-def _planned(upload: Any, accuracy: str, crs: str, lang: str) -> tuple[Any, str | None]:
-    """The dry-run report of the upload (planned once per file and options, in a bounded worker), or the error."""
+def show_refusal(message: str, detail: str, lang: str) -> None:
+    """A refused upload on the page: the message in the page's language, the technical detail folded under it."""
+    st.error(plain(t("imp_failed", lang, message=message)))
+    technical_details(detail, lang)
+
+
+def _planned(upload: Any, accuracy: str, crs: str, lang: str) -> tuple[Any, tuple[str, str] | None]:
+    """The dry-run report of the upload (planned once per file and options, in a bounded worker), or why it was
+    refused (message, technical detail)."""
     stamp = (getattr(upload, "file_id", upload.name), upload.size, accuracy, crs)
     held = st.session_state.get(_IMPORT_REPORT_KEY)
     if not held or held[0] != stamp:
@@ -135,9 +143,9 @@ def _planned(upload: Any, accuracy: str, crs: str, lang: str) -> tuple[Any, str 
                 report = plan_upload(upload.getvalue(), filename=upload.name, crs=crs or None, accuracy=accuracy)
             held = (stamp, report, None)
         except SongjiangMapError as exc:
-            held = (stamp, None, error_text(exc, lang))
+            held = (stamp, None, exc)  # worded at each run: a change of language needs no new check
         st.session_state[_IMPORT_REPORT_KEY] = held
-    return held[1], held[2]
+    return held[1], None if held[2] is None else refusal(held[2], upload.name, lang)
 
 
 def _apply_button(report: Any, who: str, lang: str) -> None:
@@ -180,9 +188,9 @@ def town_import_panel(lang: str) -> None:
                              format_func=lambda a: catalog.value_label("accuracy", a, lang))
     crs = crs_col.text_input(t("imp_crs", lang), key="imp_crs", max_chars=20).strip()
     if upload is not None:
-        report, error = _planned(upload, accuracy, crs, lang)
-        if error:
-            st.error(plain(t("imp_failed", lang, message=error)))
+        report, refused = _planned(upload, accuracy, crs, lang)
+        if refused:
+            show_refusal(*refused, lang)
         else:
             _show_import_report(report, lang)
             if not report.rejected and who:

@@ -18,12 +18,12 @@ from layers.app.cache import (
     cached_map_view,
     cached_option_names,
 )
-from layers.app.chrome import plain, show_notices, uploader_texts, visitor_gone
+from layers.app.chrome import plain, refusal, show_notices, technical_details, uploader_texts, visitor_gone
 from layers.app.mapview import show_map_spec
 from layers.core import settings
 from layers.core.catalog import get_catalog
 from layers.core.errors import SongjiangMapError
-from layers.core.i18n import error_text, t
+from layers.core.i18n import t
 from layers.core.numbers import fmt_number
 from layers.core.worker import cancel_when
 from layers.export.formats import FORMATS
@@ -175,7 +175,7 @@ def held_user_layers(lang: str) -> dict[str, gpd.GeoDataFrame]:
             with cancel_when(visitor_gone):
                 held = (signature, read_user_layer_bounded(upload.getvalue(), filename=upload.name, crs=crs), None)
         except SongjiangMapError as exc:
-            held = (signature, None, error_text(exc, lang))
+            held = (signature, None, exc)  # worded at each run, in the page's language
         st.session_state[USER_LAYER_KEY] = held
     return {} if held[1] is None else {upload.name: held[1]}
 
@@ -193,7 +193,10 @@ def user_layer_upload(lang: str) -> None:
         return
     _, gdf, error = held
     if error:
-        st.sidebar.error(plain(t("ul_failed", lang, message=error)))
+        message, detail = refusal(error, upload.name, lang)
+        st.sidebar.error(plain(t("ul_failed", lang, message=message)))
+        with st.sidebar:
+            technical_details(detail, lang)
         return
     st.sidebar.caption(plain(t("ul_loaded", lang, name=upload.name, n=len(gdf))))
     layers, _ = all_layers()

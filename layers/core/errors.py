@@ -58,7 +58,16 @@ class ExportError(SongjiangMapError):
 
 
 class TownImportError(SongjiangMapError):
-    """A boundary file cannot be imported (unreadable, too large, unsafe, wrong CRS or content); nothing written."""
+    """A boundary file cannot be imported (unreadable, too large, unsafe, wrong CRS or content); nothing written.
+
+    ``key``: the kind of failure, worded in the dictionaries (``upl_*``, with ``params`` such as the file's name);
+    the English message keeps the technical detail (GDAL's or PROJ's own words) for the command line, the log and
+    the page's folded "technical details"."""
+
+    def __init__(self, message: str, *, key: str | None = None, **params: object):
+        super().__init__(message)
+        if key:  # kept when pickled from a worker process: BaseException pickles the instance's __dict__
+            self.key, self.params = key, {k: str(v) for k, v in params.items()}
 
 
 class OsmRefreshError(SongjiangMapError):

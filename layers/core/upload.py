@@ -18,7 +18,7 @@ import zipfile
 import zlib
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, BinaryIO
 
 import geopandas as gpd
@@ -33,16 +33,13 @@ from shapely.errors import ShapelyError
 from layers.core import settings, sniff
 from layers.core.crs import geometry_gcj02_to_wgs84
 from layers.core.errors import TownImportError
+from layers.core.sniff import mb as _mb
 
 #: A generous box around Songjiang (lon/lat), only used to recognise swapped axes.
 REGION_BOUNDS = settings.NEAR_DISTRICT_BOUNDS
 
 
 Source = str | Path | bytes | bytearray | BinaryIO
-
-
-def _mb(n: float) -> str:
-    return f"{n / 2 ** 20:.1f} MB"
 
 
 def _source_name(source: Source, filename: str | None) -> str:
@@ -53,7 +50,8 @@ def _source_name(source: Source, filename: str | None) -> str:
     name = getattr(source, "name", None)
     if isinstance(name, str) and name:
         return Path(name).name
-    raise TownImportError("Give the file's name (its extension says the format: .geojson, .gpkg, .zip, .kml).")
+    raise TownImportError("Give the file's name (its extension says the format: .geojson, .gpkg, .zip, .kml).",
+                          key="upl_no_name")
 
 
 def _source_size(source: Source, name: str) -> int:
@@ -63,7 +61,8 @@ def _source_size(source: Source, name: str) -> int:
         try:
             return Path(source).stat().st_size
         except OSError as exc:
-            raise TownImportError(f"Cannot open {name}: {exc.strerror or exc}. Check the path.") from exc
+            raise TownImportError(f"Cannot open {name}: {exc.strerror or exc}. Check the path.",
+                                  key="upl_cannot_open", file=name) from exc
     size = getattr(source, "size", None)  # Streamlit's UploadedFile knows its size
     if isinstance(size, int):
         return size
@@ -106,14 +105,15 @@ def _gdal_read(path: Path, name: str, *, driver: str, **kwargs: Any) -> gpd.GeoD
         opened = pyogrio.read_info(path, layer=kwargs.get("layer"))["driver"]
         if opened not in _SAME_FORMAT.get(driver, (driver,)):
             raise TownImportError(f"{name} is not what its extension says: GDAL recognises its content as {opened}, "
-                                  f"not {driver}. Nothing was read.")
+                                  f"not {driver}. Nothing was read.", key="upl_not_its_format", file=name)
         return pyogrio.read_dataframe(path, **kwargs)
     except TownImportError:
         raise
     except _GDAL_ERRORS as exc:
         _log.info("GDAL refused an upload (%s): %s", name, exc)
         raise TownImportError(f"GDAL cannot read {name}: {_no_paths(str(exc), path.parent)}. Check that the file "
-                              f"is complete and in the format its extension says.") from exc
+                              f"is complete and in the format its extension says.",
+                              key="upl_unreadable", file=name) from exc
 
 
 def _no_paths(text: str, work: Path) -> str:
@@ -133,14 +133,16 @@ def _infinite(name: str, token: str) -> float:
     if token == "NaN":
         return math.nan
     raise TownImportError(f"{name} holds the number {token}, which no coordinate can be (GeoJSON allows only "
-                          f"finite numbers): fix the coordinates and import again. Nothing was imported.")
+                          f"finite numbers): fix the coordinates and import again. Nothing was imported.",
+                          key="upl_infinite", file=name)
 
 
 def _finite_float(name: str, text: str) -> float:
     value = float(text)
     if math.isinf(value):
         raise TownImportError(f"{name} holds the number {text[:30]}, too large for any coordinate (it overflows to "
-                              f"infinity): fix the coordinates and import again. Nothing was imported.")
+                              f"infinity): fix the coordinates and import again. Nothing was imported.",
+                              key="upl_infinite", file=name)
     return value
 
 
@@ -149,20 +151,24 @@ def _parse_json(data: bytes, name: str) -> Any:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise TownImportError(f"{name} is not UTF-8 text; GeoJSON must be UTF-8 (RFC 7946): save it as UTF-8 "
-                              f"and import it again.") from exc
+                              f"and import it again.", key="upl_not_utf8", file=name) from exc
     if not text.strip():
-        raise TownImportError(f"{name} is empty (only white space): choose the complete file.")
+        raise TownImportError(f"{name} is empty (only white space): choose the complete file.",
+                              key="upl_blank", file=name)
     try:
         return json.loads(text, parse_constant=partial(_infinite, name), parse_float=partial(_finite_float, name))
     except RecursionError as exc:
         raise TownImportError(f"{name} is nested too deeply to be GeoJSON (arrays or objects inside each other "
-                              f"thousands of levels deep): it is not a boundary file. Nothing was imported.") from exc
+                              f"thousands of levels deep): it is not a boundary file. Nothing was imported.",
+                              key="upl_nested", file=name) from exc
     except json.JSONDecodeError as exc:
         cut = exc.pos >= len(text.rstrip()) - 1
         hint = ("the file ends in the middle of the data, so it looks truncated (an interrupted download or "
                 "copy?): get the complete file" if cut else "fix the JSON syntax there")
         raise TownImportError(f"{name} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}): "
-                              f"{hint}. Nothing was imported.") from exc
+                              f"{hint}. Nothing was imported.",
+                              key="upl_truncated" if cut else "upl_bad_json", file=name, line=exc.lineno,
+                              col=exc.colno) from exc
 
 
 def _named_crs(crs: Any, name: str) -> dict[str, Any]:
@@ -175,7 +181,7 @@ def _named_crs(crs: Any, name: str) -> dict[str, Any]:
     raise TownImportError(f"{name} declares its coordinate system as a link or URL (a GeoJSON 'crs' member of "
                           f"type {str(crs.get('type') if isinstance(crs, dict) else crs)[:40]!r}), which would make "
                           f"the server fetch it: remove the 'crs' member (GeoJSON is WGS 84) or give an EPSG name. "
-                          f"Nothing was read.")
+                          f"Nothing was read.", key="upl_crs_link", file=name)
 
 
 def _strip_crs(feature: Any) -> Any:
@@ -192,10 +198,11 @@ def _read_geojson(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFr
     if not isinstance(obj, dict) or obj.get("type") not in ("FeatureCollection", "Feature"):
         raise TownImportError(f"{name} is JSON but not a GeoJSON FeatureCollection (its 'type' is "
                               f"{obj.get('type') if isinstance(obj, dict) else type(obj).__name__!r}): export the "
-                              f"boundaries as GeoJSON features.")
+                              f"boundaries as GeoJSON features.", key="upl_not_geojson", file=name)
     features = obj.get("features") if obj["type"] == "FeatureCollection" else [obj]
     if not isinstance(features, list):
-        raise TownImportError(f"{name}: 'features' is not a list of GeoJSON features.")
+        raise TownImportError(f"{name}: 'features' is not a list of GeoJSON features.",
+                              key="upl_not_geojson", file=name)
     # GDAL reads what we write here: our own FeatureCollection, with no member but the features and a named CRS.
     clean: dict[str, Any] = {"type": "FeatureCollection", "features": [_strip_crs(f) for f in features]}
     if obj.get("crs") is not None:
@@ -206,18 +213,22 @@ def _read_geojson(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFr
 
 def _read_gpkg(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFrame:
     if not data.startswith(b"SQLite format 3\x00"):
-        raise TownImportError(f"{name} is not a GeoPackage (no SQLite header; truncated or another format?).")
+        raise TownImportError(f"{name} is not a GeoPackage (no SQLite header; truncated or another format?).",
+                              key="upl_not_gpkg", file=name)
     if len(data) < 100 or data[68:72] not in sniff.GPKG_IDS:
         raise TownImportError(f"{name} is an SQLite database but not a GeoPackage (its application_id is not GPKG), "
-                              f"so GDAL cannot read it as one: export the layer as a GeoPackage and import again.")
+                              f"so GDAL cannot read it as one: export the layer as a GeoPackage and import again.",
+                              key="upl_not_gpkg", file=name)
     path = _save(data, work, ".gpkg")
     listed = sniff.gpkg_feature_tables(path, name)
     if not listed:
-        raise TownImportError(f"{name} holds no layers.")
+        raise TownImportError(f"{name} holds no layers.", key="upl_no_layers", file=name)
     try:
         kinds = {n: g for n, g in pyogrio.list_layers(path)}
     except _GDAL_ERRORS as exc:
-        raise TownImportError(f"GDAL cannot read {name} as a GeoPackage. Check that the file is complete.") from exc
+        raise TownImportError(f"GDAL cannot read {name} as a GeoPackage: {_no_paths(str(exc), work)}. Check that the "
+                              f"file is complete.",
+                              key="upl_unreadable", file=name) from exc
     polygon_layers = [t for t in listed if "Polygon" in str(kinds.get(t))]
     layer = polygon_layers[0] if polygon_layers else listed[0]
     gdf = _gdal_read(path, name, driver="GPKG", layer=layer)
@@ -233,80 +244,24 @@ def _read_kml(data: bytes, work: Path, name: str, **_: Any) -> gpd.GeoDataFrame:
     try:
         listed = list(pyogrio.list_layers(path))
     except _GDAL_ERRORS as exc:
-        raise TownImportError(f"GDAL cannot read {name} as KML. Check that the file is complete.") from exc
+        raise TownImportError(f"GDAL cannot read {name} as KML: {_no_paths(str(exc), work)}. Check that the "
+                              f"file is complete.",
+                              key="upl_unreadable", file=name) from exc
     frames = [_gdal_read(path, name, driver="KML", layer=str(n)) for n, _g in listed]
     frames = [f for f in frames if len(f)]
     if not frames:
-        raise TownImportError(f"{name} holds no placemarks.")
+        raise TownImportError(f"{name} holds no placemarks.", key="upl_no_placemarks", file=name)
     return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), crs=frames[0].crs)
-
-
-def _zip_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> bytes:
-    try:
-        return archive.read(info)
-    except NotImplementedError as exc:  # zstd, LZMA on an old Python, … (before RuntimeError: a subclass of it)
-        raise TownImportError(f"{name}: {PurePosixPath(info.filename).name} is compressed with a method this server "
-                              f"cannot unpack; zip it with the usual 'deflate' compression.") from exc
-    except RuntimeError as exc:  # encrypted
-        raise TownImportError(f"{name}: {PurePosixPath(info.filename).name} is encrypted (password-protected); zip "
-                              f"the shapefile without a password.") from exc
-    except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as exc:
-        raise TownImportError(f"{name}: {PurePosixPath(info.filename).name} is damaged in the zip (its checksum or "
-                              f"data is wrong): zip the shapefile again.") from exc
-
-
-def _zip_parts(archive: zipfile.ZipFile, name: str, max_bytes: int, crs_given: bool) -> tuple[str, dict[str, bytes]]:
-    """The shapefile's parts (extension → bytes) and the .shp's name, after every check on the zip itself."""
-    infos = archive.infolist()
-    unsafe = [i.filename for i in infos if sniff.unsafe_member(i)]
-    if unsafe:
-        raise TownImportError(
-            f"{name} holds entries with unsafe paths ({', '.join(unsafe[:5])}): a path with '..', an absolute "
-            f"path or a link could write outside the upload folder, so nothing was extracted. Zip the "
-            f"shapefile's files at the top level and import again.")
-    unpacked = sum(i.file_size for i in infos)
-    if unpacked > max_bytes:
-        raise TownImportError(f"{name} would unpack to {_mb(unpacked)}; the limit is {_mb(max_bytes)}. "
-                              f"Nothing was extracted.")
-    files = [i for i in infos if not i.is_dir() and not i.filename.startswith("__MACOSX/")
-             and not PurePosixPath(i.filename).name.startswith("._")]
-    shps = [i for i in files if i.filename.lower().endswith(".shp")]
-    if not shps:
-        raise TownImportError(f"{name} holds no .shp file: a zip must hold one shapefile (.shp, .shx, .dbf, "
-                              f".prj, .cpg); upload GeoJSON, GeoPackage or KML files directly.")
-    if len(shps) > 1:
-        raise TownImportError(f"{name} holds several shapefiles ({', '.join(i.filename for i in shps)}): "
-                              f"zip one layer per file.")
-    stem = shps[0].filename[:-4]
-    members = {i.filename[len(stem):].lower(): i for i in files
-               if i.filename[:len(stem)].lower() == stem.lower() and len(i.filename) == len(stem) + 4}
-    shp = PurePosixPath(shps[0].filename).name
-    if ".dbf" not in members:
-        raise TownImportError(f"{name} has {shp} but no .dbf: the .dbf holds the attributes (codes and names) "
-                              f"that identify the units. Zip the shapefile with all of its files (.shp, .shx, "
-                              f".dbf, .prj, .cpg).")
-    if ".shx" not in members:
-        raise TownImportError(f"{name} has {shp} but no .shx (the shape index): zip the shapefile with all of "
-                              f"its files (.shp, .shx, .dbf, .prj, .cpg).")
-    if ".prj" not in members and not crs_given:
-        raise TownImportError(
-            f"{name} has no .prj, so the coordinate system (CRS) of {shp} is unknown: add the .prj to the zip, "
-            f"or give the CRS (command line --crs EPSG, e.g. 4549 for CGCS2000 / 3-degree GK CM 120E, 4326 for "
-            f"WGS 84).")
-    parts = {ext: _zip_member(archive, members[ext], name) for ext in (".shp", ".shx", ".dbf", ".prj", ".cpg")
-             if ext in members}
-    if crs_given:
-        parts.pop(".prj", None)  # the given CRS wins; a broken .prj need not be read at all
-    return shp, parts
 
 
 def _read_zip(data: bytes, work: Path, name: str, *, max_bytes: int, crs_given: bool) -> gpd.GeoDataFrame:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zlib.error, EOFError, ValueError, OSError) as exc:
-        raise TownImportError(f"{name} is not a valid zip file (damaged or truncated?).") from exc
+        raise TownImportError(f"{name} is not a valid zip file (damaged or truncated?): {str(exc)[:200]}",
+                              key="upl_bad_zip", file=name) from exc
     with archive:
-        shp, parts = _zip_parts(archive, name, max_bytes, crs_given)
+        shp, parts = sniff.shapefile_parts(archive, name, max_bytes, crs_given)
     sniff.check_shapefile(parts, name, shp)
     # Only the shapefile's own parts are written, under names chosen here, never the zip's paths.
     for ext, content in parts.items():
@@ -339,12 +294,13 @@ def _check_axes(gdf: gpd.GeoDataFrame, name: str) -> None:
         raise TownImportError(
             f"{name}: the coordinates are in latitude/longitude order (the first number is about {minx:.1f}, the "
             f"second about {miny:.1f}), but Songjiang lies at longitude ≈121.2 E, latitude ≈31.0 N. Swap the two "
-            f"numbers (longitude first, as GeoJSON, KML and WKT require) and import again.")
+            f"numbers (longitude first, as GeoJSON, KML and WKT require) and import again.",
+            key="upl_latlon", file=name)
     if minx < -180 or maxx > 180 or miny < -90 or maxy > 90:
         raise TownImportError(
             f"{name}: the coordinates (up to {max(abs(minx), abs(maxx)):.0f}, {max(abs(miny), abs(maxy)):.0f}) are "
             f"not longitude/latitude degrees, although the file says {gdf.crs.name}: give the real CRS with --crs "
-            f"EPSG (e.g. 4549 for CGCS2000 / 3-degree GK CM 120E).")
+            f"EPSG (e.g. 4549 for CGCS2000 / 3-degree GK CM 120E).", key="upl_not_degrees", file=name)
 
 
 def _unique_columns(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -396,12 +352,13 @@ def _to_wgs84(gdf: gpd.GeoDataFrame, name: str) -> gpd.GeoDataFrame:
         out = gdf.to_crs(settings.WGS84)
     except (CRSError, ProjError, ValueError) as exc:
         raise TownImportError(f"{name}: its coordinates cannot be converted from {gdf.crs.name} to WGS 84; give the "
-                              f"file's real CRS as an EPSG code.") from exc
+                              f"file's real CRS as an EPSG code.", key="upl_crs_convert", file=name) from exc
     coords = shapely.get_coordinates(np.asarray(out.geometry.values, dtype=object))
     finite = np.isfinite(shapely.get_coordinates(np.asarray(gdf.geometry.values, dtype=object))).all(axis=1)
     if len(coords) and not np.isfinite(coords[finite]).all():
         raise TownImportError(f"{name}: its coordinates lie outside the area where {gdf.crs.name} is defined, so "
-                              f"they cannot be converted to WGS 84: give the file's real CRS as an EPSG code.")
+                              f"they cannot be converted to WGS 84: give the file's real CRS as an EPSG code.",
+                              key="upl_crs_convert", file=name)
     return out
 
 
@@ -411,13 +368,15 @@ def _read_checked(source: Source, name: str, *, max_bytes: int, crs_given: bool)
     reader = READERS.get(suffix)
     if reader is None:
         raise TownImportError(f"{name}: unsupported format {suffix or '(no extension)'}; import GeoJSON "
-                              f"(.geojson), GeoPackage (.gpkg), a zipped Shapefile (.zip) or KML (.kml).")
+                              f"(.geojson), GeoPackage (.gpkg), a zipped Shapefile (.zip) or KML (.kml).",
+                              key="upl_format", file=name)
     size = _source_size(source, name)
     if size > max_bytes:
         raise TownImportError(f"{name} is {_mb(size)}; the limit is {_mb(max_bytes)}. Boundaries of 17 units need "
-                              f"far less: simplify the geometry or keep only Songjiang's units. Nothing was read.")
+                              f"far less: simplify the geometry or keep only Songjiang's units. Nothing was read.",
+                              key="upl_too_big", file=name, size=_mb(size), limit=_mb(max_bytes))
     if size == 0:
-        raise TownImportError(f"{name} is empty (0 bytes): choose the complete file.")
+        raise TownImportError(f"{name} is empty (0 bytes): choose the complete file.", key="upl_blank", file=name)
     data = _source_bytes(source)
     with tempfile.TemporaryDirectory(prefix="songjiang-import-") as tmp:
         return reader(data, Path(tmp), name, max_bytes=max_bytes, crs_given=crs_given)
@@ -436,7 +395,7 @@ def _set_crs(gdf: gpd.GeoDataFrame, name: str, crs: str | int | None,
         return gdf, f"{gdf.crs.to_string()} (given)", False
     if gdf.crs is None:
         raise TownImportError(f"{name} does not say its coordinate system (CRS): give it with --crs EPSG (e.g. 4549 "
-                              f"for CGCS2000 / 3-degree GK CM 120E, 4326 for WGS 84).")
+                              f"for CGCS2000 / 3-degree GK CM 120E, 4326 for WGS 84).", key="upl_no_crs", file=name)
     sniff.usable_crs(gdf.crs, gdf.crs.name)
     return gdf, gdf.crs.to_string(), False
 
@@ -480,7 +439,8 @@ def read_town_file(source: Source, *, filename: str | None = None, crs: str | in
     vertices = int(shapely.get_num_coordinates(np.asarray(gdf.geometry.values, dtype=object)).sum())
     if vertices > max_vertices:
         raise TownImportError(f"{name} has {vertices:,} vertices; the limit is {max_vertices:,}. Simplify the "
-                              f"geometry (e.g. in QGIS) or keep only Songjiang's units. Nothing was read.")
+                              f"geometry (e.g. in QGIS) or keep only Songjiang's units. Nothing was read.",
+                              key="upl_vertices", file=name, n=f"{vertices:,}", limit=f"{max_vertices:,}")
     gdf = _cap_text(_unique_columns(gdf), settings.UPLOAD_MAX_TEXT_CHARS)
     attrs = {k: v for k, v in gdf.attrs.items() if k in ("layer", "note")}
     gdf, label, gcj02 = _set_crs(gdf, name, crs, attrs)

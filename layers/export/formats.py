@@ -22,7 +22,7 @@ import pyproj
 import shapely
 
 from layers.core.catalog import Catalog, LayerSpec
-from layers.core.datatext import plan_ref_text
+from layers.core.datatext import has_wording, pick_lang, plan_ref_text
 from layers.core.errors import ExportError
 from layers.core.geojson import feature, feature_collection_text, geometry_family
 from layers.core.i18n import t
@@ -317,10 +317,19 @@ def _zip_members(target: Path, members: Sequence[Path], date: str) -> None:
             zf.writestr(info, member.read_bytes())
 
 
+def _description_cell(value: Any) -> str:
+    """A KML popup's value: a citation recorded in English with its Chinese wording above it, both escaped."""
+    text = _text(value)
+    zh = pick_lang(text, "zh") if text and has_wording(text) else text
+    return html.escape(text) if zh == text else f"{html.escape(zh)}<br>{html.escape(text)}"
+
+
 def _description_table(catalog: Catalog, row: Mapping[str, Any]) -> str:
+    """The bilingual table a KML reader shows on click: "标签 / Label" headers; the attributes themselves stay as
+    recorded in ExtendedData."""
     cells = "".join(
         f"<tr><th>{html.escape(catalog.label(k, 'zh'))} / {html.escape(catalog.label(k, 'en'))}</th>"
-        f"<td>{html.escape(_text(v))}</td></tr>" for k, v in row.items())
+        f"<td>{_description_cell(v)}</td></tr>" for k, v in row.items())
     return f"<table>{cells}</table>"
 
 

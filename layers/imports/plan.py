@@ -319,7 +319,7 @@ def _refit_step(plan: _Plan, geoms: Mapping[str, BaseGeometry]) -> bool:
     try:
         fit = refit_towns(plan.inputs, snapped)
     except (PartitionError, TownImportError) as exc:
-        report.add("refit", "error", key="imr_refit", error=exc)
+        report.add("refit", "error", key="imr_refit", detail=str(exc))
         return False
     report.overlaps = fit.overlaps
     if fit.overlaps:

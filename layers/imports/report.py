@@ -23,6 +23,7 @@ class ImportIssue:
     message: str
     key: str = ""
     params: dict[str, str] = field(default_factory=dict)
+    detail: str = ""  # a lower layer's own words (English), kept apart from the sentence: folded on the page
 
     def text(self, lang: str = "en") -> str:
         """The finding in ``lang`` (the English message when it has no key)."""
@@ -80,10 +81,14 @@ class ImportReport:
     issues: list[ImportIssue] = field(default_factory=list)
     features: list[dict[str, Any]] = field(default_factory=list, repr=False)  # the overlay to write
 
-    def add(self, kind: str, severity: str, message: str = "", *, key: str = "", **params: object) -> None:
-        """Record an issue: its text is ``key`` of the dictionaries with ``params`` (or a plain ``message``)."""
-        issue = ImportIssue(kind, severity, message, key, {k: str(v) for k, v in params.items()})
+    def add(self, kind: str, severity: str, message: str = "", *, key: str = "", detail: str = "",
+            **params: object) -> None:
+        """Record an issue: its text is ``key`` of the dictionaries with ``params`` (or a plain ``message``);
+        ``detail`` the technical detail behind it, appended to the English message (command line, JSON)."""
+        issue = ImportIssue(kind, severity, message, key, {k: str(v) for k, v in params.items()}, detail)
         issue.message = issue.text("en") if key else message
+        if detail:
+            issue.message = f"{issue.message} ({detail})"
         self.issues.append(issue)
 
     @property

@@ -17,7 +17,7 @@ from layers.core import settings
 from layers.core.caches import cached
 from layers.core.catalog import Catalog, LayerSpec, get_catalog
 from layers.core.crs import TO_MEASURE, TO_WGS84, geometry_wgs84_to_gcj02
-from layers.core.datatext import pick_lang
+from layers.core.datatext import pick_lang, plan_ref_text
 from layers.core.i18n import t
 from layers.core.numbers import fmt_field, is_missing, missing_text
 from layers.map.basemaps import BASEMAPS, Basemap, basemaps
@@ -32,6 +32,8 @@ GEOMETRY_FIGURES = frozenset({"area_km2", "length_km"})
 TOWN_FIELDS = frozenset({"town_zh", "town_code", "town_codes"})
 #: Fields whose values are codes with labels in the catalogue's [values] tables.
 CODED_FIELDS = ("accuracy", "mode", "status", "kind", "industries", "element", "type", "town_basis")
+#: Fields that cite the plan's lines ("FYP 1447"): worded as references ("规划第 1447 行").
+PLAN_REF_FIELDS = frozenset({"plan_ref", "fyp_zone_ref"})
 
 
 def _display_value(catalog: Catalog, field: str, value: Any, lang: str) -> str:
@@ -45,7 +47,7 @@ def _display_value(catalog: Catalog, field: str, value: Any, lang: str) -> str:
     if field in CODED_FIELDS and isinstance(value, str):
         value = ", ".join(catalog.value_label(field, v.strip(), lang) for v in value.split(",")) if value else ""
     elif isinstance(value, str):
-        value = pick_lang(value, lang)
+        value = plan_ref_text(value, lang) if field in PLAN_REF_FIELDS else pick_lang(value, lang)
     return safe_text(value)
 
 

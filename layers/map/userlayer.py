@@ -47,7 +47,9 @@ def read_user_layer(source: Any, *, filename: str | None = None, crs: str | int 
     except UserLayerError:
         raise
     except SongjiangMapError as exc:
-        raise UserLayerError(str(exc)) from exc
+        refused = UserLayerError(str(exc))
+        refused.key, refused.params = exc.key, exc.params  # the kind of failure, worded in the page's language
+        raise refused from exc
     name = gdf.attrs.get("file_name", filename or "the file")
     if len(gdf) > settings.USER_LAYER_MAX_FEATURES:
         raise UserLayerError(f"{name} has {len(gdf):,} features; the map shows at most "

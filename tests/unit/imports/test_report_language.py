@@ -38,3 +38,12 @@ def test_every_report_sentence_has_both_languages_with_the_same_placeholders(key
 
     fields = [{f for _, f, _, _ in string.Formatter().parse(STRINGS[lang][key]) if f} for lang in ("zh", "en")]
     assert fields[0] == fields[1], key
+
+
+def test_a_lower_layer_s_words_stay_out_of_the_sentence_and_in_the_detail():
+    report = _report()
+    report.add("refit", "error", key="imr_refit", detail="PartitionError: cell 310117103 found no room")
+    issue = report.issues[-1]
+    assert issue.text("zh") == "未提供的街镇无法围绕导入的街镇重新生成。"
+    assert issue.message.endswith("(PartitionError: cell 310117103 found no room)")  # the command line, the JSON
+    assert report.to_dict()["issues"][-1]["detail"] == issue.detail
