@@ -1,6 +1,8 @@
 """Cached loaders for the pages (keyed by simple values) and one function that clears every cache."""
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import streamlit as st
 
@@ -24,7 +26,7 @@ from layers.map.stats import town_contents, town_statistic_marks, town_statistic
 from layers.map.tables import headline_figures, read_indicators
 from layers.map.view import map_view_spec
 from layers.scenes.output import scene_bytes
-from layers.scenes.web import SceneText, scene_document, scene_text
+from layers.scenes.web import SceneText, scene_spec, scene_text
 
 #: The data version the caches were filled from: the shipped build's stamp (``build_info.json`` is replaced by
 #: ``make data``) and the workspace store's version number (every import and revert, by any app process or the
@@ -183,9 +185,9 @@ def cached_scene_text(scene_id: str, town: str | None, lang: str) -> SceneText:
 
 
 @st.cache_data(show_spinner=False, max_entries=30)
-def cached_scene_document(scene_id: str, town: str | None, lang: str) -> str:
-    """The scene as the Present page draws it (one HTML document), keyed by simple values."""
-    return scene_document(scene_id, town=town, lang=lang)
+def cached_scene_spec(scene_id: str, town: str | None, lang: str) -> dict[str, Any]:
+    """The scene as the Present page draws it (:func:`layers.scenes.web.scene_spec`), keyed by simple values."""
+    return scene_spec(scene_id, town=town, lang=lang)
 
 
 @st.cache_data(show_spinner=False, max_entries=60)

@@ -3,18 +3,12 @@
 // place (a layer whose data hash is unchanged is kept; a changed one is swapped in before the old one goes), so
 // the map never blanks and the user's view is kept. Pan and zoom send nothing to the server: the view goes into
 // the address (c=lat,lon & z=zoom) and the session's storage. Layer toggles, clicks and the first paint are
-// reported back (setStateValue / setTriggerValue, which rerun the script).
+// reported back (setStateValue / setTriggerValue, which rerun the script). The Leaflet loader (leaflet_loader.js)
+// and the layer drawing it shares with the Present page's scene (leaflet_layers.js) come before this module.
 // Every text shown comes from Python (data.texts) and was escaped there; feature attributes were escaped on the
 // server (layers.map.elements.safe_text) and are inserted as such.
 // Performance marks (sj-mount, sj-leaflet, sj-chrome, sj-layers, sj-rendered, sj-labels) split a first draw for
 // the bench and for anyone looking at a slow page in the browser's performance panel.
-
-function el(tag, cls, parent) {
-  const node = document.createElement(tag);
-  if (cls) { node.className = cls; }
-  if (parent) { parent.appendChild(node); }
-  return node;
-}
 
 function roundView(map) {
   const c = map.getCenter();
@@ -31,36 +25,6 @@ function writeViewToAddress(map) {
     window.history.replaceState(window.history.state, "", url.toString());
   } catch (e) { /* an address that cannot be rewritten changes nothing on the map */ }
   return view;
-}
-
-function tipText(props, fields) {
-  // The first tooltip field only: hover says what it is; a click says everything (side panel).
-  for (let i = 0; i < fields.length; i++) {
-    const value = props[fields[i][0]];
-    if (value !== undefined && value !== null && value !== "") { return String(value); }
-  }
-  return "";
-}
-
-function buildLayer(L, entry) {
-  const group = L.featureGroup();
-  entry.parts.forEach((part) => {
-    const d = JSON.parse(part.payload);
-    const layer = L.geoJSON(d.geojson, {
-      interactive: part.interactive,
-      style: (f) => d.styles[f.properties._s],
-      pointToLayer: (f, latlng) => L.circleMarker(latlng, Object.assign({ radius: part.radius }, d.styles[f.properties._s])),
-      onEachFeature: (f, lyr) => {
-        if (!part.interactive) { return; }
-        const text = tipText(f.properties, d.tip || []);
-        if (text) { lyr.bindTooltip(text, { sticky: true, direction: "top", className: "sj-tip" }); }
-        lyr.on("mouseover", (e) => { if (e.target.setStyle) { e.target.setStyle(d.highlight); } });
-        lyr.on("mouseout", (e) => { if (e.target.setStyle) { layer.resetStyle(e.target); } });
-      },
-    });
-    layer.addTo(group);
-  });
-  return group;
 }
 
 function labelLayer(L, map, labels) {

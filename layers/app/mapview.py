@@ -41,9 +41,17 @@ _CSS = """
 """
 
 _LOADER = (_HERE / "leaflet_loader.js").read_text(encoding="utf-8")
+
+
+def component_js(name: str) -> str:
+    """A component's module: the shared Leaflet loader and layer drawing (``leaflet_loader.js``,
+    ``leaflet_layers.js``), then the component's own file ``name``."""
+    return "\n".join([_LOADER] + [(_HERE / f).read_text(encoding="utf-8") for f in ("leaflet_layers.js", name)])
+
+
 _COMPONENT = st.components.v2.component(
-    "songjiang_map", html='<div class="sj-map-root"></div>', css=_CSS,
-    js=_LOADER + (_HERE / "mapview.js").read_text(encoding="utf-8"), isolate_styles=False)
+    "songjiang_map", html='<div class="sj-map-root"></div>', css=_CSS, js=component_js("mapview.js"),
+    isolate_styles=False)
 #: Key of the assets component; its element takes no room in the page.
 ASSETS_KEY = "sj_map_assets"
 _ASSETS = st.components.v2.component(

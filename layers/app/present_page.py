@@ -8,8 +8,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from layers.app.cache import cached_scene_document, cached_scene_file, cached_scene_text, cached_town_names
+from layers.app.cache import cached_scene_file, cached_scene_spec, cached_scene_text, cached_town_names
 from layers.app.chrome import LANG_KEY, plain, show_notices
+from layers.app.sceneview import show_scene
 from layers.core import settings
 from layers.core.errors import SongjiangMapError
 from layers.core.i18n import t
@@ -27,8 +28,8 @@ PAPERS = ("A4", "A3")
 MADE_NAME = {"pack": {"zh": "meeting_pack_zh.zip", "en": "meeting_pack_en.zip"}, "deck": DECK_NAME}
 MADE_MIME = {"pack": MIME["zip"], "deck": MIME["pdf"]}
 
-#: Static CSS (no user text): a compact header so the scene frame gets the height that is left; in full screen
-#: (the scene's ⛶ button or F) the scene frame covers the page.
+#: Static CSS (no user text): a compact header so the scene gets the height that is left (the scene's own CSS,
+#: layers/app/sceneview.py, makes it cover the page in full screen).
 _PRESENT_CSS = """<style>
 [data-testid='stMainBlockContainer'] {padding-top: 3.2rem; padding-bottom: 0; max-width: 100%;}
 [data-testid='stMainBlockContainer'] [data-testid='stHeading'] h1 {font-size: clamp(1.25rem, 3.4vh, 3rem);
@@ -37,11 +38,6 @@ _PRESENT_CSS = """<style>
 .st-key-pres_subtitle [data-testid='stMarkdownContainer'] {margin-bottom: 0;}
 .st-key-pres_subtitle p {font-size: clamp(.8rem, 1.8vh, 1.5rem); margin: 0; line-height: 1.35; color: #333;}
 [data-testid='stMainBlockContainer'] [data-testid='stVerticalBlock'] {gap: .35rem;}
-[data-testid='stElementContainer']:has(> iframe.sj-scene-frame) {height: auto !important;
-  min-height: 0 !important; flex: 0 0 auto !important;}
-html.sj-fs .sj-scene-frame {position: fixed !important; inset: 0 !important; width: 100vw !important;
-  height: 100vh !important; z-index: 1000000; background: #fff; border: 0;}
-html.sj-fs [data-testid='stHeader'] {display: none;}
 </style>"""
 
 
@@ -156,14 +152,14 @@ def present_files(choice: SceneChoice, lang: str) -> None:
 
 
 def present_scene(choice: SceneChoice, lang: str) -> None:
-    """Title and subtitle, then the scene (map, legend, scale bar, north arrow, names, the note folded into a
-    "来源" button on a short screen) in a frame that takes the height left in the window."""
+    """Title and subtitle, then the scene drawn in the page (map, legend, scale bar, north arrow, names, the note
+    folded into a "来源" button where it would cover the scene), taking the height left in the window."""
     try:
         text = cached_scene_text(choice.scene, choice.town, lang)
-        document = cached_scene_document(choice.scene, choice.town, lang)
+        spec = cached_scene_spec(choice.scene, choice.town, lang)
     except SongjiangMapError as exc:
         st.error(plain(t("pres_error", lang, message=exc)))
         return
     st.title(text.title)
     st.container(key="pres_subtitle").markdown(plain(text.subtitle))
-    st.iframe(document, height=settings.PRESENT_MAP_HEIGHT)
+    show_scene(spec, key="pres_scene", lang=lang)

@@ -171,13 +171,11 @@ PACK_WORKERS = 4
 SCENE_ZOOM_SNAP = 0.25
 
 
-#: Height (px) of the scene frame on the Present page before its script fits it to the window.
-PRESENT_MAP_HEIGHT = 700
 #: A scene window shorter than this (px) folds its note on sources into a small "来源" button.
 SCENE_NOTE_FOLD_BELOW_PX = 780
-#: The Present page's scene frame is never shorter than this (px), so a phone still shows a map to scroll to.
+#: The Present page's scene is never shorter than this (px), so a phone still shows a map to scroll to.
 SCENE_MIN_HEIGHT_PX = 360
-#: Room (px) left below the scene frame on the Present page.
+#: Room (px) left below the scene on the Present page.
 SCENE_BOTTOM_GAP_PX = 8
 
 

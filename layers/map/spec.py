@@ -48,8 +48,10 @@ def _entry(parts: list[dict[str, Any]], *, title: str, show: bool, catalog: Cata
     return {"key": key, "title": title, "show": show, "group": group, "hash": digest.hexdigest(), "parts": parts}
 
 
-def map_spec(fmap: folium.Map, *, lang: str = "zh", catalog: Catalog | None = None) -> dict[str, Any]:
-    """The spec of ``fmap`` for the in-page map.
+def map_spec(fmap: folium.Map, *, lang: str = "zh", catalog: Catalog | None = None,
+             ignore: tuple[type, ...] = ()) -> dict[str, Any]:
+    """The spec of ``fmap`` for the in-page map; elements of the ``ignore`` types are the caller's to read (the
+    Present page's scene reads its chrome itself).
 
     Returns
     -------
@@ -67,6 +69,8 @@ def map_spec(fmap: folium.Map, *, lang: str = "zh", catalog: Catalog | None = No
     spec: dict[str, Any] = {"tiles": [], "layers": [], "legend": None, "fit": None, "tools": False,
                             "groups": {gid: names[lang] for gid, names in catalog.groups.items()}}
     for child in fmap._children.values():
+        if ignore and isinstance(child, ignore):
+            continue
         if isinstance(child, folium.TileLayer):
             spec["tiles"].append(_tiles(child))
         elif isinstance(child, folium.FeatureGroup):

@@ -375,8 +375,10 @@ class SceneChrome(MacroElement):
         self._name = "SceneChrome"
         self.layout = layout
         self.layout_json = script_json(layout)
+        self.bounds = bounds
         self.bounds_json = script_json(bounds)
-        self.labels_json = script_json([label_data(label) for label in labels])
+        self.labels = [label_data(label) for label in labels]
+        self.labels_json = script_json(self.labels)
         self.title = safe_text(title)
         self.subtitle = safe_text(subtitle)
         self.note = "".join(f"<p>{safe_text(line)}</p>" for line in note_lines)
@@ -386,8 +388,19 @@ class SceneChrome(MacroElement):
         self.present = safe_text(t("pres_fullscreen", lang))
         self.present_hint = safe_text(t("pres_fullscreen_hint", lang))
         self.present_json = script_json(t("pres_fullscreen", lang))
+        self.present_exit = safe_text(t("pres_fullscreen_exit", lang))
         self.present_exit_json = script_json(t("pres_fullscreen_exit", lang))
         self.fold_below = settings.SCENE_NOTE_FOLD_BELOW_PX
         self.min_height = settings.SCENE_MIN_HEIGHT_PX
         self.bottom_gap = settings.SCENE_BOTTOM_GAP_PX
         self.arrow = _NORTH_ARROW
+
+    def page_data(self) -> dict[str, Any]:
+        """What the Present page's in-page scene (``layers/app/sceneview.js``) draws besides the layers: the same
+        texts as this element's HTML (escaped here, inserted as HTML there), the names, the bounds to fit, and
+        the note's folding and the frame's height settings."""
+        return {"title": self.title, "subtitle": self.subtitle, "note": self.note, "noteTitle": self.note_title,
+                "noteShort": self.note_short, "north": self.north, "arrow": self.arrow, "present": self.present,
+                "presentHint": self.present_hint, "presentExit": self.present_exit, "labels": self.labels,
+                "bounds": [[float(v) for v in corner] for corner in self.bounds], "foldBelow": self.fold_below,
+                "minHeight": self.min_height, "bottomGap": self.bottom_gap}

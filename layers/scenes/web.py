@@ -1,6 +1,8 @@
-"""Meeting scenes on screen: the scene web map and its self-contained offline HTML."""
+"""Meeting scenes on screen: the scene web map, its self-contained offline HTML and its spec for the Present page."""
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from layers.core.i18n import LANGS
 from layers.map.assets import localize_assets
 from layers.map.elements import Legend, legend_html, safe_text
 from layers.map.render import add_fullscreen, add_layer, new_map
+from layers.map.spec import map_spec
 from layers.scenes.chrome import SceneChrome, SceneLabel
 from layers.scenes.frame import (
     FAINT,
@@ -46,6 +49,8 @@ _REMOTE_TAG = re.compile(r"<(?:script|link|img|iframe)\b[^>]*\b(?:src|href)\s*=\
 #: Pack formats, in the order files are listed.
 PACK_FORMATS = ("png", "pdf", "html")
 MIME = {"png": "image/png", "pdf": "application/pdf", "html": "text/html", "zip": "application/zip"}
+#: Leaflet options of the scene map that the Present page's in-page scene takes over.
+PAGE_MAP_OPTIONS = ("zoomSnap", "zoomDelta", "zoomAnimation", "keyboard", "attributionControl")
 
 
 def _fade(style: dict[str, Any]) -> dict[str, Any]:
@@ -216,14 +221,26 @@ def scene_html(scene_id: str, *, town: str | None = None, lang: str = "zh") -> s
     return page
 
 
-def scene_document(scene_id: str, *, town: str | None = None, lang: str = "zh") -> str:
-    """The scene as the Present page draws it: one HTML document (map, legend, north arrow, scale, note, and the
-    title shown in full screen) laid out for the window it is in; assets served by the app (no other host).
+def scene_spec(scene_id: str, *, town: str | None = None, lang: str = "zh") -> dict[str, Any]:
+    """The scene as the Present page draws it in the page (``layers/app/sceneview.py``), read off the scene's
+    folium map so the page and the offline file cannot differ in what they show.
+
+    Returns
+    -------
+    dict
+        ``map``: :func:`layers.map.spec.map_spec` of the scene map (the same escaped layer payloads, faint and focus
+        styles, legend); ``options``: the map's Leaflet options (zoom steps, no animation, no keyboard panning);
+        ``chrome``: :meth:`SceneChrome.page_data` (title, subtitle, note, north arrow, names, bounds); ``token``:
+        a digest of all that, so the page redraws only a scene that changed (a rerun keeps the presenter's zoom).
     """
     fmap = build_scene_map(scene_id, town=town, lang=lang, standalone=True, layout="page")
-    localize_assets(fmap)
-    page = fmap.get_root().render()
-    return page.replace("<html>", f'<html lang="{"en" if lang == "en" else "zh-CN"}">', 1)
+    chrome = next(c for c in fmap._children.values() if isinstance(c, SceneChrome)).page_data()
+    spec = map_spec(fmap, lang=lang, ignore=(SceneChrome,))
+    options = {k: fmap.options[k] for k in PAGE_MAP_OPTIONS if k in fmap.options}
+    digest = hashlib.blake2b(digest_size=12)
+    digest.update(json.dumps([chrome, options, spec["legend"], [e["hash"] for e in spec["layers"]]],
+                             sort_keys=True).encode("utf-8"))
+    return {"map": spec, "options": options, "chrome": chrome, "token": digest.hexdigest()}
 
 
 def write_scene_html(scene_id: str, *, town: str | None = None, lang: str = "zh", out: Path) -> Path:

@@ -19,8 +19,8 @@ from layers.scenes.web import write_scene_html
 JIUTING = "310117107"
 PRESENT_ROUTE = "/" + quote("演示_Present")
 SCENES = ("structure", "zones", "transport", "industry", "town")
-#: The scene document on the Present page (drawn with st.iframe; its script tags the frame).
-SCENE_IFRAME = "iframe.sj-scene-frame"
+#: The scene on the Present page: the in-page scene component's root (drawn in the page itself, no iframe).
+SCENE = ".sj-scene"
 VIEWPORTS = ((1024, 768), (1280, 720), (1366, 768), (1920, 1080), (3840, 2160))
 
 
@@ -76,8 +76,12 @@ def _params(url: str) -> dict[str, str]:
 
 
 def _wait_for_scene(page, title: str) -> None:
+    from playwright.sync_api import expect
+
     page.get_by_role("heading", name=title, exact=True).first.wait_for()
-    page.frame_locator(SCENE_IFRAME).first.locator(SHAPES).first.wait_for(state="attached")
+    page.locator(SCENE).locator(SHAPES).first.wait_for(state="attached")
+    # The scene element has drawn this scene (its title, shown in full screen, is the scene's own).
+    expect(page.locator(SCENE).locator(".sj-title h1")).to_have_text(title)
 
 
 def _titles(lang: str) -> list[str]:
@@ -88,13 +92,12 @@ def _titles(lang: str) -> list[str]:
 
 def _assert_labels_clear(page) -> None:
     """The names shown on the scene overlap neither each other nor the legend, north arrow, scale bar or note."""
-    # Names are placed again 120 ms after the frame's last change of size or font: wait until that has settled.
-    page.wait_for_function("""() => { const f = document.querySelector('iframe.sj-scene-frame');
-        const b = f && f.contentDocument && f.contentDocument.body;
-        const t = b && Number(b.getAttribute('data-sj-placed'));
+    # Names are placed again 120 ms after the scene's last change of size or font: wait until that has settled.
+    page.wait_for_function("""() => { const d = document.querySelector('.sj-scene');
+        const t = d && Number(d.getAttribute('data-sj-placed'));
         return t && Date.now() - t > 700; }""", timeout=20_000)
     found = page.evaluate("""() => {
-      const d = document.querySelector('iframe.sj-scene-frame').contentDocument;
+      const d = document.querySelector('.sj-scene');
       const box = e => { const r = e.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom]; };
       return {labels: [...d.querySelectorAll('.sj-label')].filter(e => e.style.visibility == 'visible')
                         .map(e => [e.textContent, box(e)]),
@@ -108,8 +111,8 @@ def _assert_labels_clear(page) -> None:
 
     for (name_a, a), (name_b, b) in itertools.combinations(found["labels"], 2):
         assert not overlap(a, b), (name_a, a, name_b, b, page.evaluate("""() => {
-            const w = document.querySelector('iframe.sj-scene-frame').contentWindow;
-            return [w.innerWidth, w.innerHeight, Date.now() - Number(w.document.body.getAttribute('data-sj-placed'))];
+            const d = document.querySelector('.sj-scene'), r = d.getBoundingClientRect();
+            return [r.width, r.height, Date.now() - Number(d.getAttribute('data-sj-placed'))];
         }"""))
     for name, a in found["labels"]:
         for chrome, b in found["chrome"]:
@@ -117,15 +120,15 @@ def _assert_labels_clear(page) -> None:
 
 
 def _boxes(page) -> dict[str, list[float]]:
-    """Top and bottom (page pixels) of the title, the scene frame, and the map, legend and note inside it."""
+    """Top and bottom (page pixels) of the title, the scene, and the map, legend and note inside it."""
     return page.evaluate("""() => {
-      const frame = document.querySelector('iframe.sj-scene-frame');
+      const frame = document.querySelector('.sj-scene');
       const f = frame.getBoundingClientRect();
-      const inner = s => { const e = frame.contentDocument.querySelector(s); const r = e.getBoundingClientRect();
-                           return [r.top + f.top, r.bottom + f.top]; };
+      const inner = s => { const e = frame.querySelector(s); const r = e.getBoundingClientRect();
+                           return [r.top, r.bottom]; };
       const h = document.querySelector('h1').getBoundingClientRect();
       const main = document.querySelector('[data-testid=stMain]');
-      return {title: [h.top, h.bottom], frame: [f.top, f.bottom], map: inner('.folium-map'),
+      return {title: [h.top, h.bottom], frame: [f.top, f.bottom], map: inner('.sj-scene-map'),
               legend: inner('.sj-legend'), note: inner('.sj-note'), north: inner('.sj-north'),
               scroll: [main.scrollHeight, main.clientHeight, document.scrollingElement.scrollHeight]};
     }""")
@@ -147,7 +150,7 @@ def test_present_page_walks_through_the_scenes_with_previous_and_next(page, stre
         _wait_for_scene(page, title)
         page.wait_for_url(lambda url, s=scene_id: _params(url).get("scene") == s)
         # The map shows this scene: its legend names the scene's layers.
-        legend = page.frame_locator(SCENE_IFRAME).first.locator(".sj-legend")
+        legend = page.locator(SCENE).locator(".sj-legend")
         expect(legend).to_contain_text(catalog.layer(get_scene(scene_id).layers[-1].id).title("zh")
                                        if scene_id != "town" else "所选街镇")
     assert _params(page.url) == {"lang": "zh", "scene": "town", "town": JIUTING}
@@ -179,9 +182,9 @@ def test_the_whole_scene_fits_the_screen_without_scrolling(page, streamlit_url, 
     page.set_viewport_size({"width": width, "height": height})
     page.goto(f"{streamlit_url}{PRESENT_ROUTE}?scene=industry&lang={lang}", wait_until="domcontentloaded")
     _wait_for_scene(page, get_scene("industry").text("title", lang))
-    scene = page.frame_locator(SCENE_IFRAME).first
+    scene = page.locator(SCENE)
     expect(scene.locator(".sj-legend")).to_be_visible()
-    page.wait_for_function("""() => { const f = document.querySelector('iframe.sj-scene-frame');
+    page.wait_for_function("""() => { const f = document.querySelector('.sj-scene');
         return f && Math.abs(f.getBoundingClientRect().bottom - window.innerHeight) < 40; }""")
     boxes = _boxes(page)
     assert boxes["title"][0] >= 0
@@ -198,11 +201,11 @@ def test_the_whole_scene_fits_the_screen_without_scrolling(page, streamlit_url, 
         expect(note).not_to_have_attribute("open", "")
         expect(note.locator("summary")).to_have_text("来源" if lang == "zh" else "Sources")
     # An open note never covers the district (the drawn shapes of this district-wide scene).
-    cover = scene.locator("body").evaluate("""(body, shapes) => {
-        const note = body.querySelector('.sj-note');
+    cover = scene.evaluate("""(root, shapes) => {
+        const note = root.querySelector('.sj-note');
         if (!note || !note.open) { return null; }
         const n = note.getBoundingClientRect();
-        const all = [...body.querySelectorAll(shapes)].map(e => e.getBoundingClientRect());
+        const all = [...root.querySelectorAll(shapes)].map(e => e.getBoundingClientRect());
         const box = {left: Math.min(...all.map(r => r.left)), top: Math.min(...all.map(r => r.top)),
                      right: Math.max(...all.map(r => r.right)), bottom: Math.max(...all.map(r => r.bottom))};
         const clear = n.right <= box.left || n.left >= box.right || n.bottom <= box.top || n.top >= box.bottom;
@@ -210,6 +213,44 @@ def test_the_whole_scene_fits_the_screen_without_scrolling(page, streamlit_url, 
     }""", SHAPES)
     assert cover is None, cover
     assert page.record.page_errors == []
+
+
+def test_the_scene_is_drawn_in_the_page_and_stepping_never_shows_an_empty_map(page, streamlit_url, catalog):
+    from playwright.sync_api import expect
+
+    page.set_viewport_size({"width": 1366, "height": 768})
+    page.goto(f"{streamlit_url}{PRESENT_ROUTE}?scene=structure&lang=zh", wait_until="domcontentloaded")
+    titles = _titles("zh")
+    _wait_for_scene(page, titles[0])
+    assert page.locator("iframe").count() == 0          # the scene is drawn in the page itself
+    # Every animation frame from here on: how many showed the scene without a shape.
+    page.evaluate(f"""() => {{
+        window.__sjEmpty = 0;
+        window.__sjFrames = 0;
+        const tick = () => {{
+            window.__sjFrames += 1;
+            if (document.querySelectorAll('{SCENE} {SHAPES}').length === 0) {{ window.__sjEmpty += 1; }}
+            requestAnimationFrame(tick);
+        }};
+        tick();
+    }}""")
+    root = page.locator(SCENE).element_handle()
+    for scene_id, how in zip(SCENES[1:], ("button", "PageDown", "button", "ArrowRight"), strict=True):
+        if how == "button":
+            page.get_by_role("button", name="下一幕 ▶").click()
+        else:
+            page.keyboard.press(how)
+        page.wait_for_url(lambda url, s=scene_id: _params(url).get("scene") == s)
+        _wait_for_scene(page, titles[SCENES.index(scene_id)])
+        expect(page.locator(SCENE).locator(".sj-legend")).to_contain_text(
+            catalog.layer(get_scene(scene_id).layers[-1].id).title("zh") if scene_id != "town" else "所选街镇")
+        assert page.locator("iframe").count() == 0
+    page.wait_for_timeout(500)
+    frames, empty = page.evaluate("() => [window.__sjFrames, window.__sjEmpty]")
+    assert frames > 10 and empty == 0, (frames, empty)     # never a frame without shapes
+    assert root.evaluate("e => e.isConnected")             # one scene element, updated in place
+    assert page.record.page_errors == []
+    assert [u for u in page.record.requests if not is_local(u)] == []
 
 
 def test_clicker_keys_walk_the_scenes_and_the_url_follows(page, streamlit_url):
@@ -220,12 +261,12 @@ def test_clicker_keys_walk_the_scenes_and_the_url_follows(page, streamlit_url):
     steps = [("ArrowRight", "zones"), ("PageDown", "transport"), ("Space", "industry"), ("ArrowLeft", "transport"),
              ("PageUp", "zones"), ("End", "town"), ("Home", "structure")]
     for key, scene_id in steps:
-        page.frame_locator(SCENE_IFRAME).first.locator(".sj-title").wait_for(state="attached")
+        page.locator(SCENE).locator(".sj-title").wait_for(state="attached")
         page.keyboard.press(key)
         page.wait_for_url(lambda url, s=scene_id: _params(url).get("scene") == s)
         _wait_for_scene(page, titles[SCENES.index(scene_id)])
     # Keys pressed inside the scene (the clicker after a click on the map) work too.
-    page.frame_locator(SCENE_IFRAME).first.locator(".folium-map").click(position={"x": 20, "y": 300})
+    page.locator(SCENE).locator(".sj-scene-map").click(position={"x": 20, "y": 300})
     page.keyboard.press("ArrowRight")
     page.wait_for_url(lambda url: _params(url).get("scene") == "zones")
     assert page.record.page_errors == []
@@ -238,22 +279,22 @@ def test_full_screen_keeps_title_legend_north_arrow_and_scale_across_scenes(page
     page.goto(f"{streamlit_url}{PRESENT_ROUTE}?scene=zones&lang=en", wait_until="domcontentloaded")
     titles = _titles("en")
     _wait_for_scene(page, titles[1])
-    scene = page.frame_locator(SCENE_IFRAME).first
+    scene = page.locator(SCENE)
     scene.locator(".sj-present").click()
     page.wait_for_function("() => !!document.fullscreenElement")
     for chrome in (".sj-title", ".sj-legend", ".sj-north", ".leaflet-control-scale"):
         expect(scene.locator(chrome)).to_be_visible()
     expect(scene.locator(".sj-title h1")).to_have_text(titles[1])
-    frame = page.locator(SCENE_IFRAME).bounding_box()
+    frame = page.locator(SCENE).bounding_box()
     assert frame["x"] == 0 and frame["y"] == 0 and frame["width"] == 1366 and frame["height"] == 768
     page.keyboard.press("ArrowRight")
     page.wait_for_url(lambda url: _params(url).get("scene") == "transport")
-    expect(page.frame_locator(SCENE_IFRAME).first.locator(".sj-title h1")).to_have_text(titles[2])
+    expect(page.locator(SCENE).locator(".sj-title h1")).to_have_text(titles[2])
     assert page.evaluate("!!document.fullscreenElement")          # the next scene stays full screen
-    expect(page.frame_locator(SCENE_IFRAME).first.locator(".sj-legend")).to_be_visible()
+    expect(page.locator(SCENE).locator(".sj-legend")).to_be_visible()
     page.evaluate("document.exitFullscreen()")
     page.wait_for_function("() => !document.fullscreenElement")
-    expect(page.frame_locator(SCENE_IFRAME).first.locator(".sj-title")).to_be_hidden()
+    expect(page.locator(SCENE).locator(".sj-title")).to_be_hidden()
     assert page.record.page_errors == []
     assert [u for u in page.record.requests if not is_local(u)] == []
 
@@ -264,7 +305,7 @@ def test_a_phone_draws_the_map_under_the_title(page, streamlit_url, scene_id):
     town = "&town=" + JIUTING if scene_id == "town" else ""
     page.goto(f"{streamlit_url}{PRESENT_ROUTE}?scene={scene_id}&lang=zh{town}", wait_until="domcontentloaded")
     _wait_for_scene(page, _titles("zh")[SCENES.index(scene_id)])
-    scene = page.frame_locator(SCENE_IFRAME).first
+    scene = page.locator(SCENE)
     scene.locator(".sj-label").first.wait_for(state="attached")
     boxes = _boxes(page)
     assert boxes["map"][0] >= boxes["title"][1]
@@ -285,6 +326,6 @@ def test_names_on_every_scene_keep_clear_of_each_other_and_of_the_legend(page, s
     town = "&town=" + JIUTING if scene_id == "town" else ""
     page.goto(f"{streamlit_url}{PRESENT_ROUTE}?scene={scene_id}&lang=zh{town}", wait_until="domcontentloaded")
     _wait_for_scene(page, _titles("zh")[SCENES.index(scene_id)])
-    page.frame_locator(SCENE_IFRAME).first.locator(".sj-label[style*='visible']").first.wait_for(state="attached")
+    page.locator(SCENE).locator(".sj-label[style*='visible']").first.wait_for(state="attached")
     _assert_labels_clear(page)
     assert page.record.page_errors == []

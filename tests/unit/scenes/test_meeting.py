@@ -27,6 +27,7 @@ from layers.scenes.web import (
     foreign_urls,
     neutralise_urls,
     scene_html,
+    scene_spec,
     write_scene_html,
 )
 
@@ -171,6 +172,34 @@ def test_titles_and_names_from_the_data_stay_inert(monkeypatch):
     # The names travel as JSON with every "<" escaped, so they cannot end the script block either.
     assert "\\u003cspan class=\\\"sj-label sj-label-area sj-label-faint\\\"" in page
     assert "&lt;img src=x onerror=alert(1)&gt;&#123;&#123; 7*7 &#125;&#125;\\u003c/span>" in page
+
+
+# --- the Present page's in-page scene ----------------------------------------------------------------------------
+def test_the_page_spec_carries_what_the_scene_map_draws():
+    fmap = build_scene_map("town", town=JIUTING, lang="en", layout="page")
+    drawn = [c.payload_json() for g in fmap._children.values() for c in g._children.values()
+             if isinstance(c, VectorLayer)]
+    spec = scene_spec("town", town=JIUTING, lang="en")
+    assert [p["payload"] for e in spec["map"]["layers"] for p in e["parts"]] == drawn   # same data, styles, order
+    assert spec["options"] == {"zoomSnap": settings.SCENE_ZOOM_SNAP, "zoomDelta": 0.5, "zoomAnimation": False,
+                               "keyboard": False, "attributionControl": False}   # the arrows are the clicker's
+    chrome = spec["chrome"]
+    assert chrome["title"] == "Jiuting Town · Town close-up" and chrome["noteShort"] == "Sources"
+    assert any("Jiuting Town" in label["html"] for label in chrome["labels"])
+    assert spec["map"]["legend"]["title"] == "Legend" and spec["map"]["tiles"] == []
+    assert json.loads(json.dumps(spec)) == spec                      # plain JSON for the component
+    assert scene_spec("town", town=JIUTING, lang="en")["token"] == spec["token"]   # a rerun redraws nothing
+    assert scene_spec("zones", lang="en")["token"] != spec["token"]
+
+
+def test_the_page_spec_keeps_text_from_the_data_inert(monkeypatch):
+    hostile = "<img src=x onerror=alert(1)>{{ 7*7 }}"
+    monkeypatch.setattr(scenes_web, "scene_titles", lambda scene, town, lang: (hostile, hostile))
+    monkeypatch.setattr(scenes_web, "label_text", lambda layer_id, props, lang: hostile)
+    chrome = scene_spec("zones")["chrome"]
+    escaped = "&lt;img src=x onerror=alert(1)&gt;&#123;&#123; 7*7 &#125;&#125;"
+    assert chrome["title"] == chrome["subtitle"] == escaped
+    assert all(escaped in label["html"] and "<img" not in label["html"] for label in chrome["labels"])
 
 
 def test_html_is_written_atomically_and_a_failure_keeps_the_old_file(tmp_path):
