@@ -27,8 +27,9 @@ NOTE_TITLE = {lang: t("pres_note", lang) for lang in LANGS}
 NOTE_SHORT = {lang: t("scn_sources", lang) for lang in LANGS}
 
 
-#: "file": the offline HTML (title and note over the map); "page": the Present page's frame (the map takes the
-#: height the title leaves; keys and full screen drive the page around it).
+#: "file": the offline HTML (title and note over the map); "page": the Present page, whose in-page scene
+#: (layers/app/sceneview.js) draws from :meth:`SceneChrome.page_data` — this template's page-only CSS and script are
+#: kept for a document rendered with this layout, which the app itself no longer shows.
 LAYOUTS = ("file", "page")
 
 

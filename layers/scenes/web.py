@@ -116,8 +116,8 @@ def build_scene_map(scene_id: str, *, town: str | None = None, lang: str = "zh",
     standalone
         Also put the title, subtitle and the note on sources and accuracy on the map.
     layout
-        "file" (the offline HTML: title and note over the map) or "page" (the Present page's frame: the map fills
-        it, the title shows in full screen, clicker keys drive the page's buttons).
+        "file" (the offline HTML: title and note over the map) or "page" (the Present page, read by
+        :func:`scene_spec`: no full-screen plugin, the arrow keys left to the clicker).
 
     Returns
     -------
