@@ -12,6 +12,7 @@ from shapely.geometry import Point
 
 from layers.app.chrome import draw
 from layers.app.map_page import VIEW_KEY
+from layers.map.identify import map_labels
 from layers.map.render import build_map
 from layers.map.stats import SCHEMES, STATISTICS
 
@@ -108,7 +109,8 @@ def draw_choropleth(fmap: folium.Map, towns: gpd.GeoDataFrame, *, lang: str, hei
     reports its first paint to that page's gate (:mod:`layers.app.gate`)."""
     st.session_state["_towns_frame"] = towns[["code", "geometry"]]
     draw(fmap, key=CHOROPLETH_KEY, height=height, lang=lang, layer_control=False, clickable=True,
-         on_click_change=_on_choropleth_click, gate_page=gate_page)
+         labels=map_labels({"towns": towns}, lang=lang), on_click_change=_on_choropleth_click,
+         gate_page=gate_page)
 
 
 def town_minimap(layers: Mapping[str, gpd.GeoDataFrame], code: str, *, lang: str, height: int = 300) -> None:
@@ -123,4 +125,5 @@ def town_minimap(layers: Mapping[str, gpd.GeoDataFrame], code: str, *, lang: str
     fmap = build_map(shown, lang=lang, compact=True, tools=False)
     minx, miny, maxx, maxy = hit.total_bounds
     fmap.fit_bounds([[miny, minx], [maxy, maxx]])
-    draw(fmap, key=f"town-minimap-{code}", height=height, lang=lang, layer_control=False)
+    draw(fmap, key=f"town-minimap-{code}", height=height, lang=lang, layer_control=False,
+         labels=map_labels({"towns": hit, "stations": shown.get("stations")}, lang=lang))

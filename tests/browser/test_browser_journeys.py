@@ -177,6 +177,14 @@ def test_clicking_the_choropleth_selects_the_town_and_puts_it_in_the_url(page, s
     from playwright.sync_api import expect
 
     expect(page.locator(MAP)).to_have_count(2)  # the choropleth and the chosen town's mini-map
+    # Both maps name what they show: every town on the choropleth, the chosen town on its mini-map.
+    page.wait_for_function(f"() => [...document.querySelectorAll('{MAP}')].every((r) => r.__sj && r.__sj.labelsPlaced)",
+                           timeout=15_000)
+    named = page.evaluate(f"""() => [...document.querySelectorAll('{MAP}')].map((r) =>
+        [...r.querySelectorAll('.sj-label-town')].filter((e) => e.style.visibility === 'visible')
+            .map((e) => e.textContent))""")
+    assert len(named[0]) >= len(towns) // 2 and set(named[0]) <= set(towns["name_zh"]), named[0]
+    assert "泗泾镇" in named[1]
     assert page.record.page_errors == []
 
 
