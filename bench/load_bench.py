@@ -149,13 +149,13 @@ async def run_level(base: str, plan: Plan, concurrency: int, window_s: float, se
     return level
 
 
-def level_json(level: Level) -> dict[str, Any]:
+def level_json(level: Level, limit_s: float = P95_LIMIT_S) -> dict[str, Any]:
     """One level's figures."""
     per = level.sessions or 1
     return {"concurrency": level.concurrency, "sessions": level.sessions,
             "sessions_per_min": round(level.sessions_per_min, 1), "steps": summary(level.steps),
             "p95_by_step_s": {k: summary(v)["p95_s"] for k, v in level.by_step.items()},
-            "passes": level.passes(), "errors": level.errors[:5], "wall_s": round(level.wall_s, 1),
+            "passes": level.passes(limit_s), "errors": level.errors[:5], "wall_s": round(level.wall_s, 1),
             "server_cpu_s": round(level.server_cpu_s, 1),
             "server_cpu_s_per_session": round(level.server_cpu_s / per, 2),
             "server_cpu_share": round(level.server_cpu_s / level.wall_s, 2) if level.wall_s else None,
@@ -163,12 +163,14 @@ def level_json(level: Level) -> dict[str, Any]:
             "server_rss_mb_start": level.rss_mb, "server_rss_mb_peak": level.peak_rss_mb}
 
 
-async def ramp(base: str, plan: Plan, server_pids: list[int], *, level_s: float, deadline: float) -> list[Level]:
+async def ramp(base: str, plan: Plan, server_pids: list[int], *, level_s: float, deadline: float,
+               limit_s: float = P95_LIMIT_S) -> list[Level]:
     """Levels of rising concurrency until one fails its limit or the time is up."""
     done: list[Level] = []
-    while (c := next_level(done, time_left_s=deadline - time.monotonic(), level_s=level_s)) is not None:
+    while (c := next_level(done, limit_s=limit_s, time_left_s=deadline - time.monotonic(),
+                                   level_s=level_s)) is not None:
         done.append(await run_level(base, plan, c, level_s, server_pids))
-        print(json.dumps(level_json(done[-1]), ensure_ascii=False), file=sys.stderr, flush=True)
+        print(json.dumps(level_json(done[-1], limit_s), ensure_ascii=False), file=sys.stderr, flush=True)
     return done
 
 
@@ -211,21 +213,22 @@ def _listens(pid: int, backends: list[str]) -> bool:
     return b"streamlit" in b" ".join(args) and any(u.rsplit(":", 1)[1].encode() in args for u in backends)
 
 
-async def measure(config: str, plan: Plan, *, level_s: float, ramp_s: float) -> dict[str, Any]:
+async def measure(config: str, plan: Plan, *, level_s: float, ramp_s: float, limit_s: float = P95_LIMIT_S
+                  ) -> dict[str, Any]:
     """One configuration: start, warm every app process with one session, ramp for up to ``ramp_s``, stop."""
     with tempfile.TemporaryDirectory(prefix="songjiang-load-") as tmp, \
             serving(config, Path(tmp)) as (url, backends, pids, split):
         for backend in backends:  # each process's caches (layers, map) before the measured sessions
             await session(backend, plan, lambda *_: None)
-        levels = await ramp(url, plan, pids, level_s=level_s, deadline=time.monotonic() + ramp_s)
-    best = capacity(levels)
-    return {"config": config, "cores": split, "capacity": _capacity_json(best, levels),
-            "levels": [level_json(level) for level in levels]}
+        levels = await ramp(url, plan, pids, level_s=level_s, deadline=time.monotonic() + ramp_s, limit_s=limit_s)
+    best = capacity(levels, limit_s=limit_s)
+    return {"config": config, "cores": split, "capacity": _capacity_json(best, levels, limit_s),
+            "levels": [level_json(level, limit_s) for level in levels]}
 
 
-def _capacity_json(best: Level | None, levels: list[Level]) -> dict[str, Any]:
+def _capacity_json(best: Level | None, levels: list[Level], limit_s: float) -> dict[str, Any]:
     if best is None:
-        return {"sessions_per_min": 0, "note": "no level held p95 ≤ 1 s"}
+        return {"sessions_per_min": 0, "note": f"no level held p95 ≤ {limit_s:g} s"}
     stopped = levels[-1]
     return {"sessions_per_min": round(best.sessions_per_min, 1), "concurrency": best.concurrency,
             "step_p95_s": round(best.step_p95_s or 0, 3),
@@ -242,6 +245,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--configs", default=",".join(CONFIGS), help=f"comma-separated, of {', '.join(CONFIGS)}")
     parser.add_argument("--level-s", type=float, default=LEVEL_S, help="seconds per concurrency level")
     parser.add_argument("--budget-s", type=float, default=BUDGET_S, help="ramp time for all configurations (s)")
+    parser.add_argument("--limit-s", type=float, default=P95_LIMIT_S,
+                        help="p95 step latency the capacity is measured at (s); only a trial on a busy machine "
+                             "raises it")
     args = parser.parse_args(argv)
     configs = [c for c in args.configs.split(",") if c]
     if unknown := set(configs) - set(CONFIGS):
@@ -253,11 +259,12 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     results = []
     for config in configs:
-        results.append(asyncio.run(measure(config, plan, level_s=args.level_s, ramp_s=args.budget_s / len(configs))))
+        results.append(asyncio.run(measure(config, plan, level_s=args.level_s, ramp_s=args.budget_s / len(configs),
+                                           limit_s=args.limit_s)))
     load = os.getloadavg()
     figures = {"machine": f"{platform.machine()}, {os.cpu_count()} CPU, Python {platform.python_version()}",
                "load_average_at_start": [round(x, 2) for x in load_start],
-               "load_average_at_end": [round(x, 2) for x in load], "p95_limit_s": P95_LIMIT_S,
+               "load_average_at_end": [round(x, 2) for x in load], "p95_limit_s": args.limit_s,
                "level_s": args.level_s, "steps": list(STEPS), "wall_s": round(time.monotonic() - started, 1),
                "results": results}
     print(json.dumps(figures, ensure_ascii=False, indent=1))
