@@ -185,7 +185,7 @@ def serving(config: str, logs: Path) -> Iterator[tuple[str, list[str], list[int]
         proc, url = start_app(logs / "app.log")
         try:
             pin([proc.pid], {0})
-            pin([me], {1})
+            pin([me], {1}, descendants=False)  # this process only: its servers keep their CPUs
             yield url, [url], tree(proc.pid), "app on CPU 0; load generator on CPU 1"
         finally:
             stop_app(proc)
@@ -200,8 +200,21 @@ def serving(config: str, logs: Path) -> Iterator[tuple[str, list[str], list[int]
             pin(servers, {1})
             pin(apps[:1], {0})
             split = "app process 1 on CPU 0; app process 2, nginx and the load generator on CPU 1"
-        pin([me], {1})
+        pin([me], {1}, descendants=False)  # this process only: its servers keep their CPUs
         yield url, backends, servers, split
+
+
+def _name(pid: int) -> str:
+    """``pid`` and what it runs (app port, nginx, the generator), for the record of which CPU each used."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+    except OSError:
+        return str(pid)
+    if pid == os.getpid():
+        return f"{pid} load generator"
+    if b"--server.port" in args:
+        return f"{pid} app :{args[args.index(b'--server.port') + 1].decode()}"
+    return f"{pid} {args[0].decode(errors='replace')[:40]}"
 
 
 def _listens(pid: int, backends: list[str]) -> bool:
@@ -221,8 +234,9 @@ async def measure(config: str, plan: Plan, *, level_s: float, ramp_s: float, lim
         for backend in backends:  # each process's caches (layers, map) before the measured sessions
             await session(backend, plan, lambda *_: None)
         levels = await ramp(url, plan, pids, level_s=level_s, deadline=time.monotonic() + ramp_s, limit_s=limit_s)
+        cpus = {_name(pid): sorted(os.sched_getaffinity(pid)) for pid in [*pids, os.getpid()]}
     best = capacity(levels, limit_s=limit_s)
-    return {"config": config, "cores": split, "capacity": _capacity_json(best, levels, limit_s),
+    return {"config": config, "cores": split, "cpus_of": cpus, "capacity": _capacity_json(best, levels, limit_s),
             "levels": [level_json(level, limit_s) for level in levels]}
 
 

@@ -351,7 +351,7 @@ def main(argv: list[str] | None = None) -> int:
         proc, base = start_app(Path(tmp) / "server.log")
         if args.pin:  # Chromium, started later, inherits this process's CPU
             pin([proc.pid], {0})
-            pin([os.getpid()], {1})
+            pin([os.getpid()], {1}, descendants=False)
         try:
             if args.warm:
                 asyncio.run(drive(base, proc.pid, 1, args.timeout, Path(tmp)))

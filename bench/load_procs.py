@@ -44,10 +44,10 @@ def tree(pid: int) -> list[int]:
     return found
 
 
-def pin(pids: Iterable[int], cores: set[int]) -> None:
-    """Pin every thread of ``pids`` (and of their descendants) to ``cores``."""
+def pin(pids: Iterable[int], cores: set[int], *, descendants: bool = True) -> None:
+    """Pin every thread of ``pids`` (and of their descendants, unless told not to) to ``cores``."""
     for top in pids:
-        for pid in tree(top):
+        for pid in tree(top) if descendants else [top]:
             for task in Path(f"/proc/{pid}/task").glob("*"):
                 try:
                     os.sched_setaffinity(int(task.name), cores)
