@@ -248,8 +248,9 @@ def _capacity_json(best: Level | None, levels: list[Level], limit_s: float) -> d
             "step_p95_s": round(best.step_p95_s or 0, 3),
             "server_cpu_s_per_session": round(best.server_cpu_s / max(1, best.sessions), 2),
             "server_rss_mb_peak": best.peak_rss_mb,
-            "server_rss_mb_per_concurrent_session": round((best.peak_rss_mb - levels[0].rss_mb) / best.concurrency,
-                                                          1),
+            # memory held per live session: the ramp's highest peak over its first level's start, per session
+            "server_rss_mb_per_concurrent_session": round(
+                (max(level.peak_rss_mb for level in levels) - levels[0].rss_mb) / stopped.concurrency, 1),
             "stopped_at": {"concurrency": stopped.concurrency, "step_p95_s": stopped.step_p95_s,
                            "sessions_per_min": round(stopped.sessions_per_min, 1), "errors": len(stopped.errors)}}
 
