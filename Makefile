@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
-.PHONY: run test test-fast lint data install browser system bench load clean
+.PHONY: run test test-fast lint data install browser system bench load load-browser clean
 
 # Loopback only by default; ADDRESS=0.0.0.0 serves a network (README: "Serving to a team").
 ADDRESS ?= 127.0.0.1
@@ -34,8 +34,13 @@ bench: $(STAMP) browser
 	$(PY) -m pip install --disable-pip-version-check -q -r bench/requirements.txt
 	$(PY) bench/run_bench.py
 
-load: $(STAMP) browser
+# The server's capacity over the websocket (no browser; nginx for the two-process case), about 6 minutes.
+load: $(STAMP) system
 	$(PY) bench/load_bench.py
+
+# The older Chromium load run (its figures are the browsers' as much as the server's).
+load-browser: $(STAMP) browser
+	$(PY) bench/load_browser.py --pin
 
 install: $(STAMP)
 

@@ -1,13 +1,20 @@
-"""Load benchmark: N concurrent headless-Chromium sessions drive the Map page the way planners do in a meeting
-(open the map, switch a layer off and on, filter, focus a town, download a GeoPackage). Prints one JSON object.
+"""Server capacity (``make load``): how many Map-page sessions per minute one app process, and two behind nginx,
+sustain at a p95 step latency of at most 1 s, with the load generator on its own CPU. Prints one JSON object.
 
-Run ``make load`` (or ``.venv/bin/python bench/load_bench.py [--sessions 20] [--timeout 600]``). The app is
-started on a free loopback port (file watcher off); one Chromium holds one context per session, and a request for
-any host but 127.0.0.1 fails in the browser and counts as an error. A step is "ready" when the page says how many
-features it shows and the in-page map has drawn exactly the SVG paths that state needs, so a stale map never counts
-as ready. The download must be a GeoPackage (alone or zipped with its QGIS project) holding every layer shown. The
-server's memory is read from /proc (VmRSS polled, VmHWM = peak resident set); errors must be 0 (exit status 1
-otherwise).
+Each session is the standard path over Streamlit's websocket (``bench/load_ws.py``, no browser): open the Map page
+(its map first, then the rest once the map reports "drawn"), switch 车站 off and on, filter 轨道状态 = 已开通, focus
+佘山镇, choose GeoPackage and download it (the file must be one). The ramp runs ``c`` sessions at once, each a
+closed loop (a new session as soon as one ends, no think time), for ``--level-s`` seconds per level, c = 1, 2, 3,
+…, until the p95 of the steps passes 1 s or an error occurs; capacity is the best level that held. Before the ramp
+one session per app process warms its caches (not counted).
+
+Cores (2 CPUs): ``1proc`` the app on CPU 0, the generator on CPU 1; ``2proc`` two app processes and nginx on CPU 0,
+the generator on CPU 1 (the same CPU as one process: what the proxy and a second process cost or gain);
+``2proc-2cpu`` one app process per CPU, nginx and the generator on CPU 1 (the generator's own CPU is reported: it
+is what it takes from that process). CPU seconds and memory are those of the app processes (and nginx).
+
+``.venv/bin/python bench/load_bench.py [--configs 1proc,2proc,2proc-2cpu] [--level-s 15] [--budget-s 270]``;
+exit status 1 when a session failed (a slow step is not a failure). The Chromium bench is ``bench/load_browser.py``.
 """
 from __future__ import annotations
 
@@ -17,13 +24,10 @@ import contextlib
 import json
 import os
 import platform
-import statistics
 import sys
 import tempfile
 import time
-import zipfile
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -32,365 +36,254 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT_DIR))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import pyogrio
-from run_bench import CHROMIUM, CHROMIUM_ARGS
+from load_browser import LANG, Plan, make_plan
+from load_procs import pin, total_cpu_s, total_rss_mb, tree
+from load_stats import P95_LIMIT_S, Level, capacity, next_level, summary
+from load_ws import SessionError, WsSession, is_geopackage
 
+from layers.app.cluster import running_cluster
 from layers.app.server import start_app, stop_app
-from layers.core.catalog import get_catalog
 from layers.core.i18n import t
-from layers.map.filters import LayerFilter, filter_layers
-from layers.map.load import load_layers
 
-#: Concurrent sessions, and the bound on the whole run (s) and on one step (ms).
-SESSIONS = 20
-TOTAL_TIMEOUT_S = 600.0
-STEP_TIMEOUT_MS = 150_000
-#: Delay between session starts (s): 0 means all at once, the harshest case.
-STAGGER_S = 0.0
-#: What the sessions do: the layer switched off and on, the rail status filtered on, the town focused.
-TOGGLE_LAYER = "stations"
-RAIL_STATUS = "open"
-TOWN = "310117103"
-LANG = "zh"
-MAP_ROUTE = "/" + quote("地图_Map")
-#: Requests that stay on this machine; any other is refused by the browser and counted as an error.
-LOCAL_PREFIXES = ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:", "about:")
-#: Every other host resolves to nothing, so no request can leave the machine. (Playwright request interception
-#: would do the same but switches the HTTP cache off, which costs the shared 2 CPUs a third of the time.)
-BROWSER_ARGS = [*CHROMIUM_ARGS, "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-                "--proxy-server=http://127.0.0.1:9"]  # IP literals: a proxy that is not there (loopback bypasses it)
-#: Every vector shape Leaflet draws in the in-page map (one SVG path each; the map is in the page, no frame).
-SHAPES = ".sj-map-root .leaflet-overlay-pane svg path"
-POLL_RSS_S = 0.5
-
-_READY_JS = """([shapes, want, caption]) => {
-    if (!document.body.innerText.includes(caption)) { return false; }
-    return document.querySelectorAll(shapes).length === want;
-}"""
+ROUTE = "地图_Map"
+CONFIGS = ("1proc", "2proc", "2proc-2cpu")
+LEVEL_S = 15.0
+#: The ramp time for all configurations (s), shared equally; start-up and warm-up come on top (about 6 minutes in
+#: all on a quiet machine).
+BUDGET_S = 270.0
+#: After a level's window, how long its sessions in flight may take to finish.
+DRAIN_S = 60.0
+STEPS = ("open", "layer_off", "layer_on", "filter", "town", "format", "download")
 
 
 # ------------------------------------------------------------------------------------------------------------
-# What each state of the page should show
+# One session through the standard path
 # ------------------------------------------------------------------------------------------------------------
-def _parts(geom) -> int:
-    """SVG paths one feature becomes: one per point of a MultiPoint, one for any other geometry."""
-    if geom is None or geom.is_empty:
-        return 0
-    if geom.geom_type in ("MultiPoint", "GeometryCollection"):
-        return sum(_parts(g) for g in geom.geoms)
-    return 1
+async def session(base: str, plan: Plan, record: Callable[[str, float], None]) -> None:
+    """The standard path once; ``record(step, seconds)`` after each step.
 
-
-@dataclass(frozen=True)
-class Expected:
-    """One state of the Map page: the features caption and the number of SVG paths in the map."""
-
-    caption: str
-    paths: int
-
-
-def expected(layers, visible: tuple[str, ...], flt: LayerFilter, *, town: bool = False) -> Expected:
-    """What the page shows for ``visible`` layers under ``flt`` (a focused town adds its red outline)."""
-    shown = {k: v for k, v in filter_layers(layers, flt).items() if k in visible}
-    features = sum(len(v) for v in shown.values())
-    paths = sum(_parts(g) for v in shown.values() for g in v.geometry)
-    for gdf in shown.values():  # the uncertainty circles of approximate points
-        if "accuracy_m" in gdf.columns:
-            points = gdf.geometry.geom_type == "Point"
-            paths += int(((gdf["accuracy"] == "approximate") & gdf["accuracy_m"].notna() & points).sum())
-    return Expected(caption=t("features_shown", LANG, n=features), paths=paths + (1 if town else 0))
-
-
-@dataclass(frozen=True)
-class Plan:
-    """The labels the sessions click and the states they wait for."""
-
-    full: Expected
-    without_layer: Expected
-    filtered: Expected
-    town: Expected
-    layer_label: str
-    status_label: str
-    town_label: str
-
-
-def make_plan() -> Plan:
-    """Labels from the catalogue and the towns layer; expected states from the built layers."""
-    catalog = get_catalog()
-    layers, errors = load_layers()
-    if errors:
-        raise SystemExit(f"layers failed to load: {errors}")
-    all_ids = catalog.layer_ids
-    fewer = tuple(i for i in all_ids if i != TOGGLE_LAYER)
-    flt = LayerFilter(rail_status=(RAIL_STATUS,))
-    towns = layers["towns"]
-    return Plan(full=expected(layers, all_ids, LayerFilter()), without_layer=expected(layers, fewer, LayerFilter()),
-                filtered=expected(layers, all_ids, flt), town=expected(layers, all_ids, flt, town=True),
-                layer_label=catalog.layer(TOGGLE_LAYER).title(LANG),
-                status_label=catalog.value_label("status", RAIL_STATUS, LANG),
-                town_label=str(towns.loc[towns["code"].astype(str) == TOWN, "name_zh"].iloc[0]))
-
-
-# ------------------------------------------------------------------------------------------------------------
-# One session
-# ------------------------------------------------------------------------------------------------------------
-@dataclass
-class SessionResult:
-    """Per session: seconds per step (page-ready after each action, and the download), and what went wrong."""
-
-    index: int
-    steps: dict[str, float] = field(default_factory=dict)
-    download_s: float | None = None
-    download_bytes: int | None = None
-    errors: list[str] = field(default_factory=list)
-    blocked: list[str] = field(default_factory=list)
-
-
-async def _ready(page, want: Expected) -> None:
-    await page.wait_for_function(_READY_JS, arg=[SHAPES, want.paths, want.caption],
-                                 timeout=STEP_TIMEOUT_MS, polling=100)
-
-
-async def _timed(result: SessionResult, name: str, action: Callable[[], Awaitable[Any]], page,
-                 want: Expected) -> None:
-    start = time.perf_counter()
-    await action()
-    await _ready(page, want)
-    result.steps[name] = time.perf_counter() - start
-
-
-async def _pick(page, widget, option: str) -> None:
-    """Open a select/multiselect and click one option of its list.
-
-    A click on a combobox right after another one closed sometimes only focuses it; ArrowDown then opens it.
+    Raises
+    ------
+    SessionError
+        A run showed the wrong page, an exception, or the download is not a GeoPackage.
     """
-    box = widget.get_by_role("combobox")
-    await box.click()
-    for _ in range(20):
-        if await box.get_attribute("aria-expanded") == "true":
-            break
-        await box.press("ArrowDown")
-        await page.wait_for_timeout(250)
-    await page.get_by_role("option", name=option, exact=True).click()
-    await page.keyboard.press("Escape")
+    clock = time.perf_counter
+    async with WsSession(base, ROUTE, f"lang={LANG}") as s:
+        start = clock()
+        await asyncio.to_thread(s.fetch, "/" + quote(ROUTE) + f"?lang={LANG}")  # the page's HTML, as a browser
+        first = await s.run()
+        s.set_component(first.widget("bidi_component", ""), {"drawn": "drawn"})  # the map reports its paint
+        run = await s.run()
+        _expect(run, plan.full.caption, "open")
+        record("open", clock() - start)
+
+        layers = run.widget("multiselect", t("layers", LANG), container=1)
+        shown = list(layers.value)
+        steps: list[tuple[str, Callable[[], None], str]] = [
+            ("layer_off", lambda: s.set_multiselect(layers, [o for o in shown if o != plan.layer_label]),
+             plan.without_layer.caption),
+            ("layer_on", lambda: s.set_multiselect(layers, shown), plan.full.caption),
+            ("filter", lambda: s.set_multiselect(run.widget("multiselect", t("f_rail_status", LANG), container=1),
+                                                 [plan.status_label]), plan.filtered.caption),
+            ("town", lambda: s.set_selectbox(run.widget("selectbox", t("town_focus", LANG), container=1),
+                                             plan.town_label), plan.town.caption),
+            ("format", lambda: s.set_selectbox(run.widget("selectbox", t("dl_format", LANG), container=0),
+                                               "GeoPackage"), plan.town.caption),
+        ]
+        for name, action, caption in steps:
+            start = clock()
+            action()
+            run = await s.run()
+            _expect(run, caption, name)
+            record(name, clock() - start)
+
+        start = clock()
+        run = await s.run(triggers=s.trigger(run.widget("button", t("dl_prepare", LANG), container=0)))
+        save = t("dl_save", LANG, name="")
+        button = next((w for w in run.widgets if w.kind == "download_button" and w.label.startswith(save)), None)
+        if button is None or not button.url:
+            raise SessionError("download: no save button after 生成文件")
+        data = await asyncio.to_thread(s.fetch, button.url)
+        if not is_geopackage(data):
+            raise SessionError(f"download: {len(data)} bytes, not a GeoPackage")
+        record("download", clock() - start)
 
 
-async def run_session(browser, base: str, result: SessionResult, plan: Plan, out_dir: Path,
-                      artifacts: Path | None = None) -> SessionResult:
-    """Open the map, switch a layer off and on, filter, focus a town and download a GeoPackage.
-
-    ``result`` is filled in as the steps finish, so a session cut off by the time bound keeps what it did.
-    """
-    context = await browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True,
-                                        locale="zh-CN", service_workers="block")
-    context.set_default_timeout(STEP_TIMEOUT_MS)
-    page = await context.new_page()
-    page.on("pageerror", lambda exc: result.errors.append(f"page error: {exc}"))
-    # The browser cannot resolve any other host (BROWSER_ARGS); a request for one is still an error.
-    page.on("request", lambda req: None if req.url.startswith(LOCAL_PREFIXES) else result.blocked.append(req.url))
-    step = "open"
-    try:
-        await _timed(result, "open", lambda: page.goto(f"{base}{MAP_ROUTE}?lang={LANG}", wait_until="commit"),
-                     page, plan.full)
-        sidebar = page.get_by_test_id("stSidebar")
-        layers_box = sidebar.get_by_test_id("stMultiSelect").filter(has_text=t("layers", LANG)).first
-        step = "layer_off"
-        await _timed(result, step, lambda: layers_box.get_by_role(
-            "button", name=f"Remove {plan.layer_label}", exact=True).click(), page, plan.without_layer)
-        step = "layer_on"
-        await _timed(result, step, lambda: _pick(page, layers_box, plan.layer_label), page, plan.full)
-        step = "filter"
-        status_box = sidebar.get_by_test_id("stMultiSelect").filter(has_text=t("f_rail_status", LANG)).first
-        await _timed(result, step, lambda: _pick(page, status_box, plan.status_label), page, plan.filtered)
-        step = "town"
-        town_box = sidebar.get_by_test_id("stSelectbox").filter(has_text=t("town_focus", LANG)).first
-        await _timed(result, step, lambda: _pick(page, town_box, plan.town_label), page, plan.town)
-        step = "download"
-        await download_gpkg(page, result, out_dir)
-        if await page.get_by_test_id("stException").count():
-            result.errors.append("the page shows a Python exception")
-    except Exception as exc:  # every failure is recorded, with the step it happened in
-        result.errors.append(f"{step}: {type(exc).__name__}: {str(exc).splitlines()[0][:300]}")
-        if artifacts is not None:
-            artifacts.mkdir(parents=True, exist_ok=True)
-            with contextlib.suppress(Exception):  # the screenshot must not hide the failure
-                await page.screenshot(path=str(artifacts / f"load_session{result.index:02d}_{step}.png"),
-                                      full_page=True, timeout=30_000)
-    finally:
-        await context.close()
-    result.errors += [f"request left the machine: {u}" for u in result.blocked]
-    return result
-
-
-async def download_gpkg(page, result: SessionResult, out_dir: Path) -> None:
-    """Download expander → format GeoPackage → 生成文件 → 保存 …; time from the click to the saved file."""
-    panel = page.get_by_test_id("stExpander").filter(has_text=t("dl_title", LANG)).first
-    await panel.get_by_text(t("dl_title", LANG), exact=True).click()
-    fmt_box = panel.get_by_test_id("stSelectbox").filter(has_text=t("dl_format", LANG)).first
-    await _pick(page, fmt_box, "GeoPackage")
-    start = time.perf_counter()
-    await panel.get_by_role("button", name=t("dl_prepare", LANG), exact=True).click()
-    save = panel.get_by_test_id("stDownloadButton").get_by_role("button")
-    await save.filter(has_text=t("dl_save", LANG, name="")).first.wait_for(timeout=STEP_TIMEOUT_MS)
-    async with page.expect_download(timeout=STEP_TIMEOUT_MS) as info:
-        await save.first.click()
-    download = await info.value
-    target = out_dir / f"session{result.index:02d}_{download.suggested_filename}"
-    await download.save_as(target)
-    result.download_s = time.perf_counter() - start
-    data = target.read_bytes()
-    result.download_bytes = len(data)
-    if download.suggested_filename.endswith(".zip") and zipfile.is_zipfile(target):  # the GeoPackage and its .qgs
-        with zipfile.ZipFile(target) as archive:
-            inner = next((n for n in archive.namelist() if n.endswith(".gpkg")), None)
-            if inner is not None:
-                target = out_dir / f"session{result.index:02d}_{Path(inner).name}"
-                target.write_bytes(archive.read(inner))
-                data = target.read_bytes()
-    if not target.name.endswith(".gpkg") or not data.startswith(b"SQLite format 3\x00"):
-        result.errors.append(f"download: {download.suggested_filename} ({len(data)} bytes) is not a GeoPackage")
-        return
-    held = {str(name) for name, _kind in pyogrio.list_layers(target)}
-    # A layer mixing geometry types is split into one table per type (<id>_<type>).
-    missing = sorted(i for i in get_catalog().layer_ids if not any(h == i or h.startswith(i + "_") for h in held))
-    if missing:
-        result.errors.append(f"download: {download.suggested_filename} lacks the layers {missing}")
+def _expect(run: Any, caption: str, step: str) -> None:
+    if not run.has_text(caption):
+        raise SessionError(f"{step}: the page does not say {caption!r}")
 
 
 # ------------------------------------------------------------------------------------------------------------
-# Memory and CPU of the server
+# The ramp
 # ------------------------------------------------------------------------------------------------------------
-def proc_status_kb(pid: int, key: str) -> int | None:
-    """A ``kB`` field of /proc/<pid>/status (VmRSS, VmHWM), or None when it cannot be read."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(key + ":"):
-                return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
-def cpu_seconds(pid: int) -> float | None:
-    """User + system CPU time of the process (s), from /proc/<pid>/stat."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    except (OSError, ValueError, IndexError):
-        return None
-
-
-async def poll_rss(pid: int, samples: list[int], stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        value = proc_status_kb(pid, "VmRSS")
-        if value is not None:
-            samples.append(value)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), POLL_RSS_S)
-
-
-# ------------------------------------------------------------------------------------------------------------
-# The run
-# ------------------------------------------------------------------------------------------------------------
-def _p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered) + 0.5) - 1))]
-
-
-def _summary(values: list[float]) -> dict[str, float | None]:
-    if not values:
-        return {"n": 0, "p50_s": None, "p95_s": None, "max_s": None}
-    return {"n": len(values), "p50_s": round(statistics.median(values), 2), "p95_s": round(_p95(values), 2),
-            "max_s": round(max(values), 2)}
-
-
-async def drive(base: str, pid: int, sessions: int, timeout_s: float, out_dir: Path,
-                artifacts: Path | None = None) -> dict[str, Any]:
-    from playwright.async_api import async_playwright
-
-    plan = make_plan()
-    samples: list[int] = []
-    stop = asyncio.Event()
-    poller = asyncio.create_task(poll_rss(pid, samples, stop))
-    rss_start = proc_status_kb(pid, "VmRSS")
-    cpu_start = cpu_seconds(pid)
+async def run_level(base: str, plan: Plan, concurrency: int, window_s: float, server_pids: list[int]) -> Level:
+    """``concurrency`` closed-loop sessions for ``window_s`` seconds (sessions in flight then finish)."""
+    level = Level(concurrency)
+    cpu0, gen0 = total_cpu_s(server_pids), total_cpu_s([os.getpid()])
+    level.rss_mb = round(total_rss_mb(server_pids), 1)
     started = time.perf_counter()
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS, headless=True)
+    stop_at = started + window_s
+    peak = [level.rss_mb]
 
-        results = [SessionResult(i) for i in range(sessions)]
+    async def worker() -> None:
+        while time.perf_counter() < stop_at:
+            try:
+                await session(base, plan, level.record)
+                level.sessions += 1
+            except Exception as exc:  # every failure is counted, with its kind
+                level.errors.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+                await asyncio.sleep(1.0)
+            peak[0] = max(peak[0], total_rss_mb(server_pids))
 
-        async def one(result: SessionResult) -> SessionResult:
-            await asyncio.sleep(result.index * STAGGER_S)
-            return await run_session(browser, base, result, plan, out_dir, artifacts)
+    tasks = [asyncio.create_task(worker()) for _ in range(concurrency)]
+    _, pending = await asyncio.wait(tasks, timeout=window_s + DRAIN_S)
+    for task in pending:
+        task.cancel()
+        level.errors.append("a session did not finish in time")
+    await asyncio.gather(*pending, return_exceptions=True)
+    level.wall_s = time.perf_counter() - started
+    level.server_cpu_s = total_cpu_s(server_pids) - cpu0
+    level.generator_cpu_s = total_cpu_s([os.getpid()]) - gen0
+    level.peak_rss_mb = round(peak[0], 1)
+    return level
 
-        tasks = [asyncio.create_task(one(r)) for r in results]
-        done, pending = await asyncio.wait(tasks, timeout=timeout_s)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
-        for result, task in zip(results, tasks):
-            if task in pending:
-                result.errors.append(f"did not finish within the time bound ({timeout_s:.0f} s); steps done: "
-                                     f"{', '.join(result.steps) or 'none'}")
-            elif task.exception() is not None:
-                result.errors.append(f"crashed: {task.exception()!r}")
-        await browser.close()
-    wall = time.perf_counter() - started
-    stop.set()
-    await poller
-    cpu_end = cpu_seconds(pid)
-    ready = [v for r in results for v in r.steps.values()]
-    first = [r.steps["open"] for r in results if "open" in r.steps]
-    rerun = [v for r in results for k, v in r.steps.items() if k != "open"]
-    downloads = [r.download_s for r in results if r.download_s is not None]
-    errors = [f"session {r.index}: {e}" for r in results for e in r.errors]
-    return {
-        "sessions": sessions,
-        "steps_per_session": ["open", "layer_off", "layer_on", "filter", "town", "download"],
-        "page_ready": _summary(ready),
-        "page_ready_open": _summary(first),
-        "page_ready_after_action": _summary(rerun),
-        "download": _summary(downloads),
-        "download_bytes": sorted({r.download_bytes for r in results if r.download_bytes}),
-        "errors": len(errors),
-        "error_list": errors,
-        "server_rss_start_mb": round(rss_start / 1024, 1) if rss_start else None,
-        "server_rss_end_mb": round(samples[-1] / 1024, 1) if samples else None,
-        "server_peak_rss_mb": round((proc_status_kb(pid, "VmHWM") or max(samples or [0])) / 1024, 1),
-        "server_cpu_s": round(cpu_end - cpu_start, 1) if cpu_start is not None and cpu_end is not None else None,
-        "wall_s": round(wall, 1),
-        "per_session": [{"index": r.index, **{k: round(v, 2) for k, v in r.steps.items()},
-                         "download_s": None if r.download_s is None else round(r.download_s, 2)}
-                        for r in results],
-    }
+
+def level_json(level: Level, limit_s: float = P95_LIMIT_S) -> dict[str, Any]:
+    """One level's figures."""
+    per = level.sessions or 1
+    return {"concurrency": level.concurrency, "sessions": level.sessions,
+            "sessions_per_min": round(level.sessions_per_min, 1), "steps": summary(level.steps),
+            "p95_by_step_s": {k: summary(v)["p95_s"] for k, v in level.by_step.items()},
+            "passes": level.passes(limit_s), "errors": level.errors[:5], "wall_s": round(level.wall_s, 1),
+            "server_cpu_s": round(level.server_cpu_s, 1),
+            "server_cpu_s_per_session": round(level.server_cpu_s / per, 2),
+            "server_cpu_share": round(level.server_cpu_s / level.wall_s, 2) if level.wall_s else None,
+            "generator_cpu_s": round(level.generator_cpu_s, 1),
+            "server_rss_mb_start": level.rss_mb, "server_rss_mb_peak": level.peak_rss_mb}
+
+
+async def ramp(base: str, plan: Plan, server_pids: list[int], *, level_s: float, deadline: float,
+               limit_s: float = P95_LIMIT_S) -> list[Level]:
+    """Levels of rising concurrency until one fails its limit or the time is up."""
+    done: list[Level] = []
+    while (c := next_level(done, limit_s=limit_s, time_left_s=deadline - time.monotonic(),
+                                   level_s=level_s)) is not None:
+        done.append(await run_level(base, plan, c, level_s, server_pids))
+        print(json.dumps(level_json(done[-1], limit_s), ensure_ascii=False), file=sys.stderr, flush=True)
+    return done
+
+
+# ------------------------------------------------------------------------------------------------------------
+# The configurations: which processes, on which CPUs
+# ------------------------------------------------------------------------------------------------------------
+@contextlib.contextmanager
+def serving(config: str, logs: Path) -> Iterator[tuple[str, list[str], list[int], str]]:
+    """Start ``config``'s processes and pin them; yields (URL to load, each app's URL, server pids, core split)."""
+    me = os.getpid()
+    if config == "1proc":
+        proc, url = start_app(logs / "app.log")
+        try:
+            pin([proc.pid], {0})
+            pin([me], {1}, descendants=False)  # this process only: its servers keep their CPUs
+            yield url, [url], tree(proc.pid), "app on CPU 0; load generator on CPU 1"
+        finally:
+            stop_app(proc)
+        return
+    with running_cluster(2, log_dir=logs) as (url, backends):
+        servers = [p for p in tree(me) if p != me]
+        apps = [p for p in servers if _listens(p, backends)]
+        if config == "2proc":
+            pin(servers, {0})
+            split = "2 app processes and nginx on CPU 0; load generator on CPU 1"
+        else:
+            pin(servers, {1})
+            pin(apps[:1], {0})
+            split = "app process 1 on CPU 0; app process 2, nginx and the load generator on CPU 1"
+        pin([me], {1}, descendants=False)  # this process only: its servers keep their CPUs
+        yield url, backends, servers, split
+
+
+def _name(pid: int) -> str:
+    """``pid`` and what it runs (app port, nginx, the generator), for the record of which CPU each used."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().rstrip(b"\0").split(b"\0")
+    except OSError:
+        return str(pid)
+    if pid == os.getpid():
+        return f"{pid} load generator"
+    if b"--server.port" in args:
+        return f"{pid} app :{args[args.index(b'--server.port') + 1].decode()}"
+    return f"{pid} {args[0].decode(errors='replace')[:40]}"
+
+
+def _listens(pid: int, backends: list[str]) -> bool:
+    """Whether ``pid`` is a Streamlit app process serving one of ``backends`` (by its command line)."""
+    try:
+        args = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return False
+    return b"streamlit" in b" ".join(args) and any(u.rsplit(":", 1)[1].encode() in args for u in backends)
+
+
+async def measure(config: str, plan: Plan, *, level_s: float, ramp_s: float, limit_s: float = P95_LIMIT_S
+                  ) -> dict[str, Any]:
+    """One configuration: start, warm every app process with one session, ramp for up to ``ramp_s``, stop."""
+    with tempfile.TemporaryDirectory(prefix="songjiang-load-") as tmp, \
+            serving(config, Path(tmp)) as (url, backends, pids, split):
+        for backend in backends:  # each process's caches (layers, map) before the measured sessions
+            await session(backend, plan, lambda *_: None)
+        levels = await ramp(url, plan, pids, level_s=level_s, deadline=time.monotonic() + ramp_s, limit_s=limit_s)
+        cpus = {_name(pid): sorted(os.sched_getaffinity(pid)) for pid in [*pids, os.getpid()]}
+    best = capacity(levels, limit_s=limit_s)
+    return {"config": config, "cores": split, "cpus_of": cpus, "capacity": _capacity_json(best, levels, limit_s),
+            "levels": [level_json(level, limit_s) for level in levels]}
+
+
+def _capacity_json(best: Level | None, levels: list[Level], limit_s: float) -> dict[str, Any]:
+    if best is None:
+        return {"sessions_per_min": 0, "note": f"no level held p95 ≤ {limit_s:g} s"}
+    stopped = levels[-1]
+    return {"sessions_per_min": round(best.sessions_per_min, 1), "concurrency": best.concurrency,
+            "step_p95_s": round(best.step_p95_s or 0, 3),
+            "server_cpu_s_per_session": round(best.server_cpu_s / max(1, best.sessions), 2),
+            "server_rss_mb_peak": best.peak_rss_mb,
+            # memory held per live session: the ramp's highest peak over its first level's start, per session
+            "server_rss_mb_per_concurrent_session": round(
+                (max(level.peak_rss_mb for level in levels) - levels[0].rss_mb) / stopped.concurrency, 1),
+            "stopped_at": {"concurrency": stopped.concurrency, "step_p95_s": stopped.step_p95_s,
+                           "sessions_per_min": round(stopped.sessions_per_min, 1), "errors": len(stopped.errors)}}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sessions", type=int, default=SESSIONS, help="concurrent browser sessions")
-    parser.add_argument("--timeout", type=float, default=TOTAL_TIMEOUT_S, help="bound on the whole run (s)")
-    parser.add_argument("--warm", action="store_true", help="run one session before the measured ones")
-    parser.add_argument("--per-session", action="store_true", help="print every session's step times too")
-    parser.add_argument("--artifacts", type=Path, help="save a screenshot of each failed session here")
+    parser.add_argument("--configs", default=",".join(CONFIGS), help=f"comma-separated, of {', '.join(CONFIGS)}")
+    parser.add_argument("--level-s", type=float, default=LEVEL_S, help="seconds per concurrency level")
+    parser.add_argument("--budget-s", type=float, default=BUDGET_S, help="ramp time for all configurations (s)")
+    parser.add_argument("--limit-s", type=float, default=P95_LIMIT_S,
+                        help="p95 step latency the capacity is measured at (s); only a trial on a busy machine "
+                             "raises it")
     args = parser.parse_args(argv)
-    if not Path(CHROMIUM).is_file():
-        print(json.dumps({"error": f"{CHROMIUM} not found (make browser)"}))
-        return 2
-    with tempfile.TemporaryDirectory(prefix="songjiang-load-") as tmp:
-        proc, base = start_app(Path(tmp) / "server.log")
-        try:
-            if args.warm:
-                asyncio.run(drive(base, proc.pid, 1, args.timeout, Path(tmp)))
-            figures = asyncio.run(drive(base, proc.pid, args.sessions, args.timeout, Path(tmp), args.artifacts))
-        finally:
-            stop_app(proc)
+    configs = [c for c in args.configs.split(",") if c]
+    if unknown := set(configs) - set(CONFIGS):
+        parser.error(f"unknown configuration(s) {sorted(unknown)}")
+    if len(os.sched_getaffinity(0)) < 2:
+        parser.error("needs 2 CPUs: the app on one, the load generator on the other")
+    plan = make_plan()
+    load_start = os.getloadavg()
+    started = time.monotonic()
+    results = []
+    for config in configs:
+        results.append(asyncio.run(measure(config, plan, level_s=args.level_s, ramp_s=args.budget_s / len(configs),
+                                           limit_s=args.limit_s)))
+    load = os.getloadavg()
     figures = {"machine": f"{platform.machine()}, {os.cpu_count()} CPU, Python {platform.python_version()}",
-               "cold_server": not args.warm, **figures}
-    if not args.per_session:
-        figures.pop("per_session")
+               "load_average_at_start": [round(x, 2) for x in load_start],
+               "load_average_at_end": [round(x, 2) for x in load], "p95_limit_s": args.limit_s,
+               "level_s": args.level_s, "steps": list(STEPS), "wall_s": round(time.monotonic() - started, 1),
+               "results": results}
     print(json.dumps(figures, ensure_ascii=False, indent=1))
-    return 0 if figures["errors"] == 0 else 1
+    return 1 if any(level["errors"] for r in results for level in r["levels"]) else 0
 
 
 if __name__ == "__main__":

@@ -122,6 +122,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 #: Debian's PostgreSQL server binaries (package postgresql-15; scripts/ensure_system.sh installs it).
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
+#: The PostGIS extension for that server (package postgresql-15-postgis-3): the store needs it on PostgreSQL.
+POSTGIS_CONTROL = Path("/usr/share/postgresql/15/extension/postgis.control")
 
 
 def _as_postgres(*cmd: str) -> list[str]:
@@ -131,13 +133,19 @@ def _as_postgres(*cmd: str) -> list[str]:
 
 @pytest.fixture(scope="session")
 def pg_url(tmp_path_factory) -> str:
-    """A private PostgreSQL server for this session (unix socket in a temporary folder, no TCP): its URL.
+    """A private PostgreSQL server with PostGIS for this session (unix socket in a temporary folder, no TCP): its
+    URL.
 
-    Skipped when the server binaries are missing, except under CI=true, where that is a failure."""
+    Skipped when the server binaries or PostGIS are missing, except under CI=true, where that is a failure."""
+    missing = None
     if not (PG_BIN / "initdb").exists() or (os.geteuid() == 0 and not shutil.which("setpriv")):
+        missing = f"PostgreSQL server binaries not found in {PG_BIN} (apt-get install postgresql-15)"
+    elif not POSTGIS_CONTROL.exists():
+        missing = f"PostGIS not found ({POSTGIS_CONTROL}; apt-get install postgresql-15-postgis-3)"
+    if missing:
         if os.environ.get("CI") == "true":
-            pytest.fail(f"PostgreSQL server binaries not found in {PG_BIN} (apt-get install postgresql-15)")
-        pytest.skip(f"PostgreSQL server binaries not found in {PG_BIN}")
+            pytest.fail(missing)
+        pytest.skip(missing)
     root = Path(tempfile.mkdtemp(prefix="songjiang-pg-"))
     root.chmod(0o755)
     data = root / "data"

@@ -4,7 +4,10 @@ apart from the shipped, read-only ``geodata/``; one SQLite file (or PostgreSQL),
 Tables: ``ws_versions`` (append-only history: one row per apply or revert, with file name, SHA-256, time, who, the
 report and the overlay in force after it), ``ws_layers`` (the layer files in force when they differ from the
 baseline; empty = serve ``geodata/`` as shipped) and ``ws_meta`` (e.g. which ``geodata/imports`` overlay was
-migrated). The version number is ``max(version)``: one indexed read, cheap enough to poll on every page run."""
+migrated). The version number is ``max(version)``: one indexed read, cheap enough to poll on every page run.
+On PostgreSQL the same transaction also writes the boundaries as PostGIS geometry (``MultiPolygon``, SRID 4326, GiST
+index) for GIS clients: ``ws_towns`` (the towns layer in force, all units) and ``ws_boundaries`` (the imported units
+of every version); the app itself reads the GeoJSON text, on both backends."""
 from __future__ import annotations
 
 import datetime as dt
@@ -22,6 +25,8 @@ from layers.core.errors import ImportBusyError, StoreError
 from layers.core.files import crash_point
 
 STORE_FILE = "workspace.sqlite"
+#: The towns layer's file: on PostgreSQL also kept as PostGIS geometry (``ws_towns``).
+TOWNS_FILE = "towns.geojson"
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS ws_versions (version INTEGER PRIMARY KEY, action TEXT NOT NULL, "
     "created_at TEXT NOT NULL, who TEXT NOT NULL, file_name TEXT, sha256 TEXT, units INTEGER NOT NULL, "
@@ -29,6 +34,27 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS ws_layers (name TEXT PRIMARY KEY, body TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS ws_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
 )
+#: PostgreSQL only: the boundaries as PostGIS geometry, for QGIS and other GIS clients (never read by the app).
+_POSTGIS_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS ws_towns (fid INTEGER PRIMARY KEY, code TEXT NOT NULL UNIQUE, name_zh TEXT, "
+    "name_en TEXT, accuracy TEXT, source TEXT, properties JSONB NOT NULL, geom geometry(MultiPolygon, 4326) NOT NULL)",
+    "CREATE INDEX IF NOT EXISTS ws_towns_geom ON ws_towns USING GIST (geom)",
+    "CREATE TABLE IF NOT EXISTS ws_boundaries (version INTEGER NOT NULL, code TEXT NOT NULL, name_zh TEXT, "
+    "name_en TEXT, accuracy TEXT, source TEXT, properties JSONB NOT NULL, geom geometry(MultiPolygon, 4326) NOT NULL, "
+    "PRIMARY KEY (version, code))",
+    "CREATE INDEX IF NOT EXISTS ws_boundaries_geom ON ws_boundaries USING GIST (geom)",
+)
+#: Every table of the store (PostgreSQL has the PostGIS ones too).
+STORE_TABLES = ("ws_versions", "ws_layers", "ws_meta", "ws_towns", "ws_boundaries")
+#: The features of a GeoJSON text parameter, one row each, as PostGIS MultiPolygons in SRID 4326 (RFC 7946 GeoJSON
+#: is WGS84 by definition, so the SRID is set, not guessed).
+_FEATURE_ROWS = (
+    "SELECT n, f->'properties'->>'code', f->'properties'->>'name_zh', f->'properties'->>'name_en', "
+    "f->'properties'->>'accuracy', f->'properties'->>'source', f->'properties', "
+    "ST_Multi(ST_SetSRID(ST_GeomFromGeoJSON(f->'geometry'), 4326)) "
+    "FROM jsonb_array_elements((%s::jsonb)->'features') WITH ORDINALITY AS t(f, n)"
+)
+_FEATURE_COLUMNS = "code, name_zh, name_en, accuracy, source, properties, geom"
 _ROW = "version, action, created_at, who, file_name, sha256, units, reverts_to"
 #: Stores whose tables this process has already made sure of (a PostgreSQL round trip per read otherwise).
 _SCHEMA_READY: set[str] = set()
@@ -136,6 +162,20 @@ class Store:
             conn.execute("PRAGMA journal_mode=WAL")  # readers in other processes never wait for a writer
         for statement in _SCHEMA:
             conn.execute(statement)
+        if self.kind == "postgresql":
+            self._ensure_postgis(conn)
+
+    @staticmethod
+    def _ensure_postgis(conn: Any) -> None:
+        """The PostGIS extension (created when missing: needs a role allowed to) and its tables."""
+        if conn.execute("SELECT 1 FROM pg_extension WHERE extname = 'postgis'").fetchone() is None:
+            try:
+                conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+            except Exception as exc:  # psycopg.Error: not installed, or not allowed to create it
+                raise StoreError("PostGIS is missing in this database (Debian: postgresql-15-postgis-3; then, as a "
+                                 f"superuser: CREATE EXTENSION postgis): {_reason(exc)}") from exc
+        for statement in _POSTGIS_SCHEMA:
+            conn.execute(statement)
 
     def _exists(self) -> bool:
         return self.path is None or self.path.exists()
@@ -158,6 +198,7 @@ class Store:
                     cur = conn.execute(self._sql(query), args)
                     return cur.fetchall() if many else cur.fetchone()
                 except Exception as exc:  # psycopg.Error and ImportError, without importing psycopg for SQLite
+                    _SCHEMA_READY.discard(self.url)  # e.g. a new, empty database: make sure of the tables again
                     stale = _PG_READERS.pop(self.url, None)
                     if stale is not None:
                         with suppress(Exception):
@@ -249,9 +290,11 @@ class Store:
             conn.execute("COMMIT")
 
     def commit(self, change: Change, layers: Mapping[str, str] | None, *, expect: int,
-               meta: Mapping[str, str] | None = None) -> int:
+               meta: Mapping[str, str] | None = None, towns: str | None = None) -> int:
         """Add ``change`` as the next version and make ``layers`` (file name → text; None = the baseline) the data,
-        in one transaction; returns the new version.
+        in one transaction; returns the new version. ``towns`` is the towns layer in force (GeoJSON text) when
+        ``layers`` does not hold it (the baseline's); PostgreSQL writes it, and the change's overlay, as PostGIS
+        geometry.
 
         Raises
         ------
@@ -277,6 +320,8 @@ class Store:
                 for key, value in (meta or {}).items():
                     conn.execute(self._sql("DELETE FROM ws_meta WHERE key = ?"), (key,))
                     conn.execute(self._sql("INSERT INTO ws_meta (key, value) VALUES (?, ?)"), (key, value))
+                if self.kind == "postgresql":
+                    _write_geometry(conn, new, change.overlay, (layers or {}).get(TOWNS_FILE, towns))
                 crash_point("store-written")
         except sqlite3.OperationalError as exc:
             raise StoreError(_reason(exc)) from exc
@@ -285,6 +330,17 @@ class Store:
             with suppress(OSError):  # not the owner: it keeps the mode its owner gave it
                 os.chmod(self.path, 0o644)  # an app running as another user can read it
         return new
+
+
+def _write_geometry(conn: Any, version: int, overlay: str | None, towns: str | None) -> None:
+    """PostGIS: replace ``ws_towns`` by the towns layer in force (emptied when it is not known) and add the
+    version's imported units to ``ws_boundaries``."""
+    conn.execute("DELETE FROM ws_towns")
+    if towns:
+        conn.execute(f"INSERT INTO ws_towns (fid, {_FEATURE_COLUMNS}) {_FEATURE_ROWS}", (towns,))
+    if overlay:
+        conn.execute(f"INSERT INTO ws_boundaries (version, {_FEATURE_COLUMNS}) "
+                     f"SELECT %s, {_FEATURE_ROWS.removeprefix('SELECT n, ')}", (version, overlay))
 
 
 def _reason(exc: BaseException) -> str:

@@ -23,7 +23,7 @@ from layers.core import paths, settings
 from layers.core.errors import ImportBusyError, SongjiangMapError, StoreError, TownImportError
 from layers.core.files import JOURNAL, crash_point, recover_folder
 from layers.core.geojson import feature_collection_text
-from layers.core.store import Change, Store, open_store
+from layers.core.store import TOWNS_FILE, Change, Store, open_store
 from layers.core.upload import Source, read_town_file
 from layers.imports.plan import plan_import
 from layers.imports.report import ImportReport
@@ -74,6 +74,15 @@ def _built(overlay_text: str | None, version: int, geodata_dir: Path) -> dict[st
     return build_texts(overlay=features, overlay_info=info)
 
 
+def _baseline_towns(layers: Mapping[str, str] | None, geodata_dir: Path) -> str | None:
+    """The shipped towns layer when ``layers`` serve the baseline (the store keeps it as PostGIS geometry too)."""
+    if layers is not None:
+        return None
+    with contextlib.suppress(OSError):
+        return (Path(geodata_dir) / TOWNS_FILE).read_text(encoding="utf-8")
+    return None
+
+
 def current_overlay(store: Store | None = None) -> list[dict[str, Any]] | None:
     """The imported units in force (None: the schematic towns)."""
     store = store or open_store()
@@ -102,7 +111,8 @@ def migrate_geodata_import(store: Store, geodata_dir: Path = paths.GEODATA_DIR) 
     change = Change(action="migrate", who="geodata/imports (migrated on start)",
                     file_name=str(first.get("import_file") or overlay_path(geodata_dir).name), sha256=sha,
                     units=len(features), report=report, overlay=text)
-    return store.commit(change, layers, expect=expect, meta={_MIGRATED + sha: "1"})
+    return store.commit(change, layers, expect=expect, meta={_MIGRATED + sha: "1"},
+                        towns=_baseline_towns(layers, geodata_dir))
 
 
 def apply_import(report: ImportReport, *, geodata_dir: Path = paths.GEODATA_DIR, force: bool = False,
@@ -138,7 +148,7 @@ def apply_import(report: ImportReport, *, geodata_dir: Path = paths.GEODATA_DIR,
     crash_point("built")
     change = Change(action="apply", who=who or command_line_who(), file_name=report.file_name,
                     sha256=report.file_sha256, units=len(report.features), report=report.to_json(), overlay=overlay)
-    return store.commit(change, layers, expect=expect)
+    return store.commit(change, layers, expect=expect, towns=_baseline_towns(layers, geodata_dir))
 
 
 def _version_of(based_on: str) -> int:
@@ -181,7 +191,7 @@ def revert_import(to_version: int = 0, *, geodata_dir: Path = paths.GEODATA_DIR,
                     sha256=target.sha256 if target and overlay else None,
                     units=target.units if target and overlay else 0, report=report if overlay else None,
                     overlay=overlay)
-    return store.commit(change, layers, expect=expect)
+    return store.commit(change, layers, expect=expect, towns=_baseline_towns(layers, geodata_dir))
 
 
 def check_workspace(geodata_dir: Path = paths.GEODATA_DIR, store: Store | None = None) -> SongjiangMapError | None:

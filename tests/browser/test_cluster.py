@@ -12,6 +12,7 @@ import geopandas as gpd
 import pytest
 
 from layers.core import paths, settings
+from layers.core.store import STORE_TABLES
 
 TOKEN = "cluster-test-token"
 SOUTH = ("泖港镇", "叶榭镇", "石湖荡镇")
@@ -30,7 +31,7 @@ def cluster(pg_url, tmp_path, monkeypatch):
     import psycopg
 
     with psycopg.connect(pg_url, autocommit=True) as conn:
-        conn.execute("DROP TABLE IF EXISTS ws_versions, ws_layers, ws_meta")
+        conn.execute("DROP TABLE IF EXISTS " + ", ".join(STORE_TABLES))
     monkeypatch.setenv(settings.DATABASE_URL_ENV, pg_url)
     monkeypatch.setenv(settings.ADMIN_TOKEN_ENV, TOKEN)
     with running_cluster(2, log_dir=tmp_path) as urls:
