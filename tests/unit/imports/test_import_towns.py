@@ -286,6 +286,7 @@ def test_a_shapefile_without_cpg_in_gb18030_keeps_its_chinese_names(tmp_path, sc
     assert plan_import(gdf, inputs=inputs).imported_codes == ["310117117"]
 
 
+@pytest.mark.slow  # the three southern towns' re-fit, shared only with other slow tests
 def test_projected_geojson_without_crs_asks_for_it_and_crs_option_reads_it(tmp_path, schematic, inputs, capsys, geo):
     items = pick(schematic, *SOUTH)
     projected = [{**i, "geometry": to_measure(i["geometry"])} for i in items]
@@ -327,6 +328,7 @@ def test_zip_without_dbf_is_refused(tmp_path, geo, shapefile_parts, capsys):
     assert_refused(capsys, geo, path, "no .dbf", "Zip the shapefile with all of its files")
 
 
+@pytest.mark.slow  # the three southern towns' re-fit, shared only with other slow tests
 def test_zip_without_prj_asks_for_the_crs(tmp_path, geo, shapefile_parts, capsys, inputs):
     path = _zip(shapefile_parts, "towns", (".shp", ".shx", ".dbf", ".cpg"), tmp_path / "noprj.zip")
     assert_refused(capsys, geo, path, "has no .prj", "--crs")
@@ -370,6 +372,7 @@ def test_wrong_geometry_type_is_refused(tmp_path, geo, schematic, capsys):
     assert_refused(capsys, geo, path, "Wrong geometry type", "Point", "LineString", "must be Polygon or MultiPolygon")
 
 
+@pytest.mark.slow  # the three southern towns' re-fit, shared only with other slow tests
 def test_a_wrong_type_feature_among_polygons_is_rejected_alone(schematic, inputs):
     items = pick(schematic, *SOUTH) + [{"code": "310117102", "name_zh": "泗泾镇",
                                          "geometry": Point(121.27, 31.12)}]
@@ -501,6 +504,7 @@ def test_a_rejected_report_cannot_be_applied(schematic, inputs, geo):
     assert snapshot(geo) == before
 
 
+@pytest.mark.slow  # the three southern towns' re-fit, shared only with other slow tests
 def test_a_failing_rebuild_restores_the_previous_state(schematic, inputs, geo, monkeypatch):
     report = plan_import(read_town_file(fc_bytes(pick(schematic, *SOUTH)), filename="s.geojson"),
                             inputs=inputs)
@@ -568,6 +572,7 @@ def test_the_revert_button_reverts_and_clears_the_caches(data_page_en, monkeypat
     assert any(STRINGS["en"]["imp_reverted"].split(":")[0] in s.value for s in at.success)
 
 
+@pytest.mark.slow  # the three southern towns' re-fit, shared only with other slow tests
 def test_the_units_table_is_labelled_in_both_languages(schematic, inputs):
     from layers.app.import_panel import import_units_table
 

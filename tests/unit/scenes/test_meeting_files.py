@@ -42,14 +42,11 @@ def _town(scene_id: str) -> str | None:
 @pytest.fixture(scope="module", params=[("zh", "A4"), ("en", "A3")], ids=["zh-A4", "en-A3"])
 def deck(request, tmp_path_factory) -> tuple[Path, str, str]:
     lang, paper = request.param
-    if (lang, paper) == ("zh", "A4"):  # the session's pack has drawn these pages: the handout joins them
-        request.getfixturevalue("drawn_pack")
     out = tmp_path_factory.mktemp("deck") / "handout.pdf"
     build_deck(out, lang=lang, paper=paper)
     return out, lang, paper
 
 
-@pytest.mark.slow  # the handouts: zh joins the session's pack, en A3 draws its own pages
 def test_the_handout_has_a_title_page_and_one_page_per_scene_on_the_paper(deck):
     out, _, paper = deck
     data = out.read_bytes()
@@ -61,7 +58,6 @@ def test_the_handout_has_a_title_page_and_one_page_per_scene_on_the_paper(deck):
         assert float(y1) - float(y0) == pytest.approx(height / 25.4 * 72, abs=1)
 
 
-@pytest.mark.slow  # the handouts: zh joins the session's pack, en A3 draws its own pages
 def test_the_handout_embeds_its_fonts(deck):
     data = deck[0].read_bytes()
     fonts = re.findall(rb"<<[^<>]*/Type /Font\b[^<>]*", data)
