@@ -17,6 +17,9 @@ from layers.core import paths, settings
 from layers.core.catalog import get_catalog
 from layers.core.crs import to_measure
 from layers.map.load import read_layer
+from layers.scenes.batch import PACK_DPI
+from layers.scenes.output import cache_path, inputs_fingerprint
+from layers.scenes.pack import PackReport, build_pack
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 # AppTest runs pages without a browser, so no map ever reports "drawn": pages send everything at once. The browser
@@ -26,9 +29,12 @@ os.environ.setdefault(settings.MAP_GATE_ENV, "off")
 
 def pytest_configure(config: pytest.Config) -> None:
     """Every test (and every app it starts) uses a private, empty workspace store, never the checkout's var/ nor a
-    PostgreSQL named in the caller's environment."""
+    PostgreSQL named in the caller's environment; the tests' drawn scenes are cached beside it."""
     os.environ[settings.DATA_DIR_ENV] = config._songjiang_var = tempfile.mkdtemp(prefix="songjiang-test-var-")
     os.environ.pop(settings.DATABASE_URL_ENV, None)
+    # Drawn scene files are cached per session too, not in the checkout's .cache/: xdist workers have different
+    # stores (so fingerprints), and one worker's pack would prune the other's cache half-way through its test.
+    paths.SCENE_CACHE_DIR = Path(config._songjiang_var) / "scene-cache"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -73,12 +79,42 @@ def shared_sources_dir() -> Path:
     return paths.SHARED_SOURCES_DIR
 
 
+@pytest.fixture(scope="session")
+def drawn_pack(tmp_path_factory) -> PackReport:
+    """The default meeting pack, drawn once per session (worker): later packs and zh A4 handouts in the session take
+    its pages from the session's scene cache instead of drawing them again."""
+    return build_pack(tmp_path_factory.mktemp("pack") / "meeting.zip")
+
+
+@pytest.fixture
+def pack_cache(drawn_pack, tmp_path, monkeypatch) -> Path:
+    """A private scene cache (``tmp_path/cache``) holding the pages of the default pack and nothing else: the cache
+    as ``build_pack`` leaves it, without drawing them again."""
+    cache = tmp_path / "cache"
+    for name in drawn_pack.files:  # a page missing here (the inputs changed since) is drawn by the test's pack
+        drawn = cache_path(name, lang="zh", paper="A4", dpi=PACK_DPI, fingerprint=inputs_fingerprint())
+        if drawn.is_file():
+            copy = cache / drawn.relative_to(paths.SCENE_CACHE_DIR)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(drawn, copy)
+    monkeypatch.setattr(paths, "SCENE_CACHE_DIR", cache)
+    return cache
+
+
 @pytest.fixture
 def fresh_caches():
     """Every cache empty before and after the test (pages read the data afresh)."""
     clear_all_caches()
     yield
     clear_all_caches()
+
+
+@pytest.fixture(scope="module")
+def fresh_partitions():
+    """The partition memo off for a whole module: its tests time or compare fits made afresh."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(settings, "PARTITION_MEMO_SIZE", 0)
+        yield
 
 
 @pytest.fixture

@@ -20,6 +20,8 @@ constraints. Cell i is {x : |x - s_i|² - w_i <= |x - s_j|² - w_j for all j}, c
 from __future__ import annotations
 
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -30,9 +32,10 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 
+from layers.core import settings
 from layers.core.errors import PartitionError
 
-__all__ = ["DESIRED_MARGIN_M", "PartitionError", "anchor_margins", "partition_polygon"]
+__all__ = ["DESIRED_MARGIN_M", "PartitionError", "anchor_margins", "clear_partition_memo", "partition_polygon"]
 
 #: Distance (m) the generator tries to keep between an anchor and the edges of its own cell.
 DESIRED_MARGIN_M = 150.0
@@ -612,6 +615,17 @@ def partition_polygon(
     pts, tgt = _validate(outline, anchors, targets, tolerance)
     if len(tgt) == 1:
         return [outline]
+    key = _memo_key(outline, anchors, tgt, tolerance, max_iter)
+    cells = _memo_get(key)
+    if cells is None:
+        cells = _fit(outline, anchors, pts, tgt, tolerance=tolerance, max_iter=max_iter)
+        _memo_put(key, cells)
+    return list(cells)
+
+
+def _fit(outline: Polygon | MultiPolygon, anchors: Sequence[Point], pts: np.ndarray, tgt: np.ndarray, *,
+         tolerance: float, max_iter: int) -> tuple[Polygon | MultiPolygon, ...]:
+    """The fit behind :func:`partition_polygon`, on validated inputs (no memo)."""
     problem = _Problem(outline, pts, tgt, max_iter)
     sites, weights = _relax(problem)
 
@@ -644,7 +658,48 @@ def partition_polygon(
     if failures:
         raise PartitionError(f"Schematic partition failed (tolerance {tolerance:.2%}, "
                              f"{max_iter - problem.budget} power-diagram evaluations): {'; '.join(failures)}.")
-    return cells
+    return tuple(cells)
+
+
+# --------------------------------------------------------------------------------------------------
+# Memo: the fit is a pure function of its inputs (no randomness, module constants only), and a build
+# or an import's refit asks for the same fits again (every claim round of every rebuild, each preview
+# and its apply). Keyed by the exact bytes of every input; failures are never stored.
+# --------------------------------------------------------------------------------------------------
+_memo: OrderedDict[tuple, tuple[Polygon | MultiPolygon, ...]] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
+def _memo_key(outline: BaseGeometry, anchors: Sequence[Point], tgt: np.ndarray, tolerance: float,
+              max_iter: int) -> tuple:
+    """Every input, exactly: WKB keeps each coordinate's 64 bits, and ``tgt`` is what the fit reads."""
+    return (shapely.to_wkb(outline), tuple(shapely.to_wkb(a) for a in anchors), tgt.tobytes(),
+            repr(tolerance), repr(max_iter))
+
+
+def _memo_get(key: tuple) -> tuple[Polygon | MultiPolygon, ...] | None:
+    """The memoised cells for ``key``, or None (always None while the memo is off)."""
+    if settings.PARTITION_MEMO_SIZE <= 0:
+        return None
+    with _memo_lock:
+        cells = _memo.get(key)
+        if cells is not None:
+            _memo.move_to_end(key)
+        return cells
+
+
+def _memo_put(key: tuple, cells: tuple[Polygon | MultiPolygon, ...]) -> None:
+    """Keep ``cells`` for ``key``, dropping the least recently used fits beyond the memo's size."""
+    with _memo_lock:
+        _memo[key] = cells  # geometries are immutable: sharing them is safe
+        while len(_memo) > max(settings.PARTITION_MEMO_SIZE, 0):
+            _memo.popitem(last=False)
+
+
+def clear_partition_memo() -> None:
+    """Forget every memoised fit (tests that time or compare fresh fits)."""
+    with _memo_lock:
+        _memo.clear()
 
 
 def polygonal(geom: BaseGeometry) -> Polygon | MultiPolygon:

@@ -40,6 +40,9 @@ REQUIRED_PROPERTIES = ("id", "name_zh", "name_en", "source", "licence", "accurac
 
 #: Schematic town partition: relative area tolerance against the scaled official areas.
 PARTITION_TOLERANCE = 0.005
+#: Fitted partitions kept in memory, keyed by their exact inputs (layers/build/partition.py): a build and an
+#: import's refit ask for the same few fits again and again. 0 turns the memo off.
+PARTITION_MEMO_SIZE = 32
 
 
 #: Lines running on into neighbouring districts are clipped to the outline buffered by this much (m).

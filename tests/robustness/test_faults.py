@@ -174,7 +174,7 @@ APP_CASES = [("towns", "missing"), ("parks", "truncated"), ("rail_lines", "inval
 
 
 @pytest.mark.parametrize("layer_id, fault", APP_CASES)
-@pytest.mark.slow
+@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_the_map_page_starts_shows_the_other_layers_and_says_what_failed(geo, layer_id, fault):
     message = _break(geo, layer_id, fault)
     at = AppTest.from_file(MAP_PAGE, default_timeout=90).run()
@@ -187,7 +187,7 @@ def test_the_map_page_starts_shows_the_other_layers_and_says_what_failed(geo, la
 
 
 @pytest.mark.parametrize("layer_id, fault", APP_CASES[:3])
-@pytest.mark.slow
+@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_the_home_page_starts_and_says_which_layer_failed(geo, layer_id, fault):
     _break(geo, layer_id, fault)
     at = AppTest.from_file(APP, default_timeout=90).run()
@@ -196,7 +196,7 @@ def test_the_home_page_starts_and_says_which_layer_failed(geo, layer_id, fault):
     assert "松江规划地图" in at.title[0].value
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_every_page_runs_with_the_towns_layer_missing(geo):
     _break(geo, "towns", "missing")
     for page in sorted((ROOT / "pages").glob("*.py")):
@@ -228,7 +228,7 @@ def _fail_on_call(n: int, real: Callable, exc: BaseException) -> Callable:
 
 
 @pytest.mark.parametrize("fmt", ["geojson", "csv", "kml", "shp"])
-@pytest.mark.slow
+@pytest.mark.slow  # writes exports in every format
 def test_an_export_failing_while_renaming_its_files_into_place_leaves_the_folder_as_it_was(
         tmp_path, loaded, monkeypatch, fmt):
     out = tmp_path / "out"
@@ -287,7 +287,7 @@ def built(tmp_path) -> Path:
 
 
 @pytest.mark.parametrize("after", [1, 4, 7])
-@pytest.mark.slow
+@pytest.mark.slow  # a whole build
 def test_a_build_interrupted_while_writing_leaves_the_previous_layers(built, monkeypatch, after):
     before = snapshot(built)
     stage = _fail_on_call(after + 1, _stage_text, KeyboardInterrupt())
@@ -298,7 +298,7 @@ def test_a_build_interrupted_while_writing_leaves_the_previous_layers(built, mon
 
 
 @pytest.mark.parametrize("after", [1, 5])
-@pytest.mark.slow
+@pytest.mark.slow  # a whole build
 def test_a_build_failing_while_renaming_puts_every_previous_layer_back(built, monkeypatch, after):
     before = snapshot(built)
     replace = _fail_on_call(after + 1, os.replace, OSError(5, "Input/output error"))
@@ -308,7 +308,7 @@ def test_a_build_failing_while_renaming_puts_every_previous_layer_back(built, mo
     assert snapshot(built) == before
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # two whole builds
 def test_after_an_interrupted_build_the_next_one_completes(built, monkeypatch):
     monkeypatch.setattr(core_files, "_stage_text", _fail_on_call(3, _stage_text, KeyboardInterrupt()))
     with pytest.raises(KeyboardInterrupt):
@@ -348,7 +348,7 @@ def _state(geo: Path, served) -> tuple[dict[str, bytes], int]:
     return served(geo), core_store.open_store().version()
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # an import applied: a re-fit and a whole rebuild
 def test_an_import_whose_commit_fails_half_way_leaves_the_data_unchanged(geo, south_report, monkeypatch, served):
     before = _state(geo, served)
     _fail_at(monkeypatch, "store-written", OSError(28, "No space left on device"))
@@ -357,7 +357,7 @@ def test_an_import_whose_commit_fails_half_way_leaves_the_data_unchanged(geo, so
     assert _state(geo, served) == before and before[1] == 0 and not (geo / "imports").exists()
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # an import applied: a re-fit and a whole rebuild
 def test_an_import_failing_in_its_transaction_keeps_the_previous_import(geo, south_report, monkeypatch, served):
     apply_import(south_report, geodata_dir=geo)  # the previous import, applied and built
     before = _state(geo, served)
@@ -370,7 +370,7 @@ def test_an_import_failing_in_its_transaction_keeps_the_previous_import(geo, sou
     assert _state(geo, served) == before and before[1] == 1
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # an import applied: a re-fit and a whole rebuild
 def test_a_revert_whose_commit_fails_keeps_the_import_and_the_layers(geo, south_report, monkeypatch, served):
     apply_import(south_report, geodata_dir=geo)
     before = _state(geo, served)

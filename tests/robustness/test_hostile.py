@@ -157,7 +157,7 @@ def _page_texts(at: AppTest) -> list[tuple[str, bool]]:
 
 
 @pytest.mark.parametrize("params", list(PAGE_CASES.values()), ids=list(PAGE_CASES))
-@pytest.mark.slow
+@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_the_map_page_opens_hostile_links_without_running_them(params, clear_caches):
     at = AppTest.from_file(MAP_PAGE, default_timeout=90)
     for key, value in params.items():
@@ -337,7 +337,7 @@ def test_an_oversized_upload_is_refused_by_its_declared_size_before_reading(size
         read_town_file(Upload("towns.geojson", size))
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # an import plan with a re-fit of its own
 def test_a_hostile_file_name_names_nothing_outside(towns):
     data = geojson_bytes([town_feature(towns, "泖港镇")])
     gdf = read_town_file(data, filename="../../../etc/cron.d/<script>x.geojson")
@@ -371,7 +371,7 @@ def test_infinite_coordinates_are_refused_before_parsing_the_geometry(corner, wo
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered")
-@pytest.mark.slow
+@pytest.mark.slow  # an import plan with a re-fit of its own
 def test_a_non_finite_feature_among_good_ones_is_rejected_alone(towns):
     bad = {"type": "Feature", "properties": {"code": "310117103", "name_zh": "佘山镇"},
            "geometry": {"type": "Polygon", "coordinates": [[[121.2, 31.0], [math.nan, 31.01], [121.22, 31.0],
@@ -405,7 +405,7 @@ PAYLOADS = [
 ]
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # an import plan with a re-fit of its own
 def test_markup_and_templates_in_an_imported_file_stay_text(towns):
     features = [town_feature(towns, "泖港镇", source=PAYLOADS[0], licence=PAYLOADS[5]),
                 town_feature(towns, "叶榭镇", source=PAYLOADS[6], licence=PAYLOADS[2]),
@@ -520,7 +520,7 @@ needs_user_layer = pytest.mark.skipif(not HAS_USER_LAYER, reason="layers/userlay
     ("a.geojson", b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":{},'
                   b'"geometry":{"type":"Point","coordinates":[NaN,NaN]}}]}', ("no drawable feature",)),
 ], ids=["oversized", "nested", "billion-laughs", "zip-traversal", "zip-bomb", "vertices", "all-nan"])
-@pytest.mark.slow
+@pytest.mark.slow  # an import plan with a re-fit of its own
 def test_hostile_overlay_files_are_refused(name, content, words, shapefile_parts):
     from layers.core.errors import UserLayerError
     from layers.map.userlayer import read_user_layer

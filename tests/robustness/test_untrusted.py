@@ -259,7 +259,7 @@ def test_long_text_attributes_are_capped():
 
 @pytest.mark.parametrize("entry", ["layers.app.map_page", "layers.app.import_panel", "layers.export.formats",
                                    "layers.core.upload"])
-@pytest.mark.slow
+@pytest.mark.slow  # a fresh Python process importing the app per case
 def test_gdal_never_has_the_vrt_driver_in_the_app(entry):
     code = (f"import {entry}, pyogrio, os; d = pyogrio.list_drivers(); "
             "print(sorted({'OGR_VRT', 'GDALG', 'HTTP'} & set(d)), "

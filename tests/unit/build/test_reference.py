@@ -45,7 +45,7 @@ def _ious(cells, towns_rows, real) -> dict[str, float]:
     return out
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # a whole build compared with the reference towns
 def test_stated_anchors_raise_the_fit_to_the_real_towns(reference_dir, layers):
     import numpy as np
 

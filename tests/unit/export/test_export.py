@@ -117,7 +117,7 @@ def test_the_matrix_covers_five_formats_and_refuses_four_pairs():
 
 
 @pytest.mark.parametrize("fmt,crs", VALID)
-@pytest.mark.slow
+@pytest.mark.slow  # every format × CRS written and read back with GDAL
 def test_export_reads_back_with_counts_text_geometry_and_crs(matrix, layers, catalog, fmt, crs, tmp_path):
     files = matrix[(fmt, crs)]
     assert all(NAME_RE.match(f.name) and f"epsg{crs}" in f.name for f in files)
@@ -141,7 +141,7 @@ def test_export_reads_back_with_counts_text_geometry_and_crs(matrix, layers, cat
         assert _max_offset_m(source, back.assign(id=back["id"].astype(str))) <= 0.01, (fmt, crs, layer_id)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # every format × CRS written and read back with GDAL
 def test_chinese_text_survives_every_format(matrix, layers, tmp_path):
     want = set(layers["towns"]["name_zh"])
     assert "岳阳街道" in want

@@ -92,7 +92,7 @@ def _gpkg(matrix, crs: int) -> Path:
 # ----------------------------------------------------------------------------- GDAL 3.6 opens everything
 
 @pytest.mark.parametrize("fmt,crs", VALID)
-@pytest.mark.slow
+@pytest.mark.slow  # system GDAL and QGIS processes
 def test_system_gdal_opens_every_file_without_a_warning(matrix, ogrinfo, fmt, crs):
     paths = _gdal_paths(fmt, matrix[(fmt, crs)])
     assert len(paths) == (1 if fmt == "gpkg" else 7 if fmt in ("geojson", "kml") else 8)
@@ -260,7 +260,7 @@ def test_kml_placemarks_have_catalogue_styles_and_their_own_ids(matrix, layers, 
 
 # ----------------------------------------------------------------------------- downloads
 
-@pytest.mark.slow
+@pytest.mark.slow  # system GDAL and QGIS processes
 def test_multi_layer_shapefile_download_is_one_flat_zip_with_a_folder_per_layer(layers, catalog, ogrinfo, tmp_path):
     name, data, mime = export_download(["towns", "structure", "stations"], fmt="shp", crs=4549, layers=layers)
     assert mime == "application/zip" and name.endswith(".zip")
@@ -325,7 +325,7 @@ def test_user_layer_download_keeps_attributes_crs_and_summary(tmp_path):
 # ----------------------------------------------------------------------------- QGIS 3.22 itself
 
 @pytest.mark.parametrize("crs", CRS_CHOICES)
-@pytest.mark.slow
+@pytest.mark.slow  # system GDAL and QGIS processes
 def test_qgis_opens_the_project_and_geopackage_styled_and_renders_them(matrix, catalog, pyqgis, crs, tmp_path):
     gpkg, qgs = matrix[("gpkg", crs)]
     png = tmp_path / f"qgis_epsg{crs}.png"

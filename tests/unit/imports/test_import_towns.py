@@ -104,7 +104,7 @@ def partition_figures(towns: list[dict], outline_m) -> tuple[float, float]:
 
 # ------------------------------------------------------------------------- the real OSM reference import
 
-@pytest.mark.slow
+@pytest.mark.slow  # the real OSM import: a re-fit, two whole rebuilds
 def test_osm_reference_import_is_a_clean_partition_and_reverts_byte_identical(reference_dir, geo, inputs, served):
     ref = reference_dir / REFERENCE
     committed = served(geo)  # a copy of the committed geodata, and an empty store
@@ -154,7 +154,7 @@ def test_osm_reference_import_is_a_clean_partition_and_reverts_byte_identical(re
     assert not (paths.GEODATA_DIR / "imports").exists()  # and the real geodata was never touched
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # the real OSM import: a re-fit, two whole rebuilds
 def test_osm_reference_import_through_the_cli_and_revert(reference_dir, geo, capsys, served):
     before = served(geo)
     code, text = run_cli(capsys, str(reference_dir / REFERENCE), "--accuracy", "osm", "--geodata-dir", str(geo))
@@ -175,7 +175,7 @@ def test_osm_reference_import_through_the_cli_and_revert(reference_dir, geo, cap
     assert "revert to 0" in text and "revert to 1" in text and "(command line)" in text
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # the real OSM import's re-fit
 def test_dry_run_writes_nothing(reference_dir, geo, capsys):
     before = snapshot(geo)
     code, text = run_cli(capsys, str(reference_dir / REFERENCE), "--accuracy", "osm", "--dry-run",
@@ -192,7 +192,7 @@ def test_dry_run_writes_nothing(reference_dir, geo, capsys):
 SOUTH = ("泖港镇", "叶榭镇", "新浜镇")
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # an import applied: a re-fit and a rebuild
 def test_synthetic_import_keeps_imported_cells_and_refits_the_rest(tmp_path, geo, schematic, inputs):
     src = pick(schematic, *SOUTH)
     report = import_towns(write(tmp_path, "south.geojson", fc_bytes(src)), geodata_dir=geo)
@@ -219,7 +219,6 @@ def test_all_17_units_supplied_leaves_nothing_schematic(tmp_path, schematic, inp
     ("泖港", "name_zh"), ("泖港镇", "name_zh"), ("  maogang  TOWN ", "name_en"), ("Maogang", "name_en"),
     ("310117109", "code"), ("310117109000", "code"),
 ])
-@pytest.mark.slow
 def test_units_match_by_code_or_by_name_with_or_without_suffix(value, field, schematic, inputs):
     (t,) = pick(schematic, "泖港镇")
     data = fc_bytes([{field: value, "geometry": t["geometry"]}], props=(field,))
@@ -229,7 +228,7 @@ def test_units_match_by_code_or_by_name_with_or_without_suffix(value, field, sch
         "code" if field == "code" else "name")
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # a re-fit of its own (inputs no other test shares)
 def test_explicit_fields_are_used_and_a_missing_field_is_named(schematic, inputs):
     (t,) = pick(schematic, "叶榭镇")
     data = json.dumps({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {
@@ -253,7 +252,7 @@ def _zip(folder: Path, stem: str, exts: tuple[str, ...], out: Path) -> Path:
     return out
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # three re-fits of their own (one per format)
 def test_geopackage_shapefile_zip_and_kml_are_read(tmp_path, schematic, inputs):
     items = pick(schematic, *SOUTH)
     frame = _frame(items)
@@ -275,7 +274,7 @@ def test_geopackage_shapefile_zip_and_kml_are_read(tmp_path, schematic, inputs):
                 assert abs(u.supplied_km2 - u.area_km2) < 0.01, (path.name, u)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # a re-fit of its own (inputs no other test shares)
 def test_a_shapefile_without_cpg_in_gb18030_keeps_its_chinese_names(tmp_path, schematic, inputs):
     frame = _frame(pick(schematic, "新浜镇")).drop(columns=["code"])
     shp_dir = tmp_path / "gbk"
@@ -287,7 +286,7 @@ def test_a_shapefile_without_cpg_in_gb18030_keeps_its_chinese_names(tmp_path, sc
     assert plan_import(gdf, inputs=inputs).imported_codes == ["310117117"]
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # the three southern towns' re-fit, shared only with other slow tests
 def test_projected_geojson_without_crs_asks_for_it_and_crs_option_reads_it(tmp_path, schematic, inputs, capsys, geo):
     items = pick(schematic, *SOUTH)
     projected = [{**i, "geometry": to_measure(i["geometry"])} for i in items]
@@ -329,7 +328,7 @@ def test_zip_without_dbf_is_refused(tmp_path, geo, shapefile_parts, capsys):
     assert_refused(capsys, geo, path, "no .dbf", "Zip the shapefile with all of its files")
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # the three southern towns' re-fit, shared only with other slow tests
 def test_zip_without_prj_asks_for_the_crs(tmp_path, geo, shapefile_parts, capsys, inputs):
     path = _zip(shapefile_parts, "towns", (".shp", ".shx", ".dbf", ".cpg"), tmp_path / "noprj.zip")
     assert_refused(capsys, geo, path, "has no .prj", "--crs")
@@ -373,7 +372,7 @@ def test_wrong_geometry_type_is_refused(tmp_path, geo, schematic, capsys):
     assert_refused(capsys, geo, path, "Wrong geometry type", "Point", "LineString", "must be Polygon or MultiPolygon")
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # the three southern towns' re-fit, shared only with other slow tests
 def test_a_wrong_type_feature_among_polygons_is_rejected_alone(schematic, inputs):
     items = pick(schematic, *SOUTH) + [{"code": "310117102", "name_zh": "泗泾镇",
                                          "geometry": Point(121.27, 31.12)}]
@@ -389,7 +388,7 @@ def test_lat_lon_order_is_detected_and_refused(tmp_path, geo, schematic, capsys)
     assert_refused(capsys, geo, path, "latitude/longitude order", "Swap the two numbers")
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # a re-fit of its own (inputs no other test shares)
 def test_gcj02_declared_as_wgs84_is_detected_and_needs_confirmation(tmp_path, geo, schematic, capsys, inputs):
     shifted = [{**t, "geometry": geometry_wgs84_to_gcj02(t["geometry"])} for t in schematic]
     path = write(tmp_path, "amap.geojson", fc_bytes(shifted))
@@ -432,7 +431,7 @@ def test_codes_of_other_districts_are_named(schematic, inputs):
     assert report.rejected and "code 310118101 is not in Songjiang" in report.to_text()
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # a re-fit of its own (inputs no other test shares)
 def test_features_far_outside_the_district_are_rejected(schematic, inputs, tmp_path, geo, capsys):
     items = pick(schematic, *SOUTH)
     far = shapely.affinity.translate(items[0]["geometry"], xoff=0.3)  # ~30 km east, in Pudong
@@ -445,7 +444,7 @@ def test_features_far_outside_the_district_are_rejected(schematic, inputs, tmp_p
                    "km from Songjiang District", "CRS")
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # a re-fit of its own (inputs no other test shares)
 def test_invalid_geometry_is_repaired_and_listed(schematic, inputs):
     (t,) = pick(schematic, "叶榭镇")
     ring = list(t["geometry"].exterior.coords)
@@ -457,7 +456,7 @@ def test_invalid_geometry_is_repaired_and_listed(schematic, inputs):
     assert report.imported_codes == ["310117120"]
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # a re-fit of its own (inputs no other test shares)
 def test_overlapping_imported_units_are_listed_and_resolved(schematic, inputs):
     a, b = pick(schematic, "泖港镇", "叶榭镇")
     grown = {**a, "geometry": a["geometry"].buffer(0.004)}  # ~400 m into its neighbours
@@ -467,7 +466,6 @@ def test_overlapping_imported_units_are_listed_and_resolved(schematic, inputs):
     assert report.result_overlap_m2 < 100.0 and report.result_symdiff_m2 < 1e-5 * inputs.outline_m.area
 
 
-@pytest.mark.slow
 def test_html_and_script_in_attributes_stay_inert_text(tmp_path, geo, schematic, inputs, catalog):
     (t,) = pick(schematic, "泖港镇")
     evil = "<script>alert('x')</script><img src=x onerror=alert(1)>"
@@ -506,7 +504,7 @@ def test_a_rejected_report_cannot_be_applied(schematic, inputs, geo):
     assert snapshot(geo) == before
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # the three southern towns' re-fit, shared only with other slow tests
 def test_a_failing_rebuild_restores_the_previous_state(schematic, inputs, geo, monkeypatch):
     report = plan_import(read_town_file(fc_bytes(pick(schematic, *SOUTH)), filename="s.geojson"),
                             inputs=inputs)
@@ -549,7 +547,7 @@ def data_page_en():
     st.cache_data.clear()
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_the_data_page_shows_the_import_panel(data_page_en):
     at = data_page_en
     at.run()
@@ -574,7 +572,7 @@ def test_the_revert_button_reverts_and_clears_the_caches(data_page_en, monkeypat
     assert any(STRINGS["en"]["imp_reverted"].split(":")[0] in s.value for s in at.success)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # the three southern towns' re-fit, shared only with other slow tests
 def test_the_units_table_is_labelled_in_both_languages(schematic, inputs):
     from layers.app.import_panel import import_units_table
 

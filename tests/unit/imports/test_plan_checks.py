@@ -30,7 +30,7 @@ def _frame(towns, move, name="moved.geojson") -> gpd.GeoDataFrame:
     return part
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # a re-fit of its own (inputs no other test shares)
 def test_bd09_declared_as_wgs84_needs_confirmation(towns):
     report = plan_import(_frame(towns, geometry_wgs84_to_bd09))
     assert report.status == "needs_confirmation"
@@ -38,13 +38,13 @@ def test_bd09_declared_as_wgs84_needs_confirmation(towns):
     assert "BD-09" in report.messages("confirm")[0]
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # a re-fit of its own (inputs no other test shares)
 def test_gcj02_is_still_named_gcj02_not_bd09(towns):
     report = plan_import(_frame(towns, geometry_wgs84_to_gcj02))
     assert [i.kind for i in report.issues if i.severity == "confirm"] == ["gcj02"]
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # a re-fit of its own (inputs no other test shares)
 def test_true_wgs84_is_neither(towns):
     report = plan_import(_frame(towns, lambda g: g))
     assert report.status == "ready"

@@ -68,7 +68,7 @@ def recorded(reference_dir) -> dict:
     return {"version": 0.6, "generator": "recorded for tests", "elements": elements}
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # an OSM import applied: a re-fit and a whole rebuild
 def test_refresh_replays_a_recorded_answer_through_the_import_path(recorded, reference_dir, geo, monkeypatch):
     queries = []
     monkeypatch.setattr(imports_osm, "fetch_overpass", lambda q, **k: queries.append(q) or recorded)

@@ -84,7 +84,7 @@ def imported(reference_dir, tmp_path_factory) -> dict[str, gpd.GeoDataFrame]:
             for k in ("towns", "zones", "stations", "parks", "rail_lines")}
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # an OSM import applied: a re-fit and a whole rebuild
 def test_after_an_osm_import_the_marks_follow_each_unit(imported, catalog):
     towns = imported["towns"].set_index("code")
     real = set(towns.index[towns["accuracy"] == "osm"])

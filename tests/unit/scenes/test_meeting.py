@@ -68,7 +68,6 @@ def structure_map():
 
 # --- offline HTML ---------------------------------------------------------------------------------------------
 @pytest.mark.parametrize("scene_id", SCENES)
-@pytest.mark.slow
 def test_offline_html_names_no_other_host(scene_pages, scene_id):
     page = scene_pages[scene_id]
     urls = set(ANY_URL.findall(page))
@@ -82,7 +81,6 @@ def test_offline_html_names_no_other_host(scene_pages, scene_id):
 
 
 @pytest.mark.parametrize("scene_id", SCENES)
-@pytest.mark.slow
 def test_offline_html_carries_title_legend_scale_north_and_note(scene_pages, scene_id, catalog):
     page = scene_pages[scene_id]
     scene = get_scene(scene_id)
@@ -213,7 +211,7 @@ def test_html_is_written_atomically_and_a_failure_keeps_the_old_file(tmp_path):
     assert [p.name for p in tmp_path.iterdir()] == ["town.html"]
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # draws a scene's PDF page
 def test_scene_bytes_serves_each_format():
     assert scene_bytes("zones", fmt="html").startswith(b"<!DOCTYPE html>")
     pdf = scene_bytes("zones", fmt="pdf", lang="en")
@@ -222,11 +220,11 @@ def test_scene_bytes_serves_each_format():
 
 # --- the meeting pack -----------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def pack(tmp_path_factory) -> PackReport:
-    return build_pack(tmp_path_factory.mktemp("pack") / "meeting.zip")
+def pack(drawn_pack) -> PackReport:
+    return drawn_pack  # the session's default pack (tests/conftest.py): the same file, drawn once
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # draws the session's pack (once, shared)
 def test_pack_holds_every_scene_in_every_format_and_a_readme(pack):
     expected = {"README.txt"} | {
         f"{n:02d}_{sid}{'_' + JIUTING if sid == 'town' else ''}.{fmt}"

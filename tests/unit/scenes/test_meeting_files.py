@@ -47,7 +47,6 @@ def deck(request, tmp_path_factory) -> tuple[Path, str, str]:
     return out, lang, paper
 
 
-@pytest.mark.slow
 def test_the_handout_has_a_title_page_and_one_page_per_scene_on_the_paper(deck):
     out, _, paper = deck
     data = out.read_bytes()
@@ -59,7 +58,6 @@ def test_the_handout_has_a_title_page_and_one_page_per_scene_on_the_paper(deck):
         assert float(y1) - float(y0) == pytest.approx(height / 25.4 * 72, abs=1)
 
 
-@pytest.mark.slow
 def test_the_handout_embeds_its_fonts(deck):
     data = deck[0].read_bytes()
     fonts = re.findall(rb"<<[^<>]*/Type /Font\b[^<>]*", data)
@@ -125,8 +123,8 @@ def test_joined_pdfs_keep_every_page_in_order_and_a_chinese_title(tmp_path):
 
 
 # --- the pack's cache ---------------------------------------------------------------------------------------
-@pytest.mark.slow
-def test_the_handout_takes_its_pages_from_a_pack_made_before(tmp_path, monkeypatch):
+@pytest.mark.slow  # needs the session's drawn pack
+def test_the_handout_takes_its_pages_from_a_pack_made_before(tmp_path, monkeypatch, pack_cache):
     monkeypatch.setattr(paths, "SCENE_CACHE_DIR", tmp_path / "cache")
     build_pack(tmp_path / "pack.zip")
     drawn: list[str] = []
@@ -144,8 +142,8 @@ def test_the_handout_takes_its_pages_from_a_pack_made_before(tmp_path, monkeypat
         assert stream in handout
 
 
-@pytest.mark.slow
-def test_a_second_pack_reuses_the_scene_files_and_reports_progress(tmp_path):
+@pytest.mark.slow  # needs the session's drawn pack
+def test_a_second_pack_reuses_the_scene_files_and_reports_progress(tmp_path, pack_cache):
     first = build_pack(tmp_path / "a.zip")
     seen: list[tuple[int, int]] = []
     started = time.perf_counter()
@@ -172,11 +170,22 @@ def test_the_cache_follows_an_import_in_the_workspace_store(geo):
 
 
 # --- labels on the printed page -----------------------------------------------------------------------------
+class _DrawnFigures(dict):
+    """Each scene's printed page, built and drawn on first use, then shared by this module's tests (they only read
+    it). Keyed by (scene id, language); a scene id alone is its zh page."""
+
+    def __getitem__(self, key: str | tuple[str, str]):
+        scene_id, lang = key if isinstance(key, tuple) else (key, "zh")
+        if (scene_id, lang) not in self:
+            fig = build_figure(scene_id, town=_town(scene_id), lang=lang)
+            fig.canvas.draw()
+            self[scene_id, lang] = fig
+        return super().__getitem__((scene_id, lang))
+
+
 @pytest.fixture(scope="module")
 def figures():
-    made = {scene_id: build_figure(scene_id, town=_town(scene_id), lang="zh") for scene_id in SCENES}
-    for fig in made.values():
-        fig.canvas.draw()
+    made = _DrawnFigures()
     yield made
     for fig in made.values():
         plt.close(fig)
@@ -189,7 +198,6 @@ def _extent(fig, gid: str):
 
 
 @pytest.mark.parametrize("scene_id", SCENES)
-@pytest.mark.slow
 def test_no_label_overlaps_another_label_the_scale_bar_the_legend_or_the_north_arrow(figures, scene_id):
     fig = figures[scene_id]
     renderer = fig.canvas.get_renderer()
@@ -205,7 +213,6 @@ def test_no_label_overlaps_another_label_the_scale_bar_the_legend_or_the_north_a
 
 
 @pytest.mark.parametrize("scene_id", ["structure", "zones", "transport", "industry"])
-@pytest.mark.slow
 def test_no_label_sits_on_the_district_edge_or_a_rail_line(figures, scene_id):
     fig = figures[scene_id]
     ax = fig.axes[0]
@@ -222,19 +229,15 @@ def test_no_label_sits_on_the_district_edge_or_a_rail_line(figures, scene_id):
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("scene_id", SCENES)
-def test_no_text_runs_off_the_page(scene_id, lang):
-    fig = build_figure(scene_id, town=_town(scene_id), lang=lang)
-    try:
-        fig.canvas.draw()
-        renderer = fig.canvas.get_renderer()
-        page = fig.bbox
-        for text in fig.findobj(plt.Text):
-            if text.get_visible() and text.get_text().strip():
-                box = text.get_window_extent(renderer)
-                assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1, \
-                    text.get_text()[:60]
-    finally:
-        plt.close(fig)
+def test_no_text_runs_off_the_page(figures, scene_id, lang):
+    fig = figures[scene_id, lang]
+    renderer = fig.canvas.get_renderer()
+    page = fig.bbox
+    for text in fig.findobj(plt.Text):
+        if text.get_visible() and text.get_text().strip():
+            box = text.get_window_extent(renderer)
+            assert page.x0 <= box.x0 and box.x1 <= page.x1 and page.y0 <= box.y0 and box.y1 <= page.y1, \
+                text.get_text()[:60]
 
 
 # --- notes and legends --------------------------------------------------------------------------------------

@@ -61,7 +61,7 @@ def test_scene_naming_an_unknown_layer_is_refused_with_its_name(scene_file_with_
         load_scenes(scene_file_with_unknown_layer, catalog=catalog)
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # draws print pages (PNG/PDF)
 def test_png_is_print_quality_with_dpi_metadata(tmp_path):
     out = render_scene("structure", fmt="png", out=tmp_path / "structure.png", paper="A4", dpi=200)
     with Image.open(out) as im:
@@ -76,7 +76,7 @@ def test_png_is_print_quality_with_dpi_metadata(tmp_path):
 
 
 @pytest.mark.parametrize("paper, expected, lang", [("A4", A4_PT, "zh"), ("A3", A3_PT, "en")])
-@pytest.mark.slow
+@pytest.mark.slow  # draws print pages (PNG/PDF)
 def test_pdf_is_one_landscape_page_of_the_paper(tmp_path, paper, expected, lang):
     out = render_scene("zones", fmt="pdf", out=tmp_path / f"zones_{paper}.pdf", paper=paper, lang=lang)
     pages = _pdf_pages(out)
@@ -85,7 +85,7 @@ def test_pdf_is_one_landscape_page_of_the_paper(tmp_path, paper, expected, lang)
     assert out.read_bytes().startswith(b"%PDF")
 
 
-@pytest.mark.slow
+@pytest.mark.slow  # draws print pages (PNG/PDF)
 def test_town_scene_centres_on_the_town_and_names_it(figure_jiuting, layers):
     texts = [t.get_text() for t in figure_jiuting.findobj(plt.Text) if t.get_visible()]
     assert any(t.startswith("九亭镇") for t in texts)                 # the title names the town
@@ -148,7 +148,7 @@ def test_every_scene_layer_keeps_features_after_its_filters(scene_id, catalog):
 
 @pytest.mark.parametrize("scene_id, lang", [("structure", "zh"), ("zones", "en"), ("transport", "zh"),
                                             ("industry", "zh")])
-@pytest.mark.slow
+@pytest.mark.slow  # draws print pages (PNG/PDF)
 def test_every_drawn_character_exists_in_the_cjk_font(scene_id, lang):
     fig = build_figure(scene_id, lang=lang)
     try:
