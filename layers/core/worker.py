@@ -12,8 +12,10 @@ import multiprocessing
 import os
 import resource
 import signal
+import sys
 import time
 import traceback
+import types
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -55,6 +57,25 @@ class Limits:
     wall_s: float = settings.WORKER_WALL_S
     cpu_s: int = settings.WORKER_CPU_S
     memory_mb: int = settings.WORKER_MEMORY_MB
+
+
+@contextmanager
+def children_without_main() -> Iterator[None]:
+    """Start worker processes inside this block so they do not run this process's ``__main__`` file again.
+
+    Streamlit installs each page script as ``__main__`` (with its ``__file__``), and a spawned or forkserver child
+    re-runs ``__main__``'s file on start: without this, a pack worker would run the Present page and an upload
+    worker the Data page. A module started with ``-m`` (``__spec__`` set) is left alone: it is re-imported by name.
+    """
+    main = sys.modules.get("__main__")
+    if main is None or getattr(main, "__spec__", None) is not None or not getattr(main, "__file__", None):
+        yield
+        return
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        sys.modules["__main__"] = main
 
 
 def _context() -> multiprocessing.context.BaseContext:
@@ -131,7 +152,8 @@ def run_bounded(func: Callable[..., Any], *args: Any, limits: Limits | None = No
     ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=_child, args=(send, func, args, kwargs, limits), daemon=True)
-    proc.start()
+    with children_without_main():
+        proc.start()
     send.close()
     try:
         _wait(receive, limits.wall_s)

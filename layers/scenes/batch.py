@@ -8,6 +8,7 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+from layers.core.worker import children_without_main
 from layers.scenes.model import get_scenes
 from layers.scenes.output import cache_path, from_cache, inputs_fingerprint, to_cache, write_figure_files
 from layers.scenes.web import scene_file_name, write_scene_html
@@ -34,6 +35,14 @@ def _worker_context() -> Any:
     return context
 
 
+def _submit_all(pool: ProcessPoolExecutor | None, jobs: list[Job]) -> list[Any]:
+    """Submit every job (the pool starts its workers meanwhile, none of them re-running ``__main__``)."""
+    if pool is None:
+        return []
+    with children_without_main():
+        return [pool.submit(_render_member, job) for job in jobs]
+
+
 def _draw(jobs: list[Job], html: list[tuple[str, str | None, Path]], *, lang: str, workers: int,
           tick: Callable[[int], None]) -> None:
     """Draw the pages in worker processes while this one writes the HTML files.
@@ -47,7 +56,7 @@ def _draw(jobs: list[Job], html: list[tuple[str, str | None, Path]], *, lang: st
         # The first submit waits until the workers' server has imported the drawing code (about 2 s, once per
         # process): a thread makes that wait while this one writes the HTML files.
         with ThreadPoolExecutor(1) as starter:
-            submitted = starter.submit(lambda: [pool.submit(_render_member, job) for job in jobs] if pool else [])
+            submitted = starter.submit(_submit_all, pool, jobs)
             for scene_id, scene_town, target in html:
                 write_scene_html(scene_id, town=scene_town, lang=lang, out=target)
                 tick(1)

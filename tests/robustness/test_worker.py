@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import time
+import types
+from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 from _processes import descendants  # tests/_processes.py
 
 from layers.core.errors import TownImportError, UnexpectedError, WorkerCancelledError, WorkerLimitError
 from layers.core.i18n import error_text
-from layers.core.worker import Limits, cancel_when, run_bounded
+from layers.core.worker import Limits, cancel_when, children_without_main, run_bounded
 from layers.imports.plan import plan_upload
 from layers.map.userlayer import read_user_layer_bounded
+from layers.scenes.batch import _worker_context
 
 
 @pytest.mark.slow  # forks bounded worker processes and waits for their limits
@@ -88,3 +92,19 @@ def test_work_nobody_waits_for_is_killed_at_once():
     assert "关闭" in error_text(info.value, "zh") and "closed" in error_text(info.value, "en")
     # outside the block nothing cancels: the same work runs to its own end
     assert run_bounded(divmod, 9, 4) == (2, 1)
+
+
+def test_workers_never_run_the_page_installed_as_main(tmp_path, monkeypatch):
+    # Streamlit installs each page script as __main__ with its __file__; a worker must not run it again on start.
+    marker = tmp_path / "ran"
+    script = tmp_path / "page.py"
+    script.write_text(f"open({str(marker)!r}, 'w').write('x')\nraise SystemExit('the page ran in a worker')\n")
+    page = types.ModuleType("__main__")
+    page.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", page)
+    assert run_bounded(divmod, 7, 2) == (3, 1)
+    # The meeting pack starts its workers as _submit_all does: inside children_without_main.
+    with ProcessPoolExecutor(2, mp_context=_worker_context()) as pool, children_without_main():
+        assert list(pool.map(divmod, [7, 9], [2, 4])) == [(3, 1), (2, 1)]
+    assert not marker.exists()
+    assert sys.modules["__main__"] is page  # put back after the workers started
