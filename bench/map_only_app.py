@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 
 from layers.app.cache import all_layers, cached_display_layers, cached_map_view
-from layers.app.mapview import preload_map_assets, show_map_spec
+from layers.app.mapview import show_map_spec
 from layers.core.catalog import get_catalog
 from layers.map.assets import localize_assets
 from layers.map.filters import LayerFilter, filter_layers
@@ -33,8 +33,6 @@ FILTER_KEY = "open_only"
 
 st.set_page_config(layout="wide")
 frame = st.query_params.get("frame", "component")
-if frame == "component":
-    preload_map_assets()  # as every app page does (layers.app.chrome.chrome)
 if FILTER_KEY not in st.session_state:
     st.session_state[FILTER_KEY] = st.query_params.get("filter") == "open"
 catalog = get_catalog()

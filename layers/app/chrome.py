@@ -13,7 +13,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from layers.app.cache import all_layers, cached_catalogue_spec, refresh_if_data_changed
 from layers.app.gate import map_first, open_gate, opener
-from layers.app.mapview import preload_map_assets, show_map_spec
+from layers.app.mapview import show_map_spec
 from layers.core import settings
 from layers.core.catalog import get_catalog
 from layers.core.errors import MapSpecError, SongjiangMapError
@@ -128,7 +128,6 @@ def chrome(page_key: str, *, sidebar: str = "auto") -> str:
     title = catalog.meta["title_en" if lang == "en" else "title_zh"]
     st.set_page_config(page_title=f"{t(page_key, lang)} · {title}", layout="wide", initial_sidebar_state=sidebar)
     _refuse_foreign_host(lang)
-    preload_map_assets()
     with st.sidebar:
         st.session_state["_lang_widget"] = lang
         st.radio(t("language", lang), LANGS, key="_lang_widget", horizontal=True, on_change=_on_lang_change,

@@ -1,7 +1,6 @@
 // The vendored Leaflet, loaded once per browser page from the app's own static folder (no network). Shared by
-// the in-page map (mapview.js) and the tiny component every page sends first (mapview.preload_map_assets), so
-// Leaflet arrives while the server is still building the map. The measure tool, a plugin of the same vendored
-// set, is loaded after Leaflet and is not waited for: the map draws without it and adds it when it comes.
+// the in-page map (mapview.js) and the Present page's scene (sceneview.js). The measure tool, a plugin of the
+// same vendored set, is loaded after Leaflet and is not waited for: the map draws without it and adds it when it comes.
 
 const VENDOR = "/app/static/vendor/";
 

@@ -52,17 +52,6 @@ def component_js(name: str) -> str:
 _COMPONENT = st.components.v2.component(
     "songjiang_map", html='<div class="sj-map-root"></div>', css=_CSS, js=component_js("mapview.js"),
     isolate_styles=False)
-#: Key of the assets component; its element takes no room in the page.
-ASSETS_KEY = "sj_map_assets"
-_ASSETS = st.components.v2.component(
-    "songjiang_map_assets", html="", css=f".st-key-{ASSETS_KEY} {{ display: none; }}",
-    js=_LOADER + "\nexport default function () { loadLeaflet(); }\n", isolate_styles=False)
-
-
-def preload_map_assets() -> None:
-    """Start loading the vendored Leaflet (and Streamlit's component code) at the top of the page, so both are
-    there by the time the server has built the map; takes no room in the page."""
-    _ASSETS(key=ASSETS_KEY)
 
 
 def map_texts(lang: str) -> dict[str, str]:
