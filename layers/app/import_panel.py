@@ -119,16 +119,29 @@ def _history(history: list[Version], who: str | None, lang: str) -> None:
 
 def _revert(version: int, who: str, expect: int, lang: str) -> None:
     try:
-        revert_import(version, who=who, expect=expect)
+        done = revert_import(version, who=who, expect=expect)
     except SongjiangMapError as exc:
-        st.error(plain(t("imp_failed", lang, message=error_text(exc, lang))))
-    else:
-        _finish_import(t("imp_reverted", lang) if version == 0 else t("imp_reverted_to", lang, version=version))
+        show_refusal(*change_refusal(exc, lang), lang, key="apl_revert_failed")
+        return
+    if done is None:  # someone else reverted first: nothing was in force any more
+        st.info(plain(t("apl_nothing_to_revert", lang)))
+        return
+    _finish_import(t("imp_reverted", lang) if version == 0 else t("imp_reverted_to", lang, version=version))
 
 
-def show_refusal(message: str, detail: str, lang: str) -> None:
-    """A refused upload on the page: the message in the page's language, the technical detail folded under it."""
-    st.error(plain(t("imp_failed", lang, message=message)))
+def change_refusal(exc: SongjiangMapError, lang: str) -> tuple[str, str]:
+    """Why an apply or revert was refused, in ``lang``, and the technical detail to fold under it: the wording of
+    its kind (``apl_*``, ``err_*``); an error of no known kind is said in general terms in zh (its English message
+    becoming the detail) and as it is in en."""
+    if getattr(exc, "key", None):
+        return refusal(exc, "", lang)
+    return (str(exc), "") if lang == "en" else (t("apl_other", lang), str(exc))
+
+
+def show_refusal(message: str, detail: str, lang: str, *, key: str = "imp_failed") -> None:
+    """A refused upload, apply or revert on the page: the message in the page's language (``key`` says which
+    action failed), the technical detail folded under it."""
+    st.error(plain(t(key, lang, message=message)))
     technical_details(detail, lang)
 
 
@@ -157,7 +170,7 @@ def _apply_button(report: Any, who: str, lang: str) -> None:
         except SongjiangMapError as exc:
             if isinstance(exc, ImportBusyError):  # planned on an older version: check the file again on the next run
                 st.session_state.pop(_IMPORT_REPORT_KEY, None)
-            st.error(plain(t("imp_failed", lang, message=error_text(exc, lang))))
+            show_refusal(*change_refusal(exc, lang), lang)
         else:
             _finish_import(t("imp_applied", lang, n=len(report.imported_codes)))
 

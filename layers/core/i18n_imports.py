@@ -1,6 +1,7 @@
 """The import report's sentences and why an uploaded file could not be read, zh and en: part of the one
 dictionary per language (merged into :data:`layers.core.i18n.STRINGS`), kept here so that module stays readable.
-Keys start with ``imr_`` (the report) or ``upl_`` (the upload); a parameter named ``<name>_key`` is itself a key,
+Keys start with ``imr_`` (the report), ``upl_`` (the upload) or ``apl_`` (why an apply or revert was refused,
+:mod:`layers.imports.apply`); a parameter named ``<name>_key`` is itself a key,
 worded in the same language and passed as ``<name>``."""
 from __future__ import annotations
 
@@ -110,6 +111,16 @@ IMPORT_STRINGS: dict[str, dict[str, str]] = {
                       "请交换两个数（经度在前）后重新导入。",
         "upl_not_degrees": "{file} 声明为经纬度坐标系，但其坐标不是经纬度：请用 EPSG 代码给出实际坐标系（如 4549）。",
         "upl_vertices": "{file} 有 {n} 个节点，超过上限 {limit}：请先简化几何（如在 QGIS 中），或只保留松江的街镇。",
+        # Why an apply or revert was refused (TownImportError.key from layers.imports.apply); the command line keeps
+        # printing the English message, which the page folds under the technical details.
+        "apl_rejected": "{file} 未通过检查，未写入任何内容：请先修正上文列出的错误。",
+        "apl_confirm": "未应用，未写入任何内容：检查结果中有需要确认的提示（见上文）。请阅读后勾选确认，再应用。",
+        "apl_no_units": "检查报告中没有可导入的街镇，未写入任何内容。",
+        "apl_stale": "此检查报告由旧版本程序生成，未应用：请重新检查文件。",
+        "apl_no_version": "没有版本 {version}（最新为版本 {newest}），未作任何更改：请从导入历史中选择一个版本。",
+        "apl_nothing_to_revert": "当前没有可撤销的导入，未作任何更改。",
+        "apl_other": "操作未能完成，没有任何数据被修改。",
+        "apl_revert_failed": "无法撤销：{message}",
     },
     "en": {
         "imr_field_missing": "The file has no field {given} for the {what}; its fields are: {fields}.",
@@ -230,5 +241,16 @@ IMPORT_STRINGS: dict[str, dict[str, str]] = {
                            "as an EPSG code (e.g. 4549).",
         "upl_vertices": "{file} has {n} vertices; the limit is {limit}. Simplify the geometry (e.g. in QGIS) or "
                         "keep only Songjiang's units.",
+        "apl_rejected": "{file} did not pass the check; nothing was written. Fix the errors listed above first.",
+        "apl_confirm": "Not applied, nothing was written: the check found something that needs your confirmation "
+                       "(see above). Read it, tick the confirmation, then apply.",
+        "apl_no_units": "The check report holds no units to import; nothing was written.",
+        "apl_stale": "This check report was made by an older version of the program; nothing was applied. Check "
+                     "the file again.",
+        "apl_no_version": "There is no version {version} (the newest is {newest}); nothing was changed. Choose a "
+                          "version from the import history.",
+        "apl_nothing_to_revert": "There was no import to revert; nothing was changed.",
+        "apl_other": "The change could not be made; nothing was changed.",
+        "apl_revert_failed": "Cannot revert: {message}",
     },
 }

@@ -126,7 +126,9 @@ def apply_import(report: ImportReport, *, geodata_dir: Path = paths.GEODATA_DIR,
     Raises
     ------
     TownImportError
-        The report is rejected, or needs confirmation and ``force`` is false; nothing is written then.
+        The report is rejected, needs confirmation and ``force`` is false, holds no units, or was planned by an
+        older version; nothing is written then. Each refusal carries its kind (``key`` ``apl_*``, worded in
+        :mod:`layers.core.i18n_imports`); the English message stays for the command line.
     ImportBusyError
         Another apply or revert was committed since the report was planned (it names the version it saw).
     StoreError
@@ -134,11 +136,13 @@ def apply_import(report: ImportReport, *, geodata_dir: Path = paths.GEODATA_DIR,
     """
     if report.rejected:
         raise TownImportError(f"{report.file_name} was rejected, nothing was written: "
-                              + " ".join(report.messages("error")))
+                              + " ".join(report.messages("error")), key="apl_rejected", file=report.file_name)
     if report.needs_confirmation and not force:
-        raise TownImportError("Not applied, nothing was written: " + " ".join(report.messages("confirm")))
+        raise TownImportError("Not applied, nothing was written: " + " ".join(report.messages("confirm")),
+                              key="apl_confirm", file=report.file_name)
     if not report.features:
-        raise TownImportError("The report holds no units to import; nothing was written.")
+        raise TownImportError("The report holds no units to import; nothing was written.", key="apl_no_units",
+                              file=report.file_name)
     store = store or open_store()
     geodata_dir = Path(geodata_dir)
     migrate_geodata_import(store, geodata_dir)
@@ -155,7 +159,8 @@ def _version_of(based_on: str) -> int:
     try:
         return int(based_on.removeprefix("v"))
     except ValueError as exc:
-        raise TownImportError("This report was made by an older version; check the file again.") from exc
+        raise TownImportError("This report was made by an older version; check the file again.",
+                              key="apl_stale") from exc
 
 
 def revert_import(to_version: int = 0, *, geodata_dir: Path = paths.GEODATA_DIR, who: str | None = None,
@@ -166,7 +171,7 @@ def revert_import(to_version: int = 0, *, geodata_dir: Path = paths.GEODATA_DIR,
     Raises
     ------
     TownImportError
-        There is no such version.
+        There is no such version (``key`` ``apl_no_version``).
     ImportBusyError
         ``expect`` is given and another change came first.
     """
@@ -182,7 +187,8 @@ def revert_import(to_version: int = 0, *, geodata_dir: Path = paths.GEODATA_DIR,
     else:
         target = store.get(to_version)
         if target is None:
-            raise TownImportError(f"There is no version {to_version} (the newest is {current}); see --history.")
+            raise TownImportError(f"There is no version {to_version} (the newest is {current}); see --history.",
+                                  key="apl_no_version", version=to_version, newest=current)
         overlay, report = store.overlay(to_version), store.report(to_version)
     layers = _built(overlay, expect + 1, geodata_dir)
     crash_point("built")
@@ -227,7 +233,8 @@ def report_and_apply(report: ImportReport, *, dry_run: bool, force: bool, geodat
     """The command lines' end: print the report, then stop (rejected, dry run) or apply it; the exit code."""
     print(report.to_json() if as_json else report.to_text(), end="")
     if report.rejected:
-        raise TownImportError(f"{report.file_name} was rejected; nothing was written.")
+        raise TownImportError(f"{report.file_name} was rejected; nothing was written.", key="apl_rejected",
+                              file=report.file_name)
     if dry_run:
         print("Dry run: nothing was written.")
         return 0

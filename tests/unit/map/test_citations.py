@@ -1,7 +1,11 @@
 """Every research citation in the page's language (issue 15): the sources, notes, evidence and uncertainty bases
-recorded in English with each feature read as Chinese in zh popups and tables (curated wordings in
-geodata/curation/translations.csv). A new citation without a wording fails here, listed with its layer and field."""
+recorded with each feature read as Chinese in zh popups and tables, and as English on en pages (curated wordings in
+geodata/curation/translations.csv, columns zh and en). A new citation without a wording fails here, listed with its
+layer and field; a wording that drops a date, figure, URL or file name of the recorded text fails too."""
+import csv
+import re
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 from _language import leaks  # tests/_language.py: the scanner of the page tests
@@ -17,6 +21,10 @@ CODES = frozenset({"id", "name_zh", "aliases_zh", "lines", "line_id", "opened", 
                    "town_computed", *CODED_FIELDS})
 #: Fields of the unlocated-parks list that are citations.
 UNLOCATED_TEXTS = ("reason", "source")
+#: Chinese an en page may show in a popup's free text: the plan's own name of a park, quoted in its English
+#: description to say which name the plan uses (a subset of tests/_language.py's EN_CJK_OK). 1 entry.
+EN_CITATION_CJK_OK = frozenset({"临港卫星产业基地"})
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 
 
 def citations(catalog, layers) -> Iterator[tuple[str, str]]:
@@ -64,7 +72,7 @@ def test_every_curated_wording_is_still_used(catalog, layers):
 
 
 @pytest.mark.parametrize("layer_id", ["rail_lines", "stations", "parks"])
-def test_citations_keep_names_figures_and_files_and_read_as_recorded_in_english(catalog, layers, layer_id):
+def test_citations_keep_names_figures_and_files_and_read_in_both_languages(catalog, layers, layer_id):
     spec = catalog.layer(layer_id)
     zh = display_features(spec, layers[layer_id], lang="zh", catalog=catalog)
     en = display_features(spec, layers[layer_id], lang="en", catalog=catalog)
@@ -76,7 +84,7 @@ def test_citations_keep_names_figures_and_files_and_read_as_recorded_in_english(
             for kept in ("places.csv", "songjiang_facts.md", "3100.json", "2026-06-14", "GCJ-02"):
                 if kept in row[field]:
                     assert kept in pick_lang(row[field], "zh"), (kept, row[field])
-            assert feat_en["properties"][field] == safe_text(pick_lang(row[field], "en"))  # as recorded
+            assert feat_en["properties"][field] == safe_text(pick_lang(row[field], "en"))  # the en wording
             assert feat_zh["properties"][field] == safe_text(pick_lang(row[field], "zh"))
 
 
@@ -113,3 +121,96 @@ def test_a_kml_download_shows_the_chinese_wording_above_the_recorded_citation(tm
     zh = pick_lang(recorded, "zh")
     assert zh != recorded and html.escape(f"{zh}<br>{recorded}") in text
     assert f'<SimpleData name="notes">{recorded}</SimpleData>' in text
+
+
+def en_page_texts(catalog, layers) -> Iterator[tuple[str, str]]:
+    """(layer.field, text) for every free text an en popup or the en unlocated-parks table shows, as shown.
+    Left out: coded values (worded through the catalogue's labels) and the ``*_zh`` fields an en popup keeps, whose
+    labels say they are the Chinese names ("Town (zh)")."""
+    from layers.map.render import display_features
+
+    for spec in catalog.layers:
+        for feat in display_features(spec, layers[spec.id], lang="en", catalog=catalog):
+            for field, value in feat["properties"].items():
+                if field.startswith("_raw_") or field in CODES or field.endswith("_zh"):
+                    continue
+                yield f"{spec.id}.{field}", str(value)
+    table = unlocated_parks_table(unlocated_parks(), catalog, "en")
+    for column in table.columns:
+        for value in table[column].tolist():
+            yield f"unlocated_parks.{column}", str(value)
+
+
+def test_no_citation_on_an_en_page_shows_chinese_outside_the_allowlist(catalog, layers):
+    """Before the en wordings, 99 of these texts showed Chinese on en pages (98 citations and the allowed name)."""
+    from _language import EN_CJK_OK
+
+    assert EN_CITATION_CJK_OK <= EN_CJK_OK
+    shown = dict((text, where) for where, text in en_page_texts(catalog, layers))
+    assert len(shown) > 100, "the inventory saw almost nothing: have the popup fields changed?"
+    chinese = sorted((where, text) for text, where in shown.items()
+                     if set(CJK.findall(text)) - EN_CITATION_CJK_OK)
+    assert not chinese, (f"{len(chinese)} texts on en pages show Chinese; give each an English wording (column en "
+                         "of geodata/curation/translations.csv):\n"
+                         + "\n".join(f"{where}: {text!r}" for where, text in chinese))
+    assert sum(bool(CJK.search(text)) for text in shown) <= len(EN_CITATION_CJK_OK)
+
+
+#: What a wording must keep of the recorded text, verbatim: dates, URLs and web sites, file names.
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+URL_OR_FILE = re.compile(r"https?://[^\s)]+|[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*"
+                         r"\.(?:md|csv|txt|json|geojson|gpkg|zip|com|cn|org|net|blog|so)\b", re.ASCII)
+#: Numbers: "1,500" is 1500, "40万" (ten thousands) is 400000; the coordinates "121.1856,31.0532" are two numbers.
+NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+(?!\d)|\d+(?:\.\d+)?", re.ASCII)
+WAN = re.compile(r"(\d+(?:\.\d+)?)\s*万")
+#: Units written with a plain 2 ("km2"): the 2 is no figure.
+SQUARE = re.compile(r"\b(k?m)2\b", re.ASCII)
+
+
+def figures(text: str) -> set[Decimal]:
+    text = WAN.sub(lambda m: str(Decimal(m.group(1)) * 10000), SQUARE.sub(r"\1²", text))
+    return {Decimal(n.replace(",", "")) for n in NUMBER.findall(text)}
+
+
+def en_wordings() -> list[tuple[str, str]]:
+    from layers.core import paths
+
+    with open(paths.CURATION_DIR / "translations.csv", encoding="utf-8", newline="") as fh:
+        return [(row["text"], row["en"]) for row in csv.DictReader(fh) if row["en"]]
+
+
+@pytest.mark.parametrize(("recorded", "en"), en_wordings(), ids=lambda v: v[:40])
+def test_an_english_wording_keeps_the_dates_figures_urls_and_files_of_the_recorded_text(recorded, en):
+    assert set(DATE.findall(recorded)) <= set(DATE.findall(en)), (recorded, en)
+    assert set(URL_OR_FILE.findall(recorded)) <= set(URL_OR_FILE.findall(en)), (recorded, en)
+    assert figures(recorded) <= figures(en), sorted(figures(recorded) - figures(en))
+    if "{" not in recorded:
+        assert not CJK.search(en), en
+
+
+def test_the_figure_reader_counts_ten_thousands_and_separators():
+    assert figures("the 40万 m2 park; ~1500亩") == figures("the 400,000 m² park; ~1,500 mu") == {400000, 1500}
+    assert figures("(121.1856,31.0532)") == {Decimal("121.1856"), Decimal("31.0532")}
+
+
+def test_exports_keep_each_citation_as_recorded(tmp_path, layers, catalog):
+    """The English wording is for the page: a downloaded file's attributes keep the research text as recorded."""
+    import json
+
+    from layers.export.download import export_layers
+
+    (path,) = export_layers("stations", fmt="geojson", crs=4326, out_dir=tmp_path, layers=layers, catalog=catalog,
+                            lang="en")
+    if path.suffix == ".zip":
+        import zipfile
+
+        with zipfile.ZipFile(path) as zf:
+            text = zf.read(next(n for n in zf.namelist() if n.endswith("json"))).decode("utf-8")
+    else:
+        text = path.read_text(encoding="utf-8")
+    exported = {f["properties"]["id"]: f["properties"] for f in json.loads(text)["features"]}
+    recorded = layers["stations"].set_index("id")["town_evidence"]
+    worded = [i for i, v in recorded.items() if isinstance(v, str) and CJK.search(v) and pick_lang(v, "en") != v]
+    assert worded, "no station citation has an English wording"
+    for station in worded:
+        assert exported[station]["town_evidence"] == recorded[station]
