@@ -11,6 +11,7 @@ import pandas as pd
 import shapely
 
 from layers.core import settings
+from layers.core.caches import cached
 from layers.core.catalog import Catalog, LayerSpec, get_catalog
 from layers.core.errors import LayerLoadError, StoreError
 from layers.core.store import served_text
@@ -118,6 +119,18 @@ def load_layers(layer_ids: Iterable[str] | None = None, *, catalog: Catalog | No
         except LayerLoadError as exc:
             errors[layer_id] = str(exc)
     return loaded, errors
+
+
+@cached()
+def _town_names_en() -> dict[str, str]:
+    towns = read_layer("towns")
+    return dict(zip(towns["name_zh"], towns["name_en"], strict=False))
+
+
+def town_name(name_zh: str, lang: str) -> str:
+    """A town's name in ``lang`` from its Chinese name (the towns layer's own English names); a name the towns
+    layer does not hold is shown as given."""
+    return name_zh if lang == "zh" else _town_names_en().get(name_zh, name_zh)
 
 
 def unlocated_parks() -> pd.DataFrame:

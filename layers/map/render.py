@@ -22,6 +22,7 @@ from layers.core.i18n import t
 from layers.core.numbers import fmt_field, is_missing, missing_text
 from layers.map.basemaps import BASEMAPS, Basemap, basemaps
 from layers.map.elements import Legend, VectorLayer, ZoomControl, legend_html, safe_text
+from layers.map.load import town_name
 from layers.map.style import APPROXIMATE_RING, LegendEntry, accuracy_legend, layer_title, legend_entries, style_function
 
 #: Decimal places of drawn coordinates (1e-6 degree is about 0.1 m here).
@@ -44,7 +45,9 @@ def _display_value(catalog: Catalog, field: str, value: Any, lang: str) -> str:
     figure = fmt_field(field, value, lang) if not (isinstance(value, str) and value == "") else None
     if figure is not None:
         return safe_text(figure)
-    if field in CODED_FIELDS and isinstance(value, str):
+    if field == "town_zh" and isinstance(value, str):
+        value = town_name(value, lang)  # the unit's English name on an English page
+    elif field in CODED_FIELDS and isinstance(value, str):
         value = ", ".join(catalog.value_label(field, v.strip(), lang) for v in value.split(",")) if value else ""
     elif isinstance(value, str):
         value = plan_ref_text(value, lang) if field in PLAN_REF_FIELDS else pick_lang(value, lang)

@@ -21,7 +21,7 @@ from layers.core.numbers import (
     missing_text,
     with_unit,
 )
-from layers.map.load import read_layer
+from layers.map.load import town_name
 from layers.map.stats import STATISTICS, compare_towns, mark_value
 
 #: Official facts shown in a town's detail view, in order.
@@ -237,11 +237,7 @@ def _town_name(name_zh: Any, lang: str) -> str:
     """A town's name in ``lang`` from its Chinese name (the towns layer's names); missing said so."""
     if is_missing(name_zh):
         return missing_text(lang)
-    if lang == "zh":
-        return str(name_zh)
-    towns = read_layer("towns")
-    names = dict(zip(towns["name_zh"], towns["name_en"], strict=False))
-    return str(names.get(name_zh, name_zh))
+    return town_name(str(name_zh), lang)
 
 
 def towns_banner_text(towns: gpd.GeoDataFrame | None, lang: str) -> str | None:

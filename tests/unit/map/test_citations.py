@@ -125,14 +125,15 @@ def test_a_kml_download_shows_the_chinese_wording_above_the_recorded_citation(tm
 
 def en_page_texts(catalog, layers) -> Iterator[tuple[str, str]]:
     """(layer.field, text) for every free text an en popup or the en unlocated-parks table shows, as shown.
-    Left out: coded values (worded through the catalogue's labels) and the ``*_zh`` fields an en popup keeps, whose
-    labels say they are the Chinese names ("Town (zh)")."""
+    Left out: coded values (worded through the catalogue's labels) and a place's official Chinese name (``name_zh``,
+    shown beside its English name); every other field an en popup shows (the unit a point lies in, its zone) is in
+    English."""
     from layers.map.render import display_features
 
     for spec in catalog.layers:
         for feat in display_features(spec, layers[spec.id], lang="en", catalog=catalog):
             for field, value in feat["properties"].items():
-                if field.startswith("_raw_") or field in CODES or field.endswith("_zh"):
+                if field.startswith("_raw_") or field in CODES or field == "name_zh":
                     continue
                 yield f"{spec.id}.{field}", str(value)
     table = unlocated_parks_table(unlocated_parks(), catalog, "en")

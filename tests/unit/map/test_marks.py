@@ -26,9 +26,9 @@ from layers.map.tables import (
 SIJING, SHESHAN, ZHONGSHAN = "310117102", "310117103", "310117004"
 
 
-def _popup(layers, layer_id: str, feature_id: str, field: str) -> str:
+def _popup(layers, layer_id: str, feature_id: str, field: str, lang: str = "zh") -> str:
     spec = get_catalog().layer(layer_id)
-    feats = display_features(spec, layers[layer_id], lang="zh")
+    feats = display_features(spec, layers[layer_id], lang=lang)
     return next(f["properties"][field] for f in feats if f["id"] == feature_id)
 
 
@@ -45,6 +45,11 @@ def test_popups_tables_headings_and_banner_say_approximate(layers, catalog):
     assert _popup(layers, "stations", "stn-sijing-metro", "town_zh") == "泗泾镇"  # stated: no mark
     computed = layers["stations"][layers["stations"]["town_basis"] == "computed_schematic"]["id"].iloc[0]
     assert _popup(layers, "stations", computed, "town_zh").startswith("≈")
+    # An English popup names the unit in English, the mark kept.
+    assert _popup(layers, "stations", "stn-sijing-metro", "town_zh", "en") == "Sijing Town"
+    town_zh = layers["stations"].set_index("id").loc[computed, "town_zh"]
+    english = layers["towns"].set_index("name_zh").loc[town_zh, "name_en"]
+    assert _popup(layers, "stations", computed, "town_zh", "en") == f"≈ {english}"
     assert "≈" in _popup(layers, "stations", computed, "town_basis")
     table, marks = town_statistics(layers), town_statistic_marks(layers)
     shown = town_statistic_table(table, "stations", "n", catalog, "zh", marks)
