@@ -6,11 +6,12 @@ STAMP := $(VENV)/.installed-$(shell sha1sum requirements.txt | cut -c1-12)
 
 .PHONY: run test test-fast lint data install browser system bench load load-browser clean
 
+# The app (app.py and pages/) served as an st.App whose pages know their base address (layers/app/serve.py).
 # Loopback only by default; ADDRESS=0.0.0.0 serves a network (README: "Serving to a team").
 ADDRESS ?= 127.0.0.1
 
 run: $(STAMP)
-	$(PY) -m streamlit run app.py --server.fileWatcherType none --server.address $(ADDRESS)
+	$(PY) -m streamlit run layers/app/serve.py --server.fileWatcherType none --server.address $(ADDRESS)
 
 # Everything: lint, then every test but the browser ones on two processes, then the browser tests (one app server,
 # one Chromium) — GDAL and QGIS tests included.

@@ -460,7 +460,7 @@ def browser_figures(layers, runs: int, legacy_ref: str | None) -> dict[str, Any]
                     Variant("st_folium_only", f"{floor}/?frame=st_folium", False, MAP_IFRAME),
                     Variant("pydeck_only", f"{floor}/?frame=pydeck", False, Bench.DECK_BOX)]
         if legacy_dir is not None:
-            old = stack.enter_context(running_app(tmp / "legacy.log", cwd=legacy_dir))
+            old = stack.enter_context(running_app(tmp / "legacy.log", script="app.py", cwd=legacy_dir))
             variants.insert(1, Variant("legacy", old + route, True, MAP_IFRAME))
         pw = stack.enter_context(sync_playwright())
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)

@@ -1,4 +1,5 @@
-"""The app as a local subprocess (``streamlit run app.py`` on a free loopback port), for browser tests and benches."""
+"""The app as a local subprocess (``streamlit run layers/app/serve.py``, as ``make run`` serves it, on a free loopback
+port), for browser tests and benches."""
 from __future__ import annotations
 
 import contextlib
@@ -15,6 +16,8 @@ from typing import Any
 from layers.core import paths
 from layers.core.errors import AppStartError
 
+#: What ``make run`` runs: the app as an ``st.App`` whose pages know their base address (:mod:`layers.app.serve`).
+APP_SCRIPT = "layers/app/serve.py"
 #: Seconds to wait for ``/_stcore/health`` to answer.
 START_TIMEOUT_S = 60.0
 
@@ -30,7 +33,7 @@ def _log_tail(log: Path) -> str:
     return log.read_text(errors="replace")[-3000:] if log.is_file() else ""
 
 
-def start_app(log: Path, *, timeout_s: float = START_TIMEOUT_S, script: str = "app.py",
+def start_app(log: Path, *, timeout_s: float = START_TIMEOUT_S, script: str = APP_SCRIPT,
               cwd: Path | None = None, env: Mapping[str, str] | None = None) -> tuple[subprocess.Popen, str]:
     """Start the app on a free loopback port, its output to ``log``; return the process and base URL once healthy.
 

@@ -50,6 +50,25 @@ def test_sidebar_names_the_home_page_in_the_page_language(page, streamlit_url):
     assert nav.get_by_text("app", exact=True).count() == 0
 
 
+def test_a_page_opened_at_its_own_address_finds_the_app_at_once(page, streamlit_url):
+    """A shared link or a reload opens a page at its own address. Streamlit's page used to ask
+    ``/地图_Map/_stcore/health`` first, get 404 and wait 100 ms before asking the root; the served page now names its
+    base address (layers/app/serve.py), keeping a reverse proxy's path prefix."""
+    base = "() => window.__streamlit && window.__streamlit.BACKEND_BASE_URL"
+    page.goto(streamlit_url + MAP_ROUTE + "?rail_mode=tram", wait_until="domcontentloaded")
+    _wait_for_shapes(page)
+    probes = {urlsplit(u).path for u in page.record.requests if u.endswith(("/_stcore/health", "/_stcore/host-config"))}
+    assert probes == {"/_stcore/health", "/_stcore/host-config"}
+    assert page.evaluate(base) == streamlit_url + "/"
+    assert page.record.console_errors == [] and page.record.page_errors == []
+    page.goto(streamlit_url + "/?lang=en", wait_until="domcontentloaded")
+    assert page.evaluate(base) == streamlit_url + "/"
+    for path, expected in ((f"/songjiang/{quote('街镇_Towns')}", "/songjiang/"), ("/songjiang/", "/songjiang/")):
+        page.goto(streamlit_url + path, wait_until="domcontentloaded")  # index.html, as a proxy would pass it on
+        assert page.evaluate(base) == streamlit_url + expected, path
+    page.goto("about:blank")
+
+
 def test_map_page_draws_every_feature_and_makes_no_outside_request(page, streamlit_url, layers):
     page.goto(streamlit_url + MAP_ROUTE, wait_until="domcontentloaded")
     from playwright.sync_api import expect
