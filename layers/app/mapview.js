@@ -215,10 +215,14 @@ function setup(L, root, data, setStateValue, setTriggerValue) {
 }
 
 function render(L, root, data, setStateValue, setTriggerValue) {
+  // The height is set before Leaflet first measures its box, so a first draw needs no second measure (each one
+  // forces a layout of the whole page); a later height change is measured again.
+  const height = data.height + "px";
+  const resized = root.style.height !== height;
+  root.style.height = height;
   let st = root.__sj;
   if (!st) { st = setup(L, root, data, setStateValue, setTriggerValue); }
   st.data = data;
-  root.style.height = data.height + "px";
   st.visible = new Set(data.on || data.spec.layers.filter((e) => e.show).map((e) => e.key));
   data.spec.layers.forEach((e) => { e.titleHtml = e.title; });
   // Chrome (layer list, legend, buttons) is rebuilt from the data each time: small, and always in the page's language.
@@ -254,7 +258,7 @@ function render(L, root, data, setStateValue, setTriggerValue) {
   st.silent = true;
   const moved = updateView(st, data);
   st.silent = false;
-  st.map.invalidateSize();
+  if (resized && !st.first) { st.map.invalidateSize(); }
   if (st.first) {
     // The shapes are painted first; the names follow in the next frame.
     const labels = st.labels;
