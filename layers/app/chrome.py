@@ -14,6 +14,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 from layers.app.cache import all_layers, cached_catalogue_spec, refresh_if_data_changed
 from layers.app.gate import map_first, open_gate, opener
 from layers.app.mapview import show_map_spec
+from layers.app.routes import PAGES, page_route
 from layers.core import settings
 from layers.core.catalog import get_catalog
 from layers.core.errors import MapSpecError, SongjiangMapError
@@ -26,9 +27,6 @@ from layers.map.tables import towns_banner_text
 LANG_KEY = "lang"
 #: Markdown and HTML specials, plus ':', '/', '@' and '=' so that no autolink (www.…, https://…, a@b.c) forms.
 _MD_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:/@=])")
-PAGES = (("app.py", "page_home"), ("pages/1_地图_Map.py", "page_map"), ("pages/2_街镇_Towns.py", "page_towns"),
-         ("pages/3_规划_Plan.py", "page_plan"), ("pages/4_数据_Data.py", "page_data"),
-         ("pages/5_演示_Present.py", "pres_page"))
 
 
 def plain(text: Any) -> str:
@@ -145,12 +143,6 @@ def page_links(lang: str) -> None:
     for path, key in PAGES:
         if path != "app.py":
             st.page_link(path, label=t(key, lang))
-
-
-def page_route(path: str) -> str:
-    """URL path of a page file: its name without the number prefix (``pages/1_地图_Map.py`` → ``地图_Map``)."""
-    stem = path.rsplit("/", 1)[-1].removesuffix(".py")
-    return stem.split("_", 1)[1] if stem.split("_", 1)[0].isdigit() else stem
 
 
 def navigation(home: Any) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import streamlit as st
 from starlette.middleware import Middleware
 
-from layers.app.chrome import PAGES, page_route
+from layers.app.routes import page_routes
 from layers.core import paths
 
 Scope = MutableMapping[str, Any]
@@ -50,7 +50,7 @@ class BaseAddress:
 
     def __init__(self, app: Asgi, routes: list[str] | None = None) -> None:
         self.app = app
-        self.snippet = base_address_script(routes if routes is not None else _page_routes())
+        self.snippet = base_address_script(routes if routes is not None else page_routes())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
@@ -84,10 +84,6 @@ class BaseAddress:
             await send({"type": "http.response.body", "body": page})
 
         await self.app(scope, receive, rewrite)
-
-
-def _page_routes() -> list[str]:
-    return [page_route(path) for path, _ in PAGES if path != "app.py"]
 
 
 app = st.App(str(paths.PROJECT_DIR / "app.py"), middleware=[Middleware(BaseAddress)])
