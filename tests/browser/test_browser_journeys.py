@@ -90,6 +90,32 @@ def test_a_filter_change_keeps_shapes_on_screen_and_the_view(page, streamlit_url
     assert view["zoom"] == 13 and view["lat"] == pytest.approx(31.05, abs=1e-3)
 
 
+def test_a_rerun_with_the_same_map_leaves_the_map_as_it_is(page, streamlit_url):
+    """Choosing a download format reruns the page; the map's data is the same, so the component is not drawn again:
+    its shapes, names and panels stay the very same elements (a map spec that changed on every run, e.g. by a time
+    stamp, would rebuild them all)."""
+    page.goto(streamlit_url + MAP_ROUTE, wait_until="load")
+    _ready(page)
+    page.evaluate(f"""() => {{
+        const root = document.querySelector('{MAP}');
+        for (const sel of ['.sj-layers', '.sj-legend', '.sj-copy', '{SHAPES}', '.sj-label']) {{
+            root.querySelector(sel).__kept = true;
+        }}
+        window.__runs = () => performance.getEntriesByName('notRunning').length;
+        window.__before = window.__runs();
+    }}""")
+    page.get_by_text("下载图层（GIS 格式）").first.click()
+    select = page.get_by_test_id("stSelectbox").filter(has_text="格式").first
+    select.get_by_role("combobox").click()
+    page.get_by_role("option", name="GeoPackage").click()
+    page.wait_for_function("() => window.__runs() > window.__before", timeout=15_000)
+    page.wait_for_timeout(800)
+    kept = page.evaluate(f"""() => ['.sj-layers', '.sj-legend', '.sj-copy', '{SHAPES}', '.sj-label'].map(
+        (sel) => !!document.querySelector('{MAP} ' + sel).__kept)""")
+    assert kept == [True] * 5
+    assert page.record.page_errors == []
+
+
 def test_a_click_inside_sijing_lists_the_town_its_zone_and_nearby_stations(page, streamlit_url, layers):
     page.goto(streamlit_url + MAP_ROUTE, wait_until="load")
     _ready(page)
