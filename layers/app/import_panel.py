@@ -120,6 +120,10 @@ def _history(history: list[Version], who: str | None, lang: str) -> None:
 def _revert(version: int, who: str, expect: int, lang: str) -> None:
     try:
         done = revert_import(version, who=who, expect=expect)
+    except ImportBusyError as exc:  # the store's wording speaks of a report and an import: say it of a revert
+        show_refusal(t("apl_revert_changed" if exc.changed else "err_busy", lang), str(exc), lang,
+                     key="apl_revert_failed")
+        return
     except SongjiangMapError as exc:
         show_refusal(*change_refusal(exc, lang), lang, key="apl_revert_failed")
         return

@@ -121,6 +121,8 @@ IMPORT_STRINGS: dict[str, dict[str, str]] = {
         "apl_nothing_to_revert": "当前没有可撤销的导入，未作任何更改。",
         "apl_other": "操作未能完成，没有任何数据被修改。",
         "apl_revert_failed": "无法撤销：{message}",
+        "apl_revert_changed": "打开此页面后，数据已被另一个导入或撤销修改，本次撤销未执行。"
+                              "请刷新页面查看当前版本后再选择。",
     },
     "en": {
         "imr_field_missing": "The file has no field {given} for the {what}; its fields are: {fields}.",
@@ -252,5 +254,7 @@ IMPORT_STRINGS: dict[str, dict[str, str]] = {
         "apl_nothing_to_revert": "There was no import to revert; nothing was changed.",
         "apl_other": "The change could not be made; nothing was changed.",
         "apl_revert_failed": "Cannot revert: {message}",
+        "apl_revert_changed": "The data changed since this page was opened (another import or revert was applied); "
+                              "nothing was reverted. Reload the page to see the current version, then choose again.",
     },
 }

@@ -178,3 +178,32 @@ def test_the_data_page_shows_a_revert_refusal_in_chinese_with_the_details_folded
     assert not at.exception, at.exception
     assert any(STRINGS["zh"]["apl_nothing_to_revert"] in i.value for i in at.info), [i.value for i in at.info]
     assert not at.success  # nothing was reverted, and the page does not say it was
+
+
+def _revert_on_the_page(lang: str) -> None:
+    from layers.app.import_panel import _revert
+
+    _revert(0, "ann (admin token)", 0, lang)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_revert_refused_because_the_data_changed_says_so_of_a_revert(lang, store, baseline, monkeypatch):
+    """The store's own wording of a late change speaks of a report and an import (``err_changed``); the Data page
+    says it of the revert the planner asked for, the store's English words folded under the details."""
+    from streamlit.testing.v1 import AppTest
+
+    from layers.app import import_panel
+
+    exc = _refused("data changed since", store, baseline)
+
+    def refuse(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(import_panel, "revert_import", refuse)
+    at = AppTest.from_function(_revert_on_the_page, args=(lang,), default_timeout=60).run()
+    assert not at.exception, at.exception
+    (error,) = at.error
+    expected = t("apl_revert_failed", lang, message=t("apl_revert_changed", lang))
+    assert error.value.replace("\\", "") == expected
+    assert not leaks([("error", error.value)], lang), error.value
+    assert at.expander[0].code[0].value == str(exc)
