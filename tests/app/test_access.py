@@ -48,7 +48,6 @@ def _buttons(at) -> set[str]:
     ("10.0.0.8", {"X_Forwarded_For": "127.0.0.1", "Host": "localhost:8501"}),
     (None, {"Host": "localhost:8501"})],
     ids=["lan", "via-proxy", "proxy-without-forwarding", "forged-header", "unknown"])
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_without_a_token_a_visitor_not_on_the_server_is_refused(data_page, monkeypatch, lang, peer, headers):
     _client(monkeypatch, peer, **headers)
     data_page.query_params["lang"] = lang
@@ -62,7 +61,6 @@ def test_without_a_token_a_visitor_not_on_the_server_is_refused(data_page, monke
 
 
 @pytest.mark.parametrize("peer", ["127.0.0.1", "::1", "::ffff:127.0.0.1"])
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_without_a_token_a_browser_on_the_server_may_revert_and_is_named(data_page, monkeypatch, peer):
     _client(monkeypatch, peer, Host="[::1]:8501" if ":" in peer else "localhost:8501")
     data_page.query_params["lang"] = "en"
@@ -76,7 +74,6 @@ def test_without_a_token_a_browser_on_the_server_may_revert_and_is_named(data_pa
     assert any("Back to version 1" in s.value for s in data_page.success)
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_with_a_token_only_the_right_one_opens_changes_once_per_session(data_page, monkeypatch):
     monkeypatch.setenv(settings.ADMIN_TOKEN_ENV, "s3cret-token")
     _client(monkeypatch, "192.168.1.20")  # any address, the token decides
@@ -119,6 +116,7 @@ def test_forwarding_headers_name_every_hop():
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.usefixtures("fresh_caches")  # another store and data version: caches read neither before nor after
 def test_an_unreachable_store_is_a_message_in_the_page_language_not_a_traceback(monkeypatch, tmp_path, lang):
     """PostgreSQL down (or the URL wrong): the page says so in its language; nothing crashes, no password shows."""
     from layers.app import cache

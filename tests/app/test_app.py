@@ -1,5 +1,6 @@
 """The Streamlit app runs (AppTest, no browser)."""
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from layers.core import paths
@@ -14,6 +15,7 @@ def test_home_page_runs_and_draws_the_map():
     assert not at.warning  # every layer loaded
 
 
+@pytest.mark.usefixtures("fresh_caches")  # another geodata/: no cached layer may come from, or outlive, this test
 def test_a_broken_layer_file_is_reported_and_the_rest_still_show(tmp_path, monkeypatch):
     from layers.core import paths
 

@@ -3,7 +3,6 @@ import io
 import zipfile
 
 import pyogrio
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from layers.core import paths
@@ -18,7 +17,6 @@ def _download_buttons(at: AppTest) -> list:
     return [e for e in at.get("download_button") if not str(getattr(e, "key", "") or "").endswith("listed-download")]
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared, then an export
 def test_map_page_download_is_what_the_map_shows(tmp_path, layers):
     at = AppTest.from_file(str(ROOT / "pages/1_地图_Map.py"), default_timeout=60)
     at.query_params["layers"] = "rail_lines,stations"
@@ -51,7 +49,6 @@ def test_map_page_download_is_what_the_map_shows(tmp_path, layers):
     assert len(expected["stations"]) < len(layers["stations"])
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared, then an export
 def test_geojson_download_offers_only_wgs84_and_says_why():
     at = AppTest.from_file(str(ROOT / "pages/1_地图_Map.py"), default_timeout=60).run()
     at.selectbox(key="map-download_fmt").set_value("geojson").run()
@@ -69,7 +66,6 @@ def test_several_files_come_as_one_zip_named_for_selection_crs_and_date():
     assert not [n for n in names if n.endswith(".zip")] and sum(n.endswith(".shp") for n in names) == 2
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared, then an export
 def test_data_page_download_of_chosen_layers():
     at = AppTest.from_file(str(ROOT / "pages/4_数据_Data.py"), default_timeout=60).run()
     at.multiselect(key="data-download_layers").set_value(["district"]).run()

@@ -13,7 +13,6 @@ def test_the_gate_is_on_unless_the_setting_says_off(value, on):
     assert gate_enabled(environ) is on
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_with_the_gate_on_the_first_run_stops_after_the_map(monkeypatch):
     monkeypatch.setenv(settings.MAP_GATE_ENV, "on")
     at = AppTest.from_file(str(paths.PROJECT_DIR / "pages/1_地图_Map.py"), default_timeout=60).run()

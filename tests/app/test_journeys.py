@@ -4,7 +4,6 @@ from __future__ import annotations
 import io
 import zipfile
 
-import pytest
 from streamlit.testing.v1 import AppTest
 
 from layers.app.cache import cached_listed_download
@@ -21,7 +20,6 @@ def _features(at: AppTest) -> dict[str, int]:
     return dict(at.session_state["map_summary"]["features"])
 
 
-@pytest.mark.slow  # several AppTest page runs across pages, caches cleared
 def test_map_then_towns_then_map_keeps_layers_filters_and_town():
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
@@ -46,7 +44,6 @@ def test_map_then_towns_then_map_keeps_layers_filters_and_town():
     assert at.query_params.get("town") in (["310117102"], "310117102")
 
 
-@pytest.mark.slow  # several AppTest page runs across pages, caches cleared
 def test_the_towns_page_follows_the_town_focused_on_the_map_and_keeps_its_own_choice():
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
@@ -65,7 +62,6 @@ def test_the_towns_page_follows_the_town_focused_on_the_map_and_keeps_its_own_ch
     assert at.selectbox(key="w_detail").value == other
 
 
-@pytest.mark.slow  # several AppTest page runs across pages, caches cleared
 def test_the_plan_page_between_two_map_visits_loses_nothing():
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
@@ -78,7 +74,6 @@ def test_the_plan_page_between_two_map_visits_loses_nothing():
     assert at.multiselect(key="w_park_kind").value == chosen
 
 
-@pytest.mark.slow  # several AppTest page runs across pages, caches cleared
 def test_the_towns_page_choices_travel_in_the_url_and_come_back():
     at = AppTest.from_file(str(paths.PROJECT_DIR / TOWNS), default_timeout=90)
     at.query_params.update({"stat": "employment_2023", "scheme": "equal_interval", "k": "4",
@@ -96,7 +91,6 @@ def test_the_towns_page_choices_travel_in_the_url_and_come_back():
     assert not at.warning or all("Session State" not in w.value for w in at.warning)
 
 
-@pytest.mark.slow  # several AppTest page runs across pages, caches cleared
 def test_hostile_towns_page_parameters_fall_back_to_the_defaults():
     at = AppTest.from_file(str(paths.PROJECT_DIR / TOWNS), default_timeout=90)
     at.query_params.update({"stat": "<script>", "k": "99", "town": "../etc", "a": "x" * 500})

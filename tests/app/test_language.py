@@ -23,7 +23,6 @@ def _run(path: str, lang: str) -> AppTest:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("path", PAGES)
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_every_text_of_every_page_is_in_the_page_language(path, lang):
     at = _run(path, lang)
     assert not at.exception, at.exception
@@ -42,7 +41,6 @@ def test_the_scanner_finds_a_leak_in_each_language():
 
 
 @pytest.mark.parametrize("lang,everything", [("zh", "全部"), ("en", "All")])
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_empty_filters_say_they_mean_everything(lang, everything):
     at = _run("pages/1_地图_Map.py", lang)
     filters = [m for m in at.multiselect if (m.key or "").startswith("w_") and m.key != "w_layers"]
@@ -50,7 +48,6 @@ def test_empty_filters_say_they_mean_everything(lang, everything):
     assert all(m.proto.placeholder == everything for m in filters)
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_a_statistic_no_town_has_is_not_offered_and_says_so():
     at = _run("pages/2_街镇_Towns.py", "zh")
     options = at.selectbox(key="w_stat").options
@@ -58,7 +55,6 @@ def test_a_statistic_no_town_has_is_not_offered_and_says_so():
     assert any("常住人口（暂无数据）" in c.value for c in at.caption)
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_figures_have_separators_and_units_on_the_towns_page():
     at = _run("pages/2_街镇_Towns.py", "zh")
     texts = page_texts(at)
@@ -70,7 +66,7 @@ def test_figures_have_separators_and_units_on_the_towns_page():
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
+@pytest.mark.slow  # a page run per statistic, every table scanned (~10 s)
 def test_every_statistic_reads_in_the_page_language_with_formatted_figures(lang):
     import re
 

@@ -25,7 +25,6 @@ def summary(at: AppTest) -> dict:
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("page_key", list(PAGES))
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_every_page_runs_in_both_languages(page_key, lang):
     at = run_page(PAGES[page_key], lang=lang)
     assert not at.exception, at.exception
@@ -33,7 +32,6 @@ def test_every_page_runs_in_both_languages(page_key, lang):
     assert "松江规划地图" in heading if page_key == "page_home" else heading == t(page_key, lang)
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_the_language_switch_changes_the_page_language():
     at = run_page(MAP)
     assert at.title[0].value == "地图"
@@ -43,7 +41,6 @@ def test_the_language_switch_changes_the_page_language():
     assert at.query_params["lang"] in ("en", ["en"])
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_a_rail_status_filter_removes_features_and_reaches_the_url(layers):
     at = run_page(MAP)
     before = summary(at)
@@ -59,7 +56,6 @@ def test_a_rail_status_filter_removes_features_and_reaches_the_url(layers):
     assert at.query_params["rail_status"] in ("open", ["open"])
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_a_shared_link_restores_the_filter_and_layers():
     at = run_page(MAP, rail_mode="tram", layers="district,rail_lines")
     assert not at.exception, at.exception
@@ -68,7 +64,6 @@ def test_a_shared_link_restores_the_filter_and_layers():
     assert not at.info  # a valid link gives no notice
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_a_hostile_town_parameter_gives_a_notice_and_no_script():
     at = run_page(MAP, town="<script>alert(1)</script>")
     assert not at.exception, at.exception
@@ -77,7 +72,6 @@ def test_a_hostile_town_parameter_gives_a_notice_and_no_script():
     assert summary(at)["bounds"] is None  # no town was focused
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_searching_a_place_zooms_to_its_bounds():
     from layers.map.load import load_layers
     from layers.map.search import build_gazetteer, search_places
@@ -97,7 +91,6 @@ def test_searching_a_place_zooms_to_its_bounds():
     assert n - s < 0.3  # zoomed in, not the whole district
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_a_search_with_no_match_says_so_and_keeps_the_view():
     at = run_page(MAP, lang="en")
     at.text_input(key="w_search").input("zzzz-no-such-place").run()
@@ -127,7 +120,6 @@ def test_choropleth_marks_missing_values_and_colours_the_rest(layers):
     assert MISSING_COLOUR in html
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_the_towns_page_notes_schematic_statistics():
     at = run_page(PAGES["page_towns"])
     at.selectbox(key="w_stat").set_value("stations").run()
@@ -135,7 +127,6 @@ def test_the_towns_page_notes_schematic_statistics():
     assert any("示意" in w.value for w in at.warning)
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_the_plan_page_lists_the_21_indicators():
     at = run_page(PAGES["page_plan"])
     table = at.dataframe[0].value
@@ -143,7 +134,6 @@ def test_the_plan_page_lists_the_21_indicators():
     assert "森林覆盖率" in set(table[t("ind_name", "zh")])
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_the_towns_page_marks_approximate_figures_on_every_surface():
     # Issue 13: banner with a link to the import, ≈ in the statistics and comparison tables, a marked contents
     # list and a heading that says the boundary is schematic.
@@ -168,7 +158,6 @@ def _markdown(at: AppTest) -> str:
     return "\n".join(m.value for m in at.markdown)
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_a_search_selects_the_feature_and_a_town_opens_its_profile(layers):
     from layers.map.search import build_gazetteer, search_places
 
@@ -195,7 +184,6 @@ def test_a_search_selects_the_feature_and_a_town_opens_its_profile(layers):
     assert "town" not in at.query_params and "街镇档案" not in _markdown(at)
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_a_shared_selection_is_restored_and_a_hostile_one_is_refused(layers):
     park = layers["parks"].iloc[0]
     at = run_page(MAP, sel=f"parks:{park['id']}")

@@ -32,7 +32,6 @@ def test_the_page_is_listed_with_the_others():
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 @pytest.mark.parametrize("scene_id", ["structure", "zones", "transport", "industry"])
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_each_scene_shows_its_title_and_subtitle_in_both_languages(scene_id, lang):
     at = run_page(scene=scene_id, lang=lang)
     assert not at.exception, at.exception
@@ -44,7 +43,6 @@ def test_each_scene_shows_its_title_and_subtitle_in_both_languages(scene_id, lan
 
 
 @pytest.mark.parametrize("lang, title", [("zh", "新桥镇 · 街镇近景"), ("en", "Xinqiao Town · Town close-up")])
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_a_town_close_up_comes_from_the_url(lang, title):
     at = run_page(scene="town", town="310117105", lang=lang)
     assert not at.exception, at.exception
@@ -53,7 +51,6 @@ def test_a_town_close_up_comes_from_the_url(lang, title):
     assert _param(at, "town") == "310117105"
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_a_close_up_without_a_town_shows_the_default_town():
     at = run_page(scene="town")
     assert at.title[0].value.startswith("九亭镇")
@@ -61,7 +58,6 @@ def test_a_close_up_without_a_town_shows_the_default_town():
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_hostile_values_are_ignored_with_a_notice_and_never_echoed(lang):
     at = run_page(scene="<script>alert(1)</script>", town='"><img src=x onerror=alert(1)>', lang=lang)
     assert not at.exception, at.exception
@@ -72,7 +68,6 @@ def test_hostile_values_are_ignored_with_a_notice_and_never_echoed(lang):
     assert _param(at, "scene") == "structure" and _param(at, "town") is None   # the URL is tidied
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_previous_and_next_walk_the_scenes_and_update_the_url():
     at = run_page(scene="structure", lang="en")
     assert at.button(key="pres_prev").disabled
@@ -91,7 +86,6 @@ def test_previous_and_next_walk_the_scenes_and_update_the_url():
     assert _param(at, "scene") == "industry" and _param(at, "town") is None
 
 
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
 def test_choosing_another_town_updates_the_close_up_and_the_url():
     at = run_page(scene="town")
     at.selectbox(key="w_present_town").set_value("310117102").run()
@@ -101,7 +95,7 @@ def test_choosing_another_town_updates_the_close_up_and_the_url():
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
+@pytest.mark.slow  # draws a whole handout PDF (six print pages) per language
 def test_the_handout_is_built_from_the_page_with_progress_then_downloaded(lang):
     at = run_page(scene="zones", lang=lang)
     assert at.button(key="pres_make_deck").label == t("pres_deck", lang)

@@ -138,15 +138,6 @@ PAGE_CASES = {
 }
 
 
-@pytest.fixture
-def clear_caches():
-    import streamlit as st
-
-    st.cache_data.clear()
-    yield
-    st.cache_data.clear()
-
-
 def _page_texts(at: AppTest) -> list[tuple[str, bool]]:
     """(text, rendered as HTML?) of every text element of the page."""
     out = []
@@ -157,8 +148,8 @@ def _page_texts(at: AppTest) -> list[tuple[str, bool]]:
 
 
 @pytest.mark.parametrize("params", list(PAGE_CASES.values()), ids=list(PAGE_CASES))
-@pytest.mark.slow  # AppTest runs of whole pages with every cache cleared
-def test_the_map_page_opens_hostile_links_without_running_them(params, clear_caches):
+def test_the_map_page_opens_hostile_links_without_running_them(params):
+    # Warm caches, as in tests/app (conftest there): a link's parameters change no data a cache reads.
     at = AppTest.from_file(MAP_PAGE, default_timeout=90)
     for key, value in params.items():
         at.query_params[key] = value
