@@ -164,15 +164,27 @@ def test_an_unreachable_or_wrong_store_is_a_clear_message_without_secrets(monkey
     assert "hunter2" not in str(info.value) and "hunter2" not in store.label()
 
 
-def test_an_import_history_and_revert_through_the_command_line(store_env, geo, tmp_path):
-    """End to end on each backend: import a file, list the history, go back to the schematic towns."""
+def test_an_import_history_and_revert_through_the_command_line(store_env, geo, tmp_path, capsys):
+    """End to end on each backend: import a file, list the history, go back to the schematic towns.
+
+    The import and the revert run the command line's ``main(argv)`` in this process (its exit code and output are
+    the process's: ``python -m layers`` is ``sys.exit(main())``); the history is read by a real ``python -m layers``
+    process, which must see what this one committed in the store its environment names."""
     import geopandas as gpd
+
+    from layers.__main__ import main
 
     towns = gpd.read_file(paths.GEODATA_DIR / "towns.geojson")
     src = tmp_path / "south.geojson"
     src.write_text(towns[towns["name_zh"].isin(("泖港镇", "叶榭镇"))][["code", "name_zh", "geometry"]].to_json())
 
     def cli(*args: str) -> subprocess.CompletedProcess:
+        """``python -m layers import-towns …`` run in this process: exit code, stdout and stderr."""
+        code = main(["import-towns", *args, "--geodata-dir", str(geo)])
+        out = capsys.readouterr()
+        return subprocess.CompletedProcess(args, code, out.out, out.err)
+
+    def cli_process(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "layers", "import-towns", *args, "--geodata-dir", str(geo)],
                               cwd=paths.PROJECT_DIR, env={**os.environ, **store_env}, capture_output=True, text=True,
                               timeout=300)
@@ -183,7 +195,9 @@ def test_an_import_history_and_revert_through_the_command_line(store_env, geo, t
                 for f in json.loads(served_text("towns.geojson", geodata_dir=geo))["features"]}
     assert accuracy["泖港镇"] == "authoritative" and accuracy["新浜镇"] == "schematic"
     assert cli("--revert").returncode == 0
-    history = cli("--history").stdout
+    history = cli_process("--history")
+    assert history.returncode == 0, history.stderr
+    history = history.stdout
     assert "version 2" in history and "revert to 0" in history and "south.geojson" in history
     assert open_store().layer_names() == []
     assert "hunter" not in history
