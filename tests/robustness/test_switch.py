@@ -15,6 +15,7 @@ from pathlib import Path
 
 import geopandas as gpd
 import pytest
+from _processes import run_forked  # tests/_processes.py
 
 from layers.core import paths, settings
 from layers.core.errors import ImportBusyError, StoreError
@@ -60,9 +61,9 @@ def imported_layers(imported_var) -> dict[str, str]:
     return {name: store.layer_text(name) for name in store.layer_names()}
 
 
-def _cli(geo: Path, *args: str, kill_at: str | None = None, data_dir: Path | None = None,
+def _cli(geo: Path, *args: str, data_dir: Path | None = None,
          user: int | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, CRASH_ENV: kill_at or "", "PYTHONDONTWRITEBYTECODE": "1"}
+    env = {**os.environ, CRASH_ENV: "", "PYTHONDONTWRITEBYTECODE": "1"}
     if data_dir is not None:
         env[settings.DATA_DIR_ENV] = str(data_dir)
     if user is not None:  # another user: a home of its own for matplotlib's cache
@@ -72,10 +73,17 @@ def _cli(geo: Path, *args: str, kill_at: str | None = None, data_dir: Path | Non
                           cwd=paths.PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300)
 
 
+def _cli_killed_at(geo: Path, step: str, *args: str) -> subprocess.CompletedProcess:
+    """The command line killing itself (SIGKILL) at ``step``: a process forked from this one, which has imported
+    it already (``_cli`` starts a fresh interpreter, as a user would; the fixtures and the tests below it keep
+    doing so)."""
+    return run_forked(["import-towns", *args, "--geodata-dir", str(geo)], env={CRASH_ENV: step})
+
+
 @pytest.mark.parametrize("step", STEPS)
 def test_an_import_killed_at_any_step_is_old_or_new(geo, south_file, imported_layers, served, step):
     before = state(geo, served)
-    run = _cli(geo, str(south_file), kill_at=step)
+    run = _cli_killed_at(geo, step, str(south_file))
     assert run.returncode == -9, run.stderr
     after_files, history = state(geo, served)
     if step == "store-committed":  # the commit is the moment of the change
@@ -91,7 +99,7 @@ def test_a_revert_killed_at_any_step_is_old_or_new(geo, imported_var, served, st
     shutil.copytree(imported_var, Path(os.environ[settings.DATA_DIR_ENV]))  # the import, without building it again
     imported = state(geo, served)
     assert imported[1] == [(1, "apply")]
-    run = _cli(geo, "--revert", kill_at=step)
+    run = _cli_killed_at(geo, step, "--revert")
     assert run.returncode == -9, run.stderr
     files, history = state(geo, served)
     if step == "store-committed":
