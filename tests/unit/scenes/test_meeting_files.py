@@ -2,6 +2,7 @@
 without repeats, and the industry scene coloured by the 2+4 industries it cites."""
 from __future__ import annotations
 
+import fcntl
 import itertools
 import os
 import re
@@ -9,6 +10,7 @@ import shutil
 import subprocess
 import time
 import zipfile
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -39,12 +41,28 @@ def _town(scene_id: str) -> str | None:
 
 
 # --- the handout --------------------------------------------------------------------------------------------
-@pytest.fixture(scope="module", params=[("zh", "A4"), ("en", "A3")], ids=["zh-A4", "en-A3"])
-def deck(request, tmp_path_factory) -> tuple[Path, str, str]:
+@pytest.fixture(scope="session")
+def decks(tmp_path_factory, worker_id) -> Callable[[str, str], Path]:
+    """``decks(lang, paper)``: the handout, built on first use and then shared by the tests (they only read it),
+    whatever order they run in and on whichever xdist worker: the first worker to ask builds it in the run's shared
+    temporary folder, under a lock; the other reads it (a parametrised module fixture was built again each time the
+    order switched between its parameters, on each worker)."""
+    shared = tmp_path_factory.getbasetemp() if worker_id == "master" else tmp_path_factory.getbasetemp().parent
+
+    def get(lang: str, paper: str) -> Path:
+        out = shared / f"handout-{lang}-{paper}.pdf"
+        with open(shared / f"handout-{lang}-{paper}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not out.is_file():
+                build_deck(out, lang=lang, paper=paper)
+        return out
+    return get
+
+
+@pytest.fixture(params=[("zh", "A4"), ("en", "A3")], ids=["zh-A4", "en-A3"])
+def deck(request, decks) -> tuple[Path, str, str]:
     lang, paper = request.param
-    out = tmp_path_factory.mktemp("deck") / "handout.pdf"
-    build_deck(out, lang=lang, paper=paper)
-    return out, lang, paper
+    return decks(lang, paper), lang, paper
 
 
 def test_the_handout_has_a_title_page_and_one_page_per_scene_on_the_paper(deck):
