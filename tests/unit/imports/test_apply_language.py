@@ -147,6 +147,7 @@ def test_a_visitor_without_the_token_is_refused_in_the_page_s_language(lang, mon
 
 
 @pytest.mark.slow  # AppTest runs of the whole Data page
+@pytest.mark.usefixtures("fresh_caches")  # another store: no cache may come from or outlive it (tests/app/)
 def test_the_data_page_shows_a_revert_refusal_in_chinese_with_the_details_folded(monkeypatch, tmp_path):
     """The page's history offers version 1 while the store holds none (another planner's view of it): going back
     to it is refused for real; then reverting the import finds nothing in force."""
