@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import zipfile
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from layers.app.cache import cached_listed_download
@@ -20,6 +21,7 @@ def _features(at: AppTest) -> dict[str, int]:
     return dict(at.session_state["map_summary"]["features"])
 
 
+@pytest.mark.slow  # 7-8 page runs across three pages: seconds even on warm caches
 def test_map_then_towns_then_map_keeps_layers_filters_and_town():
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()
@@ -44,6 +46,7 @@ def test_map_then_towns_then_map_keeps_layers_filters_and_town():
     assert at.query_params.get("town") in (["310117102"], "310117102")
 
 
+@pytest.mark.slow  # 7-8 page runs across three pages: seconds even on warm caches
 def test_the_towns_page_follows_the_town_focused_on_the_map_and_keeps_its_own_choice():
     at = AppTest.from_file(APP, default_timeout=90)
     at.run()

@@ -65,6 +65,7 @@ def deck(request, decks) -> tuple[Path, str, str]:
     return decks(lang, paper), lang, paper
 
 
+@pytest.mark.slow  # reads the run's two handouts (zh A4, en A3: 14 print pages drawn once)
 def test_the_handout_has_a_title_page_and_one_page_per_scene_on_the_paper(deck):
     out, _, paper = deck
     data = out.read_bytes()
@@ -76,6 +77,7 @@ def test_the_handout_has_a_title_page_and_one_page_per_scene_on_the_paper(deck):
         assert float(y1) - float(y0) == pytest.approx(height / 25.4 * 72, abs=1)
 
 
+@pytest.mark.slow  # reads the run's two handouts (zh A4, en A3: 14 print pages drawn once)
 def test_the_handout_embeds_its_fonts(deck):
     data = deck[0].read_bytes()
     fonts = re.findall(rb"<<[^<>]*/Type /Font\b[^<>]*", data)
@@ -113,6 +115,7 @@ def _raster(pdf: Path, page: int, out: Path) -> bytes:
         return image.convert("RGB").tobytes()
 
 
+@pytest.mark.slow  # reads the run's two handouts (zh A4, en A3: 14 print pages drawn once)
 def test_a_pdf_reader_draws_each_handout_page_as_the_scene_pdf(deck, tmp_path):
     if shutil.which("gdal_translate") is None:
         message = "GDAL's gdal_translate (gdal-bin) is not installed: apt-get install -y gdal-bin"
