@@ -20,10 +20,10 @@ test: $(STAMP) browser system lint
 	$(PY) -m pytest -m browser -q
 
 # The fast loop: lint, then every test but the browser and the slow ones (marker `slow`: subprocesses, crashes,
-# databases, whole builds, packs and handouts; each says why), on two processes: 1,245 tests, page tests included,
+# databases, whole builds, packs and handouts; each says why), on two processes: 1,252 tests, page tests included,
 # in 52-62 s (pytest's figure; 58-70 s for the whole target) on this 2-core machine at load ~2, 102-123 s of CPU.
-# The 158 slow ones make the non-browser set 1,403 tests, 170 s at load ~2 and 301 s of CPU: more than 60 s on two
-# cores whatever the load. `make test` runs them all.
+# The 158 slow ones make the non-browser set 1,410 tests, 170-179 s at load ~2 and 301-317 s of CPU: more than 60 s
+# on two cores whatever the load. `make test` runs them all.
 test-fast: $(STAMP) system lint
 	$(PY) -m pytest -m "not browser and not slow" -n 2 -q
 
