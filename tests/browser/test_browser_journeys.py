@@ -105,8 +105,14 @@ def test_a_rerun_with_the_same_map_leaves_the_map_as_it_is(page, streamlit_url):
         window.__before = window.__runs();
     }}""")
     page.get_by_text("下载图层（GIS 格式）").first.click()
-    select = page.get_by_test_id("stSelectbox").filter(has_text="格式").first
-    select.get_by_role("combobox").click()
+    box = page.get_by_test_id("stSelectbox").filter(has_text="格式").first.get_by_role("combobox")
+    box.scroll_into_view_if_needed()
+    box.click()
+    for _ in range(20):  # a click may only focus the box (the list then opens on ArrowDown)
+        if box.get_attribute("aria-expanded") == "true":
+            break
+        box.press("ArrowDown")
+        page.wait_for_timeout(250)
     page.get_by_role("option", name="GeoPackage").click()
     page.wait_for_function("() => window.__runs() > window.__before", timeout=15_000)
     page.wait_for_timeout(800)
