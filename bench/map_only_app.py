@@ -22,7 +22,7 @@ from layers.app.cache import all_layers, cached_display_layers, cached_map_view
 from layers.app.mapview import show_map_spec
 from layers.core.catalog import get_catalog
 from layers.map.assets import localize_assets
-from layers.map.filters import LayerFilter, filter_layers
+from layers.map.filters import FILTER_KEYS, LayerFilter, filter_layers
 from layers.map.render import build_map
 from layers.map.simplify import with_display_geometry
 from layers.map.spec import map_spec
@@ -91,8 +91,10 @@ elif frame == "srcdoc":
 elif frame == "pydeck":
     st.pydeck_chart(deck(map_spec(fmap, lang="zh", catalog=catalog)), height=HEIGHT, key="explorer-map")
 else:
-    # As the Map page does: the spec, summary and labels of a view state, cached per state.
-    spec, _, labels = cached_map_view(MapState(lang="zh", layers=layer_ids, basemap="none", filters=flt))
+    # As the Map page does: the spec and labels of a view state, cached per state without its filter (the spec holds
+    # every feature); the map applies the filter from the spec's filter index.
+    spec, _, labels = cached_map_view(MapState(lang="zh", layers=layer_ids, basemap="none"))
+    values = {key: list(getattr(flt, key)) for key in FILTER_KEYS}
     show_map_spec(spec, key="explorer-map", height=HEIGHT, lang="zh", on=list(layer_ids), labels=labels,
-                  share=True, clickable=True)
+                  share=True, clickable=True, filters={"values": values, "at": None, "ui": []})
 st.checkbox("open lines only", key=FILTER_KEY)

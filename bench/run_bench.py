@@ -305,8 +305,9 @@ class Bench:
     LEAFLET_BOX = ".sj-map-root"
     DECK_BOX = '[data-testid="stDeckGlJsonChart"]'
 
-    def __init__(self, browser, want_filtered: int, status_label: str) -> None:
+    def __init__(self, browser, want_full: int, want_filtered: int, status_label: str) -> None:
         self.browser = browser
+        self.want_full = want_full
         self.want_filtered = want_filtered
         self.status_label = status_label
 
@@ -376,36 +377,63 @@ class Bench:
     def filter_change(self, variant: Variant, page, *, first: bool = False) -> None:
         """Filter rail lines and stations to open ones; page clock from the press on the option (or checkbox) to
         the first frame with the new shape set, frames without a shape meanwhile, and whether the view was kept.
-        ``first``: the first run, where the server has not built that map before."""
-        view0 = page.evaluate(VIEW)
-        if variant.full_page:
-            sidebar = page.get_by_test_id("stSidebar")
-            widget = sidebar.get_by_test_id("stMultiSelect").filter(has_text=t("f_rail_status", "zh")).first
-            _open_list(page, widget)
-            page.evaluate("() => window.__t.arm()")
-            page.get_by_role("option", name=self.status_label, exact=True).click()
-            page.keyboard.press("Escape")
+        ``first``: the first run, where the server has not built that map before. Our Map page is timed twice: in
+        the map's own filter (``filter_change_s``: drawn in the browser, the rerun follows) and, once the map shows
+        everything again, in the sidebar (``filter_change_sidebar_s``: drawn after the rerun)."""
+        if variant.name == "ours":
+            self._filter_gesture(variant, page, "", first, self._in_map)
+            page.locator(self.IN_MAP_OPEN).click()  # back to everything, and wait for the page to follow
+            page.wait_for_function(f"() => window.__t.shapes() === {self.want_full}", timeout=30_000)
+            page.wait_for_function("() => !new URL(location.href).searchParams.has('rail_status')", timeout=30_000)
+            page.wait_for_timeout(1500)
+            self._filter_gesture(variant, page, "_sidebar", first, self._sidebar)
         else:
-            page.get_by_text("open lines only").hover()  # off the map first: no hover redraw counts
-            page.wait_for_timeout(500)
-            page.evaluate("() => window.__t.arm()")
-            page.get_by_text("open lines only").click()
+            self._filter_gesture(variant, page, "", first, self._sidebar if variant.full_page else self._checkbox)
+
+    IN_MAP_OPEN = '.sj-map-root .sj-filters input[data-filter="rail_status"][value="open"]'
+
+    def _in_map(self, page) -> None:
+        box = page.locator(".sj-map-root .sj-filters").first
+        if not box.evaluate("e => e.open"):
+            box.locator("summary").click()
+        page.wait_for_timeout(500)
+        page.evaluate("() => window.__t.arm()")
+        page.locator(self.IN_MAP_OPEN).click()
+
+    def _sidebar(self, page) -> None:
+        sidebar = page.get_by_test_id("stSidebar")
+        widget = sidebar.get_by_test_id("stMultiSelect").filter(has_text=t("f_rail_status", "zh")).first
+        _open_list(page, widget)
+        page.evaluate("() => window.__t.arm()")
+        page.get_by_role("option", name=self.status_label, exact=True).click()
+        page.keyboard.press("Escape")
+
+    def _checkbox(self, page) -> None:
+        page.get_by_text("open lines only").hover()  # off the map first: no hover redraw counts
+        page.wait_for_timeout(500)
+        page.evaluate("() => window.__t.arm()")
+        page.get_by_text("open lines only").click()
+
+    def _filter_gesture(self, variant: Variant, page, suffix: str, first: bool,
+                        gesture: Callable[[Any], None]) -> None:
+        view0 = page.evaluate(VIEW)
+        gesture(page)
         if variant.box == self.DECK_BOX:  # no shapes to count: the first WebGL draw call after the press
             page.wait_for_function("() => window.__t.rec.glAfter", timeout=30_000)
             rec = page.evaluate("() => window.__t.rec")
-            variant.add("filter_change_s", (rec["glAfter"] - rec["input"]) / 1000)
+            variant.add(f"filter_change{suffix}_s", (rec["glAfter"] - rec["input"]) / 1000)
             return
         page.wait_for_function(f"() => window.__t.shapes() === {self.want_filtered}", timeout=30_000)
         page.wait_for_timeout(600)
         rec = page.evaluate("() => window.__t.rec")
         done = next((at for at, n in rec["changes"] if n == self.want_filtered), None)
         seconds = None if done is None else (done - rec["input"]) / 1000
-        variant.add("filter_change_s", seconds)
+        variant.add(f"filter_change{suffix}_s", seconds)
         if first:  # the first time this server is asked for the filtered map (later runs may find it cached)
-            variant.add("filter_change_first_s", seconds)
-        variant.add("filter_zero_shape_frames", rec["zero"])
+            variant.add(f"filter_change{suffix}_first_s", seconds)
+        variant.add(f"filter{suffix}_zero_shape_frames", rec["zero"])
         view1 = page.evaluate(VIEW)
-        variant.add("filter_view_kept", None if view0 is None else view0 == view1)
+        variant.add(f"filter{suffix}_view_kept", None if view0 is None else view0 == view1)
 
     def run(self, variants: list[Variant], runs: int) -> None:
         """Settle each variant (new profile and warm context), then ``runs`` rounds, the order rotated each round:
@@ -464,7 +492,7 @@ def browser_figures(layers, runs: int, legacy_ref: str | None) -> dict[str, Any]
             variants.insert(1, Variant("legacy", old + route, True, MAP_IFRAME))
         pw = stack.enter_context(sync_playwright())
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        Bench(browser, want_filtered, catalog.value_label("status", "open", "zh")).run(variants, runs)
+        Bench(browser, want_full, want_filtered, catalog.value_label("status", "open", "zh")).run(variants, runs)
         browser.close()
     for variant in variants:
         figures[variant.name] = summarise(variant.samples)
@@ -503,6 +531,11 @@ def ratios(figures: dict[str, Any]) -> dict[str, Any]:
                     "filter_change_s", "filter_change_first_s"):
             if a.get(key) and b.get(key):
                 out[f"{peer}/{base}:{key}"] = round(a[key] / b[key], 2)
+    legacy = figures.get("legacy") or {}
+    for key in ("filter_change_s", "filter_change_first_s"):  # the same gesture: a sidebar filter, both pages
+        mine = ours.get(key.replace("filter_change", "filter_change_sidebar"))
+        if legacy.get(key) and mine:
+            out[f"legacy/ours:{key.replace('filter_change', 'filter_change_sidebar')}"] = round(legacy[key] / mine, 2)
     return out
 
 
@@ -528,6 +561,8 @@ def targets_met(figures: dict[str, Any]) -> dict[str, bool]:
             and le(ours.get("filter_change_first_s", ours.get("filter_change_s")), TARGETS["filter_change_s"]),
             "filter change: no frame without shapes": ours.get("filter_zero_shape_frames") == 0,
             "filter change: view kept": ours.get("filter_view_kept") is True,
+            "sidebar filter change: no frame without shapes": ours.get("filter_sidebar_zero_shape_frames") == 0,
+            "sidebar filter change: view kept": ours.get("filter_sidebar_view_kept") is True,
             "pan/zoom: 0 frames sent (no rerun)": ours.get("pan_zoom_frames_sent") == TARGETS["pan_zoom_frames_sent"],
         })
         for suffix in ("", "_warm"):

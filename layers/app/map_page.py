@@ -35,7 +35,7 @@ from layers.map.search import GazetteerEntry
 from layers.map.state import MapState, state_from_params, state_to_params, view_from_params
 from layers.map.tables import number_styler
 from layers.map.userlayer import distance_to_district_km, read_user_layer_bounded, user_layer_summary
-from layers.map.view import map_view_spec
+from layers.map.view import filtered_summary, map_view_spec
 
 #: Session key where the map page records what it drew (features shown, bounds zoomed to), for tests and captions.
 MAP_SUMMARY_KEY = "map_summary"
@@ -49,6 +49,11 @@ MAP_KEY = "explorer-map"
 _URL_VIEW_KEY = "_url_view"
 _CLICK_KEY = "_map_click"
 _VIEW_TOKEN_KEY = "_map_view_token"
+_FILTER_AT_KEY = "_map_filter_at"
+#: The filter keys the in-map filter offers while any of these layers is on the map.
+_FILTER_LAYERS = {"rail_status": ("rail_lines", "stations"), "rail_mode": ("rail_lines", "stations"),
+                  "rail_line": ("rail_lines", "stations"), "park_kind": ("parks",), "park_industry": ("parks",),
+                  "zone": ("zones", "towns", "parks", "stations"), "town": ("towns", "parks", "stations")}
 
 
 def _widget_values(state: MapState) -> dict[str, Any]:
@@ -349,6 +354,32 @@ def _on_map_layers() -> None:
     st.session_state[VIEW_KEY] = _with_view(replace(state, layers=tuple(on)), value.get("view"))
 
 
+def _on_map_filters() -> None:
+    """The in-map filter changed (the map has drawn it already): the view state, the sidebar lists, the URL, the
+    count and the download follow. Values the data does not offer are dropped."""
+    value = _component_value("filters")
+    if not isinstance(value, dict) or not isinstance(value.get("values"), dict):
+        return
+    options = filter_options(all_layers()[0])
+    chosen = {}
+    for key in FILTER_KEYS:
+        sent = value["values"].get(key)
+        wanted = {v for v in sent if isinstance(v, str)} if isinstance(sent, list) else set()
+        chosen[key] = [v for v in options[key] if v in wanted]
+        st.session_state[f"w_{key}"] = chosen[key]
+    st.session_state[_FILTER_AT_KEY] = value.get("at") if isinstance(value.get("at"), (int, float)) else None
+    state = replace(st.session_state[VIEW_KEY], filters=LayerFilter(**chosen))
+    st.session_state[VIEW_KEY] = _with_view(state, value.get("view"))
+
+
+def _filter_ui(spec: Mapping[str, Any], layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> list[list[Any]]:
+    """The in-map filter's groups for the layers on this map: ``[key, title, [[value, label], …]]``."""
+    drawn = {entry["key"] for entry in spec["layers"]}
+    options = filter_options(layers)
+    return [[key, t(f"f_{key}", lang), [[v, option_label(key, v, lang)] for v in options[key]]]
+            for key in FILTER_KEYS if options[key] and drawn.intersection(_FILTER_LAYERS[key])]
+
+
 def _on_map_click() -> None:
     """A click on the map: remember where (the side panel lists what is there) and the view it was made in."""
     value = _component_value("click")
@@ -403,19 +434,25 @@ def explorer_view(layers: Mapping[str, gpd.GeoDataFrame], state: MapState, *, fo
     if user_layers:
         return map_view_spec(layers, state, focus=focus, display=cached_display_layers(get_catalog().layer_ids),
                              user_layers=user_layers)
-    return cached_map_view(replace(state, center=None, zoom=None), focus)
+    # The spec holds every feature (the map applies the filter), so one build serves every filter set.
+    spec, summary, labels = cached_map_view(replace(state, center=None, zoom=None, filters=LayerFilter()), focus)
+    return spec, filtered_summary(all_layers()[0], state, summary), labels
 
 
 def explorer_map(spec: dict[str, Any], labels: list[dict[str, Any]], state: MapState, summary: Mapping[str, Any], *,
                  focus: GazetteerEntry | None, lang: str, height: int = 620, gate: bool = False,
                  on_drawn: Callable[[], None] | None = None) -> None:
-    """The Map page's in-page map: one layer switch (in the map, synced with the sidebar, URL, count and download),
-    click-identify, labels, copy-link, the view kept across reruns and pages."""
+    """The Map page's in-page map: one layer switch and one filter (in the map, synced with the sidebar, URL, count
+    and download; a filter changed in the map is drawn at once), click-identify, labels, copy-link, the view kept
+    across reruns and pages."""
     catalog = get_catalog()
     on = [e["key"] for e in spec["layers"] if e["key"] in state.layers or e["key"] not in catalog.layer_ids]
+    filters = {"values": {key: list(getattr(state.filters, key)) for key in FILTER_KEYS},
+               "at": st.session_state.get(_FILTER_AT_KEY), "ui": _filter_ui(spec, all_layers()[0], lang)}
     show_map_spec(spec, key=MAP_KEY, height=height, lang=lang, on=on, view=_view_intent(state, summary, focus),
-                  labels=labels, share=True, url_view=True, clickable=True, gate=gate,
-                  on_layers_change=_on_map_layers, on_click_change=_on_map_click, on_drawn_change=on_drawn)
+                  labels=labels, share=True, url_view=True, clickable=True, gate=gate, filters=filters,
+                  on_layers_change=_on_map_layers, on_click_change=_on_map_click, on_drawn_change=on_drawn,
+                  on_filters_change=_on_map_filters)
 
 
 def identify_panel(layers: Mapping[str, gpd.GeoDataFrame], lang: str) -> None:

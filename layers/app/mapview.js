@@ -3,7 +3,9 @@
 // place (a layer whose data hash is unchanged is kept; a changed one is swapped in before the old one goes), so
 // the map never blanks and the user's view is kept. Pan and zoom send nothing to the server: the view goes into
 // the address (c=lat,lon & z=zoom) and the session's storage. Layer toggles, clicks and the first paint are
-// reported back (setStateValue / setTriggerValue, which rerun the script). The Leaflet loader (leaflet_loader.js)
+// reported back (setStateValue / setTriggerValue, which rerun the script). Every feature is in the spec; the filter
+// (the sidebar's or the map's own) is applied here from the spec's filter index, so a change made in the map is
+// drawn at once, and the rerun it causes brings the same spec (nothing to redraw). The Leaflet loader (leaflet_loader.js)
 // and the layer drawing it shares with the Present page's scene (leaflet_layers.js) come before this module.
 // Every text shown comes from Python (data.texts) and was escaped there; feature attributes were escaped on the
 // server (layers.map.elements.safe_text) and are inserted as such.
@@ -27,14 +29,16 @@ function writeViewToAddress(map) {
   return view;
 }
 
-function labelLayer(L, map, labels) {
-  // Town names always, station names from a zoom level on; a label that would cover one already placed is hidden.
+function labelLayer(L, map, labels, hidden) {
+  // Town names always, station names from a zoom level on, none for a feature the filter hides; a label that would
+  // cover one already placed is hidden.
   const group = L.layerGroup();
   const markers = (labels || []).map((lab) => {
     const icon = L.divIcon({ className: "sj-label sj-label-" + lab.kind, html: lab.text, iconSize: null });
     const marker = L.marker([lab.lat, lab.lon], { icon, interactive: false, keyboard: false });
     marker.minZoom = lab.minZoom || 0;
     marker.priority = lab.priority || 0;
+    marker.feature = [lab.layer, lab.id];
     return marker;
   });
   markers.sort((a, b) => b.priority - a.priority);
@@ -42,7 +46,7 @@ function labelLayer(L, map, labels) {
     // Add, then measure every label (one layout), then hide the ones that would cover a label already placed.
     const zoom = map.getZoom();
     const shown = markers.filter((m) => {
-      if (zoom < m.minZoom) { group.removeLayer(m); return false; }
+      if (zoom < m.minZoom || hidden(m.feature[0], m.feature[1])) { group.removeLayer(m); return false; }
       group.addLayer(m);
       return true;
     });
@@ -62,9 +66,11 @@ function labelLayer(L, map, labels) {
 }
 
 function layerControl(st, data, setStateValue) {
-  const box = el("details", "sj-box sj-layers", st.controls);
+  const box = el("details", "sj-box sj-layers", st.layerSlot);
   const compact = data.compact || window.innerWidth < 800;
-  if (!compact && window.innerWidth >= 1500) { box.open = true; }
+  // Open on a wide screen at first; after that as the user left it (a rerun rebuilds the list).
+  box.open = st.layersOpen !== undefined ? st.layersOpen : (!compact && window.innerWidth >= 1500);
+  box.addEventListener("toggle", () => { st.layersOpen = box.open; });
   el("summary", "", box).textContent = data.texts.layers;
   const byGroup = {};
   data.spec.layers.forEach((entry) => {
@@ -91,6 +97,114 @@ function layerControl(st, data, setStateValue) {
     });
   });
   return box;
+}
+
+function passes(clauses, chosen) {
+  // The filter index's rule (layers/map/filters.py, passes): a feature passes a clause when the filter sets none of
+  // its keys, or when one alternative has a token among the chosen values of every key the filter sets.
+  for (const clause of clauses || []) {
+    const tested = clause.k.filter((k) => chosen[k] && chosen[k].size);
+    if (tested.length && !clause.a.some((alt) => tested.every((k) => (alt[k] || []).some((v) => chosen[k].has(v))))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function featureKey(sub) {
+  // A feature's id; an uncertainty circle names its point instead (_of).
+  const f = sub.feature || {};
+  return f.id !== null && f.id !== undefined ? f.id : (f.properties || {})._of;
+}
+
+function hiddenByFilter(st, layer, id) {
+  const index = (st.data.spec.filter || {})[layer];
+  return Boolean(index && id !== null && id !== undefined && index[id] && !passes(index[id], st.chosen));
+}
+
+function filterItem(st, key, item) {
+  // Shapes the filter leaves out leave the layer (so they are neither drawn nor clickable); the others come back.
+  item.subs.forEach(([geo, sub]) => {
+    const keep = !hiddenByFilter(st, key, featureKey(sub));
+    if (keep && !geo.hasLayer(sub)) { geo.addLayer(sub); } else if (!keep && geo.hasLayer(sub)) { geo.removeLayer(sub); }
+  });
+}
+
+function applyFilter(st) {
+  Object.keys(st.layers).forEach((key) => filterItem(st, key, st.layers[key]));
+  applyVisibility(st);  // shapes put back go to the top of the map: the layers' order is restored
+  if (st.labels && st.labelsPlaced) { st.labels.place(); }
+}
+
+function filterLists(chosen) {
+  const out = {};
+  Object.keys(chosen).forEach((k) => { out[k] = Array.from(chosen[k]); });
+  return out;
+}
+
+function syncFilterBox(st, data) {
+  const box = st.filterBox;
+  if (!box) { return; }
+  let n = 0;
+  box.querySelectorAll("input[data-filter]").forEach((check) => {
+    check.checked = Boolean(st.chosen[check.dataset.filter] && st.chosen[check.dataset.filter].has(check.value));
+    if (check.checked) { n += 1; }
+  });
+  box.querySelector("summary").textContent = data.texts.filters + (n ? " (" + n + ")" : "");
+}
+
+function filterControl(st, data, setStateValue) {
+  // The in-map filter: a change is drawn at once from the spec's filter index, then reported to Python (URL, count,
+  // sidebar and download follow). Built once per set of options, so its scroll and open state survive reruns.
+  const ui = (data.filters && data.filters.ui) || [];
+  const key = JSON.stringify(ui) + data.texts.filters;
+  if (st.filterKey === key) { syncFilterBox(st, data); return; }
+  st.filterKey = key;
+  st.filterSlot.innerHTML = "";
+  st.filterBox = null;
+  if (!ui.length) { return; }
+  const box = el("details", "sj-box sj-filters", st.filterSlot);
+  st.filterBox = box;
+  el("summary", "", box);
+  const changed = () => {
+    syncFilterBox(st, st.data);
+    applyFilter(st);
+    st.filterAt = Date.now();
+    if (!st.data.readonly) {
+      setStateValue("filters", { values: filterLists(st.chosen), view: roundView(st.map), at: st.filterAt });
+    }
+  };
+  ui.forEach(([fkey, title, options]) => {
+    el("div", "sj-fgroup", box).textContent = title;
+    options.forEach(([value, label]) => {
+      const row = el("label", "sj-row", box);
+      const check = el("input", "", row);
+      check.type = "checkbox";
+      check.dataset.filter = fkey;
+      check.value = value;
+      el("span", "", row).textContent = label;
+      check.addEventListener("change", () => {
+        const chosen = st.chosen[fkey] = st.chosen[fkey] || new Set();
+        if (check.checked) { chosen.add(value); } else { chosen.delete(value); }
+        changed();
+      });
+    });
+  });
+  const clear = el("button", "sj-button sj-clear", box);
+  clear.type = "button";
+  clear.textContent = data.texts.clear;
+  clear.addEventListener("click", () => { st.chosen = {}; changed(); });
+  syncFilterBox(st, data);
+}
+
+function takeFilter(st, data) {
+  // The server's filter, unless the map changed it since and the server has not seen that change yet.
+  const f = data.filters;
+  if (!f) { st.chosen = {}; return; }
+  if (st.filterAt && f.at !== st.filterAt) { return; }
+  st.filterAt = null;
+  st.chosen = {};
+  Object.keys(f.values || {}).forEach((k) => { if ((f.values[k] || []).length) { st.chosen[k] = new Set(f.values[k]); } });
 }
 
 function applyVisibility(st) {
@@ -130,9 +244,12 @@ function updateLayers(L, st, data) {
     const old = st.layers[entry.key];
     if (old && old.hash === entry.hash) { return; }
     const group = buildLayer(L, entry);
+    const item = { hash: entry.hash, group, subs: [] };
+    group.eachLayer((geo) => geo.eachLayer((sub) => item.subs.push([geo, sub])));
+    filterItem(st, entry.key, item);
     if (st.visible.has(entry.key)) { group.addTo(st.map); }  // the new data is drawn before the old goes
     if (old) { st.map.removeLayer(old.group); }
-    st.layers[entry.key] = { hash: entry.hash, group };
+    st.layers[entry.key] = item;
   });
   Object.keys(st.layers).forEach((key) => {
     if (!wanted.has(key)) { st.map.removeLayer(st.layers[key].group); delete st.layers[key]; }
@@ -178,10 +295,13 @@ function copyLink(st, data, button) {
 
 function setup(L, root, data, setStateValue, setTriggerValue) {
   root.innerHTML = "";
-  const st = { layers: {}, tiles: [], order: [], first: true, viewToken: null, visible: new Set() };
+  const st = { layers: {}, tiles: [], order: [], first: true, viewToken: null, visible: new Set(), chosen: {} };
   const mapDiv = el("div", "sj-map", root);
   st.notice = el("div", "sj-notice", root);
   st.controls = el("div", "sj-controls", root);
+  st.layerSlot = el("div", "sj-slot", st.controls);
+  st.filterSlot = el("div", "sj-slot", st.controls);
+  st.toolSlot = el("div", "sj-slot", st.controls);
   st.legendSlot = el("div", "sj-legend-slot", root);
   document.addEventListener("fullscreenchange", () => setTimeout(() => st.map.invalidateSize(), 100));
   st.map = L.map(mapDiv, { zoomControl: false, attributionControl: true, preferCanvas: false, zoomSnap: 1 });
@@ -226,16 +346,19 @@ function render(L, root, data, setStateValue, setTriggerValue) {
   st.visible = new Set(data.on || data.spec.layers.filter((e) => e.show).map((e) => e.key));
   data.spec.layers.forEach((e) => { e.titleHtml = e.title; });
   // Chrome (layer list, legend, buttons) is rebuilt from the data each time: small, and always in the page's language.
-  st.controls.innerHTML = "";
+  st.layerSlot.innerHTML = "";
+  st.toolSlot.innerHTML = "";
   st.legendSlot.innerHTML = "";
   if (data.layerControl) { layerControl(st, data, setStateValue); }
+  takeFilter(st, data);
+  filterControl(st, data, setStateValue);
   if (data.spec.legend) {
     const legend = el("details", "sj-box sj-legend", st.legendSlot);
     legend.open = data.spec.legend.open && !data.compact && window.innerWidth >= 1500 && data.height >= 560;
     el("summary", "", legend).innerHTML = data.spec.legend.title;
     el("div", "sj-legend-body", legend).innerHTML = data.spec.legend.html;
   }
-  const tools = el("div", "sj-tools", st.controls);
+  const tools = el("div", "sj-tools", st.toolSlot);
   if (data.share) {
     const button = el("button", "sj-button sj-copy", tools);
     button.type = "button";
@@ -251,9 +374,11 @@ function render(L, root, data, setStateValue, setTriggerValue) {
   updateTiles(L, st, data);
   if (st.first) { performance.mark("sj-chrome"); }
   updateLayers(L, st, data);
+  Object.keys(st.layers).forEach((key) => filterItem(st, key, st.layers[key]));  // the filter may have changed
+  applyVisibility(st);
   if (st.first) { performance.mark("sj-layers"); }
   if (st.labels) { st.map.removeLayer(st.labels); }
-  st.labels = labelLayer(L, st.map, data.labels);
+  st.labels = labelLayer(L, st.map, data.labels, (layer, id) => hiddenByFilter(st, layer, id));
   st.labels.addTo(st.map);
   st.silent = true;
   const moved = updateView(st, data);

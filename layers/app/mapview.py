@@ -24,12 +24,13 @@ _CSS = """
   background: #fff3cd; border: 1px solid #d6b656; border-radius: 4px; padding: 3px 8px; }
 .sj-controls { position: absolute; top: 8px; right: 8px; z-index: 1000; display: flex; flex-direction: column;
   align-items: flex-end; gap: 6px; max-width: 46%; }
+.sj-slot { display: contents; }
 .sj-legend-slot { position: absolute; bottom: 26px; left: 8px; z-index: 1000; max-width: 46%; }
 .sj-legend-slot .sj-box { max-height: 38vh; font-size: 11px; }
 .sj-box { background: rgba(255,255,255,.94); border: 1px solid #999; border-radius: 4px; padding: 4px 8px;
   max-height: 52vh; overflow: auto; }
 .sj-box summary { cursor: pointer; font-weight: 700; }
-.sj-group { font-weight: 700; margin-top: 4px; }
+.sj-group, .sj-fgroup { font-weight: 700; margin-top: 4px; }
 .sj-row { display: block; white-space: nowrap; cursor: pointer; }
 .sj-tools { display: flex; gap: 4px; }
 .sj-button { background: #fff; border: 1px solid #999; border-radius: 4px; padding: 3px 8px; cursor: pointer;
@@ -56,7 +57,8 @@ _COMPONENT = st.components.v2.component(
 
 def map_texts(lang: str) -> dict[str, str]:
     """Every word the component shows, in ``lang``."""
-    keys = ("layers", "copy", "copied", "fullscreen", "tiles_failed", "failed", "mine", "zoom_in", "zoom_out")
+    keys = ("layers", "copy", "copied", "fullscreen", "tiles_failed", "failed", "mine", "zoom_in", "zoom_out",
+            "filters", "clear")
     texts = {k: t(f"mv_{k}", lang) for k in keys}
     texts["measure_locale"] = "en" if lang == "en" else "cn"
     return texts
@@ -66,24 +68,29 @@ def show_map_spec(spec: dict[str, Any], *, key: str, height: int, lang: str, on:
                   view: dict[str, Any] | None = None, labels: list[dict[str, Any]] | None = None,
                   layer_control: bool = True, share: bool = False, url_view: bool = False,
                   clickable: bool = False, gate: bool = False, compact: bool = False,
+                  filters: dict[str, Any] | None = None,
                   on_layers_change: Callable[[], None] | None = None,
+                  on_filters_change: Callable[[], None] | None = None,
                   on_click_change: Callable[[], None] | None = None,
                   on_drawn_change: Callable[[], None] | None = None) -> Any:
-    """Mount the in-page map with a stable ``key``; returns the component's result (``layers``, ``click``,
-    ``drawn``).
+    """Mount the in-page map with a stable ``key``; returns the component's result (``layers``, ``filters``,
+    ``click``, ``drawn``).
 
     ``view`` moves the map only when its ``token`` changes (a new search, town or shared link); otherwise the
     user's own view is kept. ``url_view`` writes the view into the address as c/z; ``gate`` reports the first
     paint (``drawn``: "drawn", "error" or "timeout"), so the page can send the rest after the map
-    (:mod:`layers.app.gate`).
+    (:mod:`layers.app.gate`). ``filters`` (``values``: key → values chosen; ``at``: the last change the map reported
+    that they include; ``ui``: the in-map filter's groups, ``[key, title, [[value, label], …]]``, plain text) is
+    applied by the map from the spec's filter index; a change in the map is drawn at once and reported as
+    ``filters``.
     """
     data = {"spec": spec, "height": height, "on": on, "view": view or {"token": "default"}, "labels": labels or [],
             "layerControl": layer_control, "share": share, "urlView": url_view, "clickable": clickable,
             "gate": gate, "gateMs": int(settings.MAP_GATE_TIMEOUT_S * 1000), "compact": compact,
             "readonly": on_layers_change is None and on_click_change is None,
-            "storageKey": key if url_view else None, "texts": map_texts(lang)}
+            "storageKey": key if url_view else None, "texts": map_texts(lang), "filters": filters}
     callbacks = {"on_layers_change": on_layers_change or _ignore, "on_click_change": on_click_change or _ignore,
-                 "on_drawn_change": on_drawn_change or _ignore}
+                 "on_drawn_change": on_drawn_change or _ignore, "on_filters_change": on_filters_change or _ignore}
     return _COMPONENT(key=key, data=data, height=height, **callbacks)
 
 

@@ -181,7 +181,8 @@ STRINGS: dict[str, dict[str, str]] = {
         # the in-page map (layers/app/mapview.js)
         "mv_layers": "图层", "mv_copy": "复制链接", "mv_copied": "已复制", "mv_fullscreen": "全屏",
         "mv_tiles_failed": "底图瓦片无法加载（可能未联网）；矢量图层照常显示。", "mv_failed": "地图无法加载。",
-        "mv_mine": "我的图层", "mv_zoom_in": "放大", "mv_zoom_out": "缩小",
+        "mv_mine": "我的图层", "mv_zoom_in": "放大", "mv_zoom_out": "缩小", "mv_filters": "筛选",
+        "mv_clear": "清除筛选",
         "tp_title": "街镇档案：{name}", "tp_close": "关闭档案", "tp_stated": "官方数据（按来源）",
         "tp_none": "无", "tp_more": "等共 {n} 个", "sel_title": "已选中：{layer} · {name}", "sel_clear": "取消选中",
         "id_title": "此处有什么", "id_hint": "点击地图上的任一点，这里列出该处的街镇、片区、规划结构、园区和最近的车站。",
@@ -425,7 +426,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "mv_layers": "Layers", "mv_copy": "Copy link", "mv_copied": "Copied", "mv_fullscreen": "Full screen",
         "mv_tiles_failed": "Basemap tiles could not load (offline?); the vector layers are drawn as usual.",
         "mv_failed": "The map could not be loaded.", "mv_mine": "My layers", "mv_zoom_in": "Zoom in",
-        "mv_zoom_out": "Zoom out",
+        "mv_zoom_out": "Zoom out", "mv_filters": "Filters", "mv_clear": "Clear filters",
         "tp_title": "Town profile: {name}", "tp_close": "Close profile", "tp_stated": "Official facts (as sourced)",
         "tp_none": "none", "tp_more": "{n} in all", "sel_title": "Selected: {layer} · {name}",
         "sel_clear": "Clear selection",

@@ -5,7 +5,7 @@ One :class:`LayerFilter` describes what the map shows; :func:`filter_layers` app
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -13,7 +13,6 @@ import geopandas as gpd
 import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
-from shapely.ops import unary_union
 
 from layers.core.caches import cached
 from layers.core.i18n import t
@@ -188,45 +187,6 @@ def known_options() -> dict[str, list[str]]:
     return {k: list(v) for k, v in _cached_options()}
 
 
-def _in_set(series: Any, wanted: tuple[str, ...]) -> np.ndarray:
-    return np.array([isinstance(v, str) and v in wanted for v in series], dtype=bool)
-
-
-def _rail_masks(layers: Mapping[str, gpd.GeoDataFrame], flt: LayerFilter) -> dict[str, np.ndarray]:
-    masks: dict[str, np.ndarray] = {}
-    rail = layers.get("rail_lines")
-    known_lines: set[str] = set()
-    selected: set[str] = set()
-    if rail is not None:
-        keep = np.ones(len(rail), dtype=bool)
-        if flt.rail_status:
-            keep &= _in_set(rail["status"], flt.rail_status)
-        if flt.rail_mode:
-            keep &= _in_set(rail["mode"], flt.rail_mode)
-        if flt.rail_line:
-            keep &= _in_set(rail["line_id"], flt.rail_line)
-        masks["rail_lines"] = keep
-        known_lines = {str(v) for v in rail["line_id"]}
-        selected = {str(v) for v, k in zip(rail["line_id"], keep, strict=False) if k}
-    stations = layers.get("stations")
-    if stations is not None:
-        keep = []
-        for lines, mode, status in zip(stations["lines"], stations["mode"], stations["status"], strict=False):
-            own_ok = ((not flt.rail_mode or mode in flt.rail_mode)
-                      and (not flt.rail_status or status in flt.rail_status))
-            ok = False
-            for token in _tokens(lines):
-                if token in known_lines:
-                    ok = token in selected
-                else:  # a national line: judged by the station's own mode and status
-                    ok = own_ok and (not flt.rail_line or token in flt.rail_line)
-                if ok:
-                    break
-            keep.append(ok)
-        masks["stations"] = np.array(keep, dtype=bool)
-    return masks
-
-
 def _polygon_layer(layers: Mapping[str, gpd.GeoDataFrame], layer_id: str) -> gpd.GeoDataFrame:
     if layers.get(layer_id) is not None:
         return layers[layer_id]
@@ -234,52 +194,152 @@ def _polygon_layer(layers: Mapping[str, gpd.GeoDataFrame], layer_id: str) -> gpd
     return read_layer(layer_id)
 
 
-def _area(layers: Mapping[str, gpd.GeoDataFrame], flt: LayerFilter) -> BaseGeometry | None:
-    """The region points must fall in: selected zones ∩ selected towns; None when neither key filters."""
-    area: BaseGeometry | None = None
-    if flt.zone:
-        if layers.get("zones") is None and layers.get("towns") is not None:
-            towns = layers["towns"]
-            parts = towns.geometry[_in_set(towns["zone_id"], flt.zone)]
-        else:
-            zones = _polygon_layer(layers, "zones")
-            parts = zones.geometry[_in_set(zones["id"], flt.zone)]
-        area = unary_union(list(parts)) if len(parts) else shapely.Polygon()
-    if flt.town:
-        towns = _polygon_layer(layers, "towns")
-        parts = towns.geometry[_in_set(towns["id"].astype(str), flt.town)]
-        town_area = unary_union(list(parts)) if len(parts) else shapely.Polygon()
-        area = town_area if area is None else area.intersection(town_area)
-    return area
+#: One clause of a feature's filter index: ``{"k": keys it tests, "a": alternatives}``; each alternative maps a
+#: key to the feature's tokens for it. A feature passes a clause when the filter sets none of the clause's keys, or
+#: when one alternative meets every key the filter sets (a token among the filter's values). A feature passes the
+#: filter when it passes all its clauses. The in-page map applies the same index in the browser (mapview.js
+#: ``passes``), so a filter changed in the map redraws at once and shows what :func:`filter_layers` keeps.
+Clause = dict[str, Any]
 
 
-def _zone_codes(layers: Mapping[str, gpd.GeoDataFrame], zones: tuple[str, ...]) -> set[str]:
-    """The unit codes of the selected zones (the zones' member lists, else the towns' zone_id)."""
+def _strs(*values: Any) -> list[str]:
+    return [str(v) for v in values if isinstance(v, str) and v]
+
+
+def _clause(**tokens: list[str]) -> Clause:
+    return {"k": list(tokens), "a": [tokens]}
+
+
+def _rail_clauses(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, list[list[Clause]]]:
+    """Rail lines by their status, mode and line; a station by the lines it serves: a line of ``rail_lines``
+    as that line is judged, a national line (not in ``rail_lines``) by the station's own mode and status."""
+    out: dict[str, list[list[Clause]]] = {}
+    rail = layers.get("rail_lines")
+    by_line: dict[str, list[dict[str, list[str]]]] = {}
+    if rail is not None:
+        out["rail_lines"] = []
+        for status, mode, line in zip(rail["status"], rail["mode"], rail["line_id"], strict=False):
+            alt = {"rail_status": _strs(status), "rail_mode": _strs(mode), "rail_line": _strs(line)}
+            out["rail_lines"].append([{"k": list(alt), "a": [alt]}])
+            by_line.setdefault(str(line), []).append(alt)
+    stations = layers.get("stations")
+    if stations is not None:
+        out["stations"] = []
+        for lines, mode, status in zip(stations["lines"], stations["mode"], stations["status"], strict=False):
+            alts: list[dict[str, list[str]]] = []
+            for token in _tokens(lines):
+                alts.extend(by_line.get(token) or [{"rail_status": _strs(status), "rail_mode": _strs(mode),
+                                                    "rail_line": [token]}])
+            out["stations"].append([{"k": ["rail_status", "rail_mode", "rail_line"], "a": alts}])
+    return out
+
+
+def _zone_members(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, set[str]]:
+    """Zone id → the unit codes it holds (the zones' member lists, else the towns' zone_id)."""
     frame = layers.get("zones")
     if frame is None:
         frame = _polygon_layer(layers, "zones") if layers.get("towns") is None else None
+    members: dict[str, set[str]] = {}
     if frame is not None and "member_codes" in frame.columns:
-        return {c for mc, z in zip(frame["member_codes"], frame["id"], strict=False) if z in zones for c in _tokens(mc)}
+        for codes, zone in zip(frame["member_codes"], frame["id"], strict=False):
+            if isinstance(zone, str):
+                members.setdefault(zone, set()).update(_tokens(codes))
+        return members
     towns = _polygon_layer(layers, "towns")
-    return {str(c) for c, z in zip(towns["id"], towns["zone_id"], strict=False) if isinstance(z, str) and z in zones}
+    for code, zone in zip(towns["id"], towns["zone_id"], strict=False):
+        if isinstance(zone, str):
+            members.setdefault(zone, set()).add(str(code))
+    return members
 
 
-def _place_mask(layers: Mapping[str, gpd.GeoDataFrame], layer_id: str, flt: LayerFilter) -> np.ndarray:
-    """Points kept by the zone and town keys: by their town attribution (``town_codes``: stated first, every
-    candidate unit of a boundary stop) when the layer has one, otherwise by position in the polygons."""
+def _place_clauses(layers: Mapping[str, gpd.GeoDataFrame], layer_id: str,
+                   keys: Iterable[str]) -> list[Clause]:
+    """Points by the zone and town they lie in: their town attribution (``town_codes``: stated first, every
+    candidate unit of a boundary stop) when the layer has one, otherwise their position in the polygons."""
     frame = layers[layer_id]
-    if "town_codes" not in frame.columns:
-        area = _area(layers, flt)
-        shapely.prepare(area)
-        geoms = np.asarray(frame.geometry.values, dtype=object)
-        return np.array([g is not None and area.intersects(g) for g in geoms], dtype=bool)
-    zone_codes = _zone_codes(layers, flt.zone) if flt.zone else None
-    keep = []
-    for codes in frame["town_codes"]:
-        units = set(_tokens(codes))
-        ok = (zone_codes is None or bool(units & zone_codes)) and (not flt.town or bool(units & set(flt.town)))
-        keep.append(ok)
-    return np.array(keep, dtype=bool)
+    keys = set(keys)
+    if "town_codes" in frame.columns:
+        members = _zone_members(layers) if "zone" in keys else {}
+        out = []
+        for codes in frame["town_codes"]:
+            units = set(_tokens(codes))
+            out.append(_clause(zone=sorted(z for z, m in members.items() if units & m), town=sorted(units)))
+        return out
+    geoms = np.asarray(frame.geometry.values, dtype=object)
+    zone_of: list[list[str]] = [[] for _ in geoms]
+    town_of: list[list[str]] = [[] for _ in geoms]
+    if "zone" in keys:
+        if layers.get("zones") is None and layers.get("towns") is not None:
+            polygons = zip(layers["towns"]["zone_id"], layers["towns"].geometry, strict=False)
+        else:
+            zones = _polygon_layer(layers, "zones")
+            polygons = zip(zones["id"], zones.geometry, strict=False)
+        _tag(zone_of, geoms, polygons)
+    if "town" in keys:
+        towns = _polygon_layer(layers, "towns")
+        _tag(town_of, geoms, zip(towns["id"].astype(str), towns.geometry, strict=False))
+    return [_clause(zone=z, town=t_) for z, t_ in zip(zone_of, town_of, strict=False)]
+
+
+def _tag(tags: list[list[str]], geoms: np.ndarray, polygons: Iterable[tuple[Any, BaseGeometry]]) -> None:
+    """Add each polygon's name to the tags of the geometries it touches."""
+    for name, polygon in polygons:
+        if not isinstance(name, str) or polygon is None:
+            continue
+        shapely.prepare(polygon)
+        for i, g in enumerate(geoms):
+            if g is not None and polygon.intersects(g) and name not in tags[i]:
+                tags[i].append(name)
+
+
+#: Keys that test one column: (layer, key, column, the column value's tokens).
+_COLUMN_KEYS: tuple[tuple[str, str, str, Callable[[Any], list[str]]], ...] = (
+    ("parks", "park_kind", "kind", _strs), ("parks", "park_industry", "industries", _tokens),
+    ("zones", "zone", "id", _strs), ("towns", "zone", "zone_id", _strs), ("towns", "town", "id", lambda v: [str(v)]))
+
+
+def filter_index(layers: Mapping[str, gpd.GeoDataFrame], *, keys: Iterable[str] = FILTER_KEYS
+                 ) -> dict[str, list[list[Clause]]]:
+    """Each filterable layer's features' clauses (frame order), for the filter ``keys`` given (all by default).
+
+    This is the one statement of what each filter key keeps (see :func:`filter_layers` for the rules in words);
+    :func:`filter_layers` evaluates it on the server, the in-page map in the browser.
+    """
+    keys = set(keys)
+    index: dict[str, list[list[Clause]]] = {k: [[] for _ in range(len(v))] for k, v in layers.items()
+                                            if k not in UNFILTERED_LAYERS}
+
+    def add(layer_id: str, clauses: list[Clause]) -> None:
+        for features, clause in zip(index[layer_id], clauses, strict=True):
+            features.append(clause)
+
+    if keys & {"rail_status", "rail_mode", "rail_line"}:
+        for layer_id, per_feature in _rail_clauses(layers).items():
+            for features, clauses in zip(index[layer_id], per_feature, strict=True):
+                features.extend(clauses)
+    for layer_id, key, column, tokens in _COLUMN_KEYS:
+        if key in keys and layers.get(layer_id) is not None:
+            add(layer_id, [_clause(**{key: tokens(v)}) for v in layers[layer_id][column]])
+    if keys & {"zone", "town"}:
+        for layer_id in ("parks", "stations"):
+            if layer_id in layers:
+                add(layer_id, _place_clauses(layers, layer_id, keys))
+    return index
+
+
+def passes(clauses: list[Clause], chosen: Mapping[str, set[str]]) -> bool:
+    """Whether a feature with these clauses passes the filter ``chosen`` (key → allowed values, only keys set)."""
+    for clause in clauses:
+        tested = [k for k in clause["k"] if chosen.get(k)]
+        if tested and not any(all(chosen[k].intersection(alt.get(k, ())) for k in tested) for alt in clause["a"]):
+            return False
+    return True
+
+
+def filter_masks(index: Mapping[str, list[list[Clause]]], flt: LayerFilter) -> dict[str, np.ndarray]:
+    """Which features of each indexed layer pass ``flt``."""
+    chosen = {key: set(getattr(flt, key)) for key in FILTER_KEYS if getattr(flt, key)}
+    return {k: np.array([passes(c, chosen) for c in features], dtype=bool) for k, features in index.items()}
 
 
 def filter_layers(layers: Mapping[str, gpd.GeoDataFrame], flt: LayerFilter) -> dict[str, gpd.GeoDataFrame]:
@@ -303,33 +363,7 @@ def filter_layers(layers: Mapping[str, gpd.GeoDataFrame], flt: LayerFilter) -> d
     - When a zone/town filter is set but its polygon layer is not in ``layers``, that layer is read from
       geodata/ to test the points, and still not returned.
     """
-    out: dict[str, gpd.GeoDataFrame] = {}
     if flt.is_empty():
         return {k: v.copy() for k, v in layers.items()}
-    masks: dict[str, np.ndarray] = {k: np.ones(len(v), dtype=bool) for k, v in layers.items()}
-    if flt.rail_status or flt.rail_mode or flt.rail_line:
-        for k, m in _rail_masks(layers, flt).items():
-            masks[k] &= m
-    parks = layers.get("parks")
-    if parks is not None:
-        if flt.park_kind:
-            masks["parks"] &= _in_set(parks["kind"], flt.park_kind)
-        if flt.park_industry:
-            masks["parks"] &= np.array([any(t in flt.park_industry for t in _tokens(v))
-                                        for v in parks["industries"]], dtype=bool)
-    if layers.get("zones") is not None and flt.zone:
-        masks["zones"] &= _in_set(layers["zones"]["id"], flt.zone)
-    if layers.get("towns") is not None:
-        if flt.zone:
-            masks["towns"] &= _in_set(layers["towns"]["zone_id"], flt.zone)
-        if flt.town:
-            masks["towns"] &= _in_set(layers["towns"]["id"].astype(str), flt.town)
-    for k in ("parks", "stations"):
-        if k in layers and (flt.zone or flt.town):
-            masks[k] &= _place_mask(layers, k, flt)
-    for k, frame in layers.items():
-        if k in UNFILTERED_LAYERS:
-            out[k] = frame.copy()
-        else:
-            out[k] = frame[masks[k]].copy()
-    return out
+    masks = filter_masks(filter_index(layers, keys=[key for key in FILTER_KEYS if getattr(flt, key)]), flt)
+    return {k: frame[masks[k]].copy() if k in masks else frame.copy() for k, frame in layers.items()}

@@ -85,7 +85,8 @@ def identify(layers: Mapping[str, gpd.GeoDataFrame], lon: float, lat: float, *, 
 def map_labels(layers: Mapping[str, gpd.GeoDataFrame], *, lang: str = "zh", gcj02: bool = False
                ) -> list[dict[str, Any]]:
     """Labels for the in-page map: town names (always) and station names (from a zoom level on), with a priority
-    so the map drops the less important one where two would collide. Names are escaped (they go in as HTML)."""
+    so the map drops the less important one where two would collide, and the feature's layer and id, so a name
+    hides with its feature. Names are escaped (they go in as HTML)."""
     out: list[dict[str, Any]] = []
     specs = (("towns", "town", 0, 2), ("stations", "station", STATION_LABEL_MIN_ZOOM, 1))
     for layer_id, kind, min_zoom, priority in specs:
@@ -101,5 +102,6 @@ def map_labels(layers: Mapping[str, gpd.GeoDataFrame], *, lang: str = "zh", gcj0
                 gx, gy = wgs84_to_gcj02(x, y)
                 x, y = float(gx), float(gy)
             out.append({"text": safe_text(_name(row, lang)), "lat": round(y, 6), "lon": round(x, 6), "kind": kind,
-                        "minZoom": min_zoom, "priority": priority})
+                        "minZoom": min_zoom, "priority": priority, "layer": layer_id,
+                        "id": safe_text(row.get("id", ""))})
     return out

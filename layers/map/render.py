@@ -146,11 +146,14 @@ def uncertainty_rings(gdf: gpd.GeoDataFrame, *, gcj02: bool = False, geometry_te
     if "accuracy_m" not in gdf.columns:
         return []
     approx = gdf[(gdf["accuracy"] == "approximate") & gdf["accuracy_m"].notna() & gdf.geometry.notna()]
-    points = tuple((round(g.x, 7), round(g.y, 7), float(r))
-                   for g, r in zip(approx.geometry, approx["accuracy_m"], strict=False)
-                   if g.geom_type == "Point")
-    return [{"type": "Feature", "id": None, "properties": {"accuracy_m": radius},
-             "geometry": text if geometry_text else json.loads(text)} for radius, text in _rings(points, gcj02)]
+    rows = [(i, g, r) for i, g, r in zip(approx["id"] if "id" in approx.columns else [None] * len(approx),
+                                         approx.geometry, approx["accuracy_m"], strict=True) if g.geom_type == "Point"]
+    points = tuple((round(g.x, 7), round(g.y, 7), float(r)) for _, g, r in rows)
+    # Each circle names its point (``_of``), so the in-page map hides it with its point when a filter leaves it out.
+    return [{"type": "Feature", "id": None,
+             "properties": {"accuracy_m": radius, "_of": None if i is None else safe_text(i)},
+             "geometry": text if geometry_text else json.loads(text)}
+            for (i, _, _), (radius, text) in zip(rows, _rings(points, gcj02), strict=True)]
 
 
 def _field_labels(catalog: Catalog, fields: tuple[str, ...], lang: str) -> list[list[str]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import folium
@@ -17,7 +18,7 @@ from layers.core.catalog import get_catalog
 from layers.core.crs import geometry_wgs84_to_gcj02
 from layers.map.basemaps import basemaps
 from layers.map.elements import VectorLayer, safe_text
-from layers.map.filters import filter_layers
+from layers.map.filters import FILTER_KEYS, LayerFilter, filter_index, filter_layers, filter_masks
 from layers.map.identify import map_labels
 from layers.map.render import build_map
 from layers.map.search import GazetteerEntry
@@ -25,7 +26,7 @@ from layers.map.simplify import with_display_geometry
 from layers.map.spec import map_spec
 from layers.map.state import MapState
 
-__all__ = ["map_view", "map_view_spec"]
+__all__ = ["filtered_summary", "map_view", "map_view_spec"]
 
 
 def map_view(layers: Mapping[str, gpd.GeoDataFrame], state: MapState, *, focus: GazetteerEntry | None = None,
@@ -75,10 +76,29 @@ def map_view_spec(layers: Mapping[str, gpd.GeoDataFrame], state: MapState, *, fo
                   display: Mapping[str, gpd.GeoDataFrame] | None = None,
                   user_layers: Mapping[str, gpd.GeoDataFrame] | None = None
                   ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
-    """What the in-page map draws for ``state``: the spec of :func:`map_view`'s map, its summary, and the names of
-    the towns and stations shown (filtered as the map is)."""
-    fmap, summary = map_view(layers, state, focus=focus, display=display, user_layers=user_layers)
+    """What the in-page map draws for ``state``: the spec of :func:`map_view`'s map with every feature, its summary
+    (counts as ``state``'s filter leaves them) and the names of the towns and stations shown.
+
+    The filter is applied by the map itself from ``spec["filter"]`` (each feature's clauses of
+    :func:`layers.map.filters.filter_index`, by layer and feature id), so a filter changed in the map redraws at
+    once, and the spec, built without the filter, is the same for every filter set. Labels carry their feature's
+    layer and id, so a name goes with its feature.
+    """
+    fmap, summary = map_view(layers, replace(state, filters=LayerFilter()), focus=focus, display=display,
+                             user_layers=user_layers)
     spec = map_spec(fmap, lang=state.lang, catalog=get_catalog())
-    shown = {k: v for k, v in filter_layers(layers, state.filters).items() if k in state.layers}
+    drawn = {entry["key"] for entry in spec["layers"]}
+    spec["filter"] = {layer_id: dict(zip((safe_text(v) for v in layers[layer_id]["id"]), clauses, strict=True))
+                      for layer_id, clauses in filter_index(layers).items() if layer_id in drawn}
+    shown = {k: v for k, v in layers.items() if k in state.layers}
     gcj02 = basemaps().get(state.basemap, basemaps()["none"]).gcj02
-    return spec, summary, map_labels(shown, lang=state.lang, gcj02=gcj02)
+    return spec, filtered_summary(layers, state, summary), map_labels(shown, lang=state.lang, gcj02=gcj02)
+
+
+def filtered_summary(layers: Mapping[str, gpd.GeoDataFrame], state: MapState, summary: Mapping[str, Any]
+                     ) -> dict[str, Any]:
+    """``summary`` with the features of each shown layer counted as ``state``'s filter leaves them."""
+    flt = state.filters
+    masks = filter_masks(filter_index(layers, keys=[k for k in FILTER_KEYS if getattr(flt, k)]), flt)
+    features = {k: int(masks[k].sum()) if k in masks else len(v) for k, v in layers.items() if k in state.layers}
+    return {**summary, "features": features, "total": sum(features.values())}

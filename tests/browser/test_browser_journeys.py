@@ -4,10 +4,11 @@ from __future__ import annotations
 from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
-from test_browser import MAP, SHAPES
+from test_browser import MAP, SHAPES, _expected_shapes
 from test_browser_explorer import MAP_JS, _view
 
 from layers.map.basemaps import BASEMAPS
+from layers.map.filters import LayerFilter, filter_layers, filter_options
 
 MAP_ROUTE = "/" + quote("地图_Map")
 
@@ -88,6 +89,60 @@ def test_a_filter_change_keeps_shapes_on_screen_and_the_view(page, streamlit_url
     assert page.evaluate("() => window.__sjEmpty") == 0  # never a frame without shapes
     view = _view(page)
     assert view["zoom"] == 13 and view["lat"] == pytest.approx(31.05, abs=1e-3)
+
+
+#: Click one of the in-map filter's boxes and report, at the next animation frame (before any rerun could answer),
+#: the map's interactive shapes; also count frames without any shape from then on.
+CLICK_FILTER_JS = f"""([key, value]) => new Promise((resolve) => {{
+    const root = document.querySelector('{MAP}');
+    const box = root.querySelector(`.sj-filters input[data-filter="${{key}}"][value="${{value}}"]`);
+    box.click();
+    requestAnimationFrame(() => resolve({{shapes: root.querySelectorAll('path.leaflet-interactive').length}}));
+}})"""
+
+
+def test_a_filter_changed_in_the_map_is_drawn_at_once_and_the_page_follows(page, streamlit_url, layers):
+    """The in-map filter redraws in the next frame from the spec's filter index, exactly the shapes the server's
+    filter keeps; the address, the count, the sidebar and the view follow; no frame is left without shapes."""
+    shown = ("towns", "rail_lines", "stations", "parks")
+    page.goto(streamlit_url + MAP_ROUTE + f"?layers={','.join(shown)}&c=31.05,121.2&z=12", wait_until="load")
+    _ready(page)
+    page.evaluate(f"""() => {{
+        window.__sjEmpty = 0;
+        const tick = () => {{
+            if (document.querySelectorAll('{MAP} {SHAPES}').length === 0) {{ window.__sjEmpty += 1; }}
+            requestAnimationFrame(tick);
+        }};
+        tick();
+    }}""")
+    page.locator(MAP).first.locator(".sj-filters summary").click()
+    options = filter_options(layers)
+    steps = [("rail_mode", "tram"), ("park_kind", options["park_kind"][0]), ("town", "310117102")]
+    chosen: dict[str, tuple[str, ...]] = {}
+    counts = []
+    for key, value in steps:
+        chosen[key] = (*chosen.get(key, ()), value)
+        kept = filter_layers({k: layers[k] for k in shown}, LayerFilter(**chosen))
+        expected = _expected_shapes(kept)["features"]
+        drawn = page.evaluate(CLICK_FILTER_JS, [key, value])
+        assert drawn["shapes"] == expected, (key, value)  # drawn at once, as the server filters
+        counts.append(expected)
+        param = "f_town" if key == "town" else key  # `town` in the address is the focused town
+        page.wait_for_function("([k, v]) => (new URL(location.href).searchParams.get(k) || '').split(',').includes(v)",
+                               arg=[param, value], timeout=15_000)
+        total = sum(len(v) for v in kept.values())
+        page.get_by_text(f"当前显示 {total} 个要素").first.wait_for(timeout=15_000)
+    assert len(set(counts)) == len(counts)  # each step changed what the map shows
+    page.get_by_test_id("stSidebar").get_by_text("有轨电车").first.wait_for()  # the sidebar's filter follows
+    assert page.locator(MAP).first.locator(".sj-filters summary").inner_text().endswith("(3)")
+    page.locator(MAP).first.locator(".sj-clear").click()
+    page.wait_for_function("() => !new URL(location.href).searchParams.has('rail_mode')", timeout=15_000)
+    everything = _expected_shapes({k: layers[k] for k in shown})["features"]
+    assert page.locator(MAP).first.locator("path.leaflet-interactive").count() == everything
+    assert page.evaluate("() => window.__sjEmpty") == 0
+    view = _view(page)
+    assert view["zoom"] == 12 and view["lat"] == pytest.approx(31.05, abs=1e-3)
+    assert page.record.page_errors == []
 
 
 def test_a_rerun_with_the_same_map_leaves_the_map_as_it_is(page, streamlit_url):
