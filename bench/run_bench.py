@@ -136,12 +136,14 @@ def server_figures(layers, runs: int) -> dict[str, Any]:
 # Browser: first drawn shape, page complete, pan/zoom, filter change; ours and peers in the same runs
 # ------------------------------------------------------------------------------------------------------------
 #: Installed in every page before it loads (top window only). On each animation frame it counts the shapes on
-#: screen: SVG paths under the in-page map (``.sj-map-root``), or in a same-origin frame (st_folium, srcdoc), or
-#: WebGL draw calls (pydeck: deck.gl draws into a canvas, so its first draw call stands for its first shape). It
-#: notes by the page's own clock (navigation start = ``performance.timeOrigin``, no automation latency in it):
-#: Streamlit's first element, the first frame with a shape, the first frame with every element of the page there
-#: (``__SJ_EXPECT__``: counts learnt from a settled load of the same page) and, once armed, every change of the
-#: shape count and the frames without a shape after the next pointer press (a filter change).
+#: screen: SVG paths under the in-page map (``.sj-map-root``) or the served page's preview of it (``#sj-preview``,
+#: layers/app/preview.py; "live" is the first frame with a shape of the in-page map itself), or in a same-origin
+#: frame (st_folium, srcdoc), or WebGL draw calls (pydeck: deck.gl draws into a canvas, so its first draw call
+#: stands for its first shape). It notes by the page's own clock (navigation start = ``performance.timeOrigin``, no
+#: automation latency in it): Streamlit's first element, the first frame with a shape, the first frame with every
+#: element of the page there (``__SJ_EXPECT__``: counts learnt from a settled load of the same page) and, once
+#: armed, every change of the shape count and the frames without a shape after the next pointer press (a filter
+#: change).
 WATCH = """
 (() => {
   // In every frame: note each Leaflet map made (folium's map in st_folium's frame is not a global), for VIEW.
@@ -153,7 +155,7 @@ WATCH = """
   } });
   if (window.top !== window) { return; }
   const EXPECT = __SJ_EXPECT__;
-  const T = window.__t = { gl: 0, glFirst: 0, glLast: 0, element: 0, drawn: 0, complete: 0, rec: null };
+  const T = window.__t = { gl: 0, glFirst: 0, glLast: 0, element: 0, drawn: 0, live: 0, complete: 0, rec: null };
   const wrap = (proto) => {
     if (!proto) { return; }
     for (const name of ['drawArrays', 'drawElements', 'drawArraysInstanced', 'drawElementsInstanced',
@@ -172,7 +174,7 @@ WATCH = """
   wrap(window.WebGL2RenderingContext && WebGL2RenderingContext.prototype);
   const SHAPE = '.leaflet-overlay-pane svg path';
   T.shapes = () => {
-    let n = document.querySelectorAll('.sj-map-root ' + SHAPE).length;
+    let n = document.querySelectorAll('.sj-map-root ' + SHAPE + ', #sj-preview ' + SHAPE).length;
     for (const frame of document.querySelectorAll('iframe')) {
       let doc = null;
       try { doc = frame.contentDocument; } catch (err) { doc = null; }
@@ -191,6 +193,8 @@ WATCH = """
     }
     const n = T.shapes();
     if (!T.drawn && (n > 0 || T.glFirst)) { T.drawn = n > 0 ? now : T.glFirst; }
+    const preview = document.querySelectorAll('#sj-preview ' + SHAPE).length;
+    if (!T.live && (n > preview || T.glFirst)) { T.live = n > preview ? now : T.glFirst; }  // the live map's own
     if (T.drawn && !T.complete && EXPECT) {
       const counts = T.counts();
       if (Object.keys(EXPECT).every((sel) => counts[sel] >= EXPECT[sel])) { T.complete = now; }
@@ -210,7 +214,8 @@ WATCH = """
 COMPLETE_SELECTORS = ('[data-testid="stElementContainer"]', '[data-testid="stDataFrame"] canvas',
                       '[data-testid="stFileUploaderDropzone"]', '[data-testid="stDeckGlJsonChart"] canvas')
 READ = ("() => { const t = window.__t, o = performance.timeOrigin, s = (v) => v ? (v - o) / 1000 : null; "
-        "return {drawn: s(t.drawn), element: s(t.element), complete: s(t.complete)}; }")
+        "return {drawn: s(t.drawn), live: s(t.live), element: s(t.element), complete: s(t.complete), "
+        "preview: performance.getEntriesByName('sj-preview').length > 0}; }")
 #: The map's view (centre, zoom) as Leaflet holds it: the in-page map, or folium's map in a same-origin frame.
 VIEW = """() => {
   const root = document.querySelector('.sj-map-root');
@@ -347,6 +352,8 @@ class Bench:
             page.wait_for_function("() => window.__t.complete", timeout=30_000)
         seen = page.evaluate(READ)
         variant.add(f"first_draw{suffix}_s", seen["drawn"])
+        variant.add(f"first_live{suffix}_s", seen["live"])  # the live map's first shape, the preview aside
+        variant.add(f"preview{suffix}_drawn", seen["preview"])
         variant.add(f"first_draw_playwright{suffix}_s", observed)
         variant.add(f"first_element{suffix}_s", seen["element"])
         variant.add(f"page_complete{suffix}_s", seen["complete"])

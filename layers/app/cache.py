@@ -6,6 +6,7 @@ from typing import Any
 import geopandas as gpd
 import streamlit as st
 
+from layers.app.preview import set_data_stamp
 from layers.core import paths, settings
 from layers.core.caches import clear_caches
 from layers.core.catalog import get_catalog
@@ -51,6 +52,7 @@ def refresh_if_data_changed() -> SongjiangMapError | None:
             if "key" in _DATA_VERSION:
                 clear_all_caches()
             _DATA_VERSION.update(key=_data_key(store), problem=problem)
+            set_data_stamp(_DATA_VERSION["key"])
     except StoreError as exc:
         _DATA_VERSION["key"] = ("unreadable",)  # so the caches are cleared once it answers again
         return exc

@@ -1,6 +1,6 @@
 // What the app's two in-page Leaflet components share (the map, mapview.js, and the Present page's scene,
-// sceneview.js): the vector layers drawn from the escaped payloads Python read off the folium map
-// (layers/map/spec.py). Python puts the Leaflet loader (leaflet_loader.js) and this file before each component's own
+// sceneview.js), and the Map page's preview (early.js, layers/app/preview.py): the vector layers drawn from the escaped
+// payloads Python read off the folium map (layers/map/spec.py), and the filter index's rule. Python puts the Leaflet loader (leaflet_loader.js) and this file before each component's own
 // module (layers/app/mapview.py component_js).
 
 function el(tag, cls, parent) {
@@ -57,4 +57,38 @@ function buildLayer(L, entry, tables) {
     layer.addTo(group);
   });
   return group;
+}
+
+function passes(clauses, chosen) {
+  // The filter index's rule (layers/map/filters.py, passes): a feature passes a clause when the filter sets none of
+  // its keys, or when one alternative has a token among the chosen values of every key the filter sets.
+  for (const clause of clauses || []) {
+    const tested = clause.k.filter((k) => chosen[k] && chosen[k].size);
+    if (tested.length && !clause.a.some((alt) => tested.every((k) => (alt[k] || []).some((v) => chosen[k].has(v))))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function featureKey(sub) {
+  // A feature's id; an uncertainty circle names its point instead (_of).
+  const f = sub.feature || {};
+  return f.id !== null && f.id !== undefined ? f.id : (f.properties || {})._of;
+}
+
+function layerSubs(group) {
+  // Every shape of a layer drawn by buildLayer, with the GeoJSON layer holding it: [[geo, shape], …].
+  const subs = [];
+  group.eachLayer((geo) => geo.eachLayer((sub) => subs.push([geo, sub])));
+  return subs;
+}
+
+function showPassing(subs, index, chosen) {
+  // Shapes the filter leaves out leave their layer (neither drawn nor clickable); the others come back.
+  subs.forEach(([geo, sub]) => {
+    const id = featureKey(sub);
+    const keep = !(index && id !== null && id !== undefined && index[id] && !passes(index[id], chosen));
+    if (keep && !geo.hasLayer(sub)) { geo.addLayer(sub); } else if (!keep && geo.hasLayer(sub)) { geo.removeLayer(sub); }
+  });
 }

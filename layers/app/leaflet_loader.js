@@ -19,10 +19,21 @@ function addAsset(css, js) {
   });
 }
 
+function servedLeaflet() {
+  // The page as served asks for Leaflet first thing (layers/app/preview.py): wait for that script rather than ask
+  // again; a page without it (or whose copy failed) asks here.
+  const tag = document.getElementById("sj-leaflet");
+  if (window.L && window.L.map) { return Promise.resolve(); }
+  if (!tag || tag.dataset.failed) { return addAsset("leaflet/leaflet.css", "leaflet/leaflet.js"); }
+  return new Promise((resolve, reject) => {
+    tag.addEventListener("load", resolve);
+    tag.addEventListener("error", reject);
+  });
+}
+
 function loadLeaflet() {
   if (!window.__sjLeaflet) {
-    window.__sjLeaflet = (window.L && window.L.map ? Promise.resolve() : addAsset("leaflet/leaflet.css", "leaflet/leaflet.js"))
-      .then(() => window.L);
+    window.__sjLeaflet = servedLeaflet().then(() => window.L);
     window.__sjMeasure = window.__sjLeaflet
       .then(() => addAsset("leaflet-measure/leaflet-measure.css", "leaflet-measure/leaflet-measure.min.js"))
       .then(() => window.L.Control.Measure, () => null);

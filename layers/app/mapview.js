@@ -99,35 +99,13 @@ function layerControl(st, data, setStateValue) {
   return box;
 }
 
-function passes(clauses, chosen) {
-  // The filter index's rule (layers/map/filters.py, passes): a feature passes a clause when the filter sets none of
-  // its keys, or when one alternative has a token among the chosen values of every key the filter sets.
-  for (const clause of clauses || []) {
-    const tested = clause.k.filter((k) => chosen[k] && chosen[k].size);
-    if (tested.length && !clause.a.some((alt) => tested.every((k) => (alt[k] || []).some((v) => chosen[k].has(v))))) {
-      return false;
-    }
-  }
-  return true;
-}
-
-function featureKey(sub) {
-  // A feature's id; an uncertainty circle names its point instead (_of).
-  const f = sub.feature || {};
-  return f.id !== null && f.id !== undefined ? f.id : (f.properties || {})._of;
-}
-
 function hiddenByFilter(st, layer, id) {
   const index = (st.data.spec.filter || {})[layer];
   return Boolean(index && id !== null && id !== undefined && index[id] && !passes(index[id], st.chosen));
 }
 
 function filterItem(st, key, item) {
-  // Shapes the filter leaves out leave the layer (so they are neither drawn nor clickable); the others come back.
-  item.subs.forEach(([geo, sub]) => {
-    const keep = !hiddenByFilter(st, key, featureKey(sub));
-    if (keep && !geo.hasLayer(sub)) { geo.addLayer(sub); } else if (!keep && geo.hasLayer(sub)) { geo.removeLayer(sub); }
-  });
+  showPassing(item.subs, (st.data.spec.filter || {})[key], st.chosen);
 }
 
 function applyFilter(st) {
@@ -244,8 +222,7 @@ function updateLayers(L, st, data) {
     const old = st.layers[entry.key];
     if (old && old.hash === entry.hash) { return; }
     const group = buildLayer(L, entry);
-    const item = { hash: entry.hash, group, subs: [] };
-    group.eachLayer((geo) => geo.eachLayer((sub) => item.subs.push([geo, sub])));
+    const item = { hash: entry.hash, group, subs: layerSubs(group) };
     filterItem(st, entry.key, item);
     if (st.visible.has(entry.key)) { group.addTo(st.map); }  // the new data is drawn before the old goes
     if (old) { st.map.removeLayer(old.group); }
@@ -404,8 +381,29 @@ function render(L, root, data, setStateValue, setTriggerValue) {
     root.dataset.drawn = "1";
     performance.mark("sj-rendered");
     // After the first paint with shapes: the next animation frame comes once this one is on screen.
-    requestAnimationFrame(() => requestAnimationFrame(() => reportDrawn(root, data, setStateValue, "drawn")));
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      const preview = document.getElementById("sj-preview");
+      if (preview) { preview.remove(); }  // the map drew itself: the served page's preview of it goes
+      savePreview(st, data, root);
+      reportDrawn(root, data, setStateValue, "drawn");
+    }));
   }
+}
+
+function savePreview(st, data, root) {
+  // What this map drew first on the page as opened, for the served page's preview next time at this address
+  // (layers/app/preview.py, early.js): only the map of the page loaded (not one reached from another page), once.
+  const load = window.__sjLoad;
+  if (!data.storageKey || !data.version || !load || load.saved || load.path !== window.location.pathname) { return; }
+  load.saved = true;
+  const box = root.getBoundingClientRect();
+  const c = st.map.getCenter();
+  try {
+    window.localStorage.setItem("sj-preview:" + load.path, JSON.stringify({
+      path: load.path, search: load.search, size: window.innerWidth + "x" + window.innerHeight, version: data.version,
+      rect: [box.left + window.scrollX, box.top + window.scrollY, box.width, box.height], center: [c.lat, c.lng],
+      zoom: st.map.getZoom(), on: Array.from(st.visible), chosen: filterLists(st.chosen), spec: data.spec }));
+  } catch (e) { /* storage full or off: no preview next time */ }
 }
 
 function reportDrawn(root, data, setStateValue, how) {

@@ -12,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 
+from layers.app.preview import data_stamp
 from layers.core import settings
 from layers.core.i18n import t
 
@@ -88,7 +89,8 @@ def show_map_spec(spec: dict[str, Any], *, key: str, height: int, lang: str, on:
             "layerControl": layer_control, "share": share, "urlView": url_view, "clickable": clickable,
             "gate": gate, "gateMs": int(settings.MAP_GATE_TIMEOUT_S * 1000), "compact": compact,
             "readonly": on_layers_change is None and on_click_change is None,
-            "storageKey": key if url_view else None, "texts": map_texts(lang), "filters": filters}
+            "storageKey": key if url_view else None, "texts": map_texts(lang), "filters": filters,
+            "version": data_stamp()}
     callbacks = {"on_layers_change": on_layers_change or _ignore, "on_click_change": on_click_change or _ignore,
                  "on_drawn_change": on_drawn_change or _ignore, "on_filters_change": on_filters_change or _ignore}
     return _COMPONENT(key=key, data=data, height=height, **callbacks)

@@ -5,7 +5,8 @@ app's root is: it first asks ``/地图_Map/_stcore/health``, gets 404, waits 100
 (0.15–0.25 s measured before the session starts, on every such load). :class:`BaseAddress` writes the answer into
 every HTML page served, as Streamlit's documented embedding setting ``window.__streamlit.BACKEND_BASE_URL``: the
 page's address without the page's own route, which is where Streamlit's second guess would have found the app
-(so a reverse proxy's path prefix is kept). Run ``streamlit run layers/app/serve.py`` from the project folder (its
+(so a reverse proxy's path prefix is kept). Every page also gets Leaflet and the Map page's preview
+(:mod:`layers.app.preview`). Run ``streamlit run layers/app/serve.py`` from the project folder (its
 ``.streamlit/config.toml`` is read from the working folder).
 """
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import streamlit as st
 from starlette.middleware import Middleware
 
+from layers.app.preview import preview_body, preview_head
 from layers.app.routes import page_routes
 from layers.core import paths
 
@@ -42,7 +44,8 @@ def base_address_script(routes: list[str]) -> bytes:
 
 
 class BaseAddress:
-    """ASGI middleware: every HTML page served gets :func:`base_address_script` first in its ``<head>``.
+    """ASGI middleware: every HTML page served gets :func:`base_address_script` first in its ``<head>``, then Leaflet,
+    and the preview script at the end of ``<body>`` (:mod:`layers.app.preview`).
 
     Pages are asked for uncompressed (the body is rewritten, its length set again); every other response (a 304 for
     a page the browser holds, files, Streamlit's endpoints) passes through untouched.
@@ -77,7 +80,9 @@ class BaseAddress:
             body.append(message.get("body", b""))
             if message.get("more_body"):
                 return
-            page = b"".join(body).replace(b"<head>", b"<head>" + self.snippet, 1)
+            # Leaflet first: asked for after Streamlit's two dozen module files, it would wait for a free connection.
+            page = (b"".join(body).replace(b"<head>", b"<head>" + self.snippet + preview_head(), 1)
+                    .replace(b"</body>", preview_body() + b"</body>", 1))
             kept = [(k, v) for k, v in start["headers"] if k.lower() != b"content-length"]
             await send(dict(start, headers=[*kept, (b"content-length", str(len(page)).encode())]))
             start.clear()

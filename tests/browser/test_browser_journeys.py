@@ -399,3 +399,67 @@ def test_a_copied_link_restores_layers_filters_basemap_town_selection_and_view(p
         assert errors == []
     finally:
         fresh.browser.close()
+
+
+#: Notes, frame by frame, when the served page's preview and the live map first hold shapes, and the preview then.
+PREVIEW_WATCH = """(() => {
+  if (window.top !== window) { return; }
+  const seen = window.__seen = {};
+  const box = (nodes) => {
+    const r = [...nodes].map((n) => n.getBoundingClientRect());
+    return r.length ? [Math.min(...r.map((b) => b.left)), Math.min(...r.map((b) => b.top)),
+                       Math.max(...r.map((b) => b.right)), Math.max(...r.map((b) => b.bottom))] : null;
+  };
+  const tick = () => {
+    const preview = document.querySelector('#sj-preview');
+    if (!seen.preview && preview && preview.querySelector('path')) {
+      const r = preview.getBoundingClientRect();
+      seen.preview = {t: performance.now(), rect: [r.left, r.top, r.width, r.height],
+                      shapes: preview.querySelectorAll('path.leaflet-interactive').length,
+                      extent: box(preview.querySelectorAll('path.leaflet-interactive'))};
+    }
+    if (!seen.live && document.querySelector('.sj-map-root path')) {
+      seen.live = {t: performance.now(), previewShown: Boolean(document.querySelector('#sj-preview path'))};
+    }
+    requestAnimationFrame(tick);
+  };
+  requestAnimationFrame(tick);
+})();"""
+
+
+def test_a_second_visit_shows_the_map_it_drew_before_at_once_then_the_live_map_in_its_place(page, streamlit_url,
+                                                                                           browser_context):
+    """The served page draws the map this browser drew last time at the same address (same place, view and shapes)
+    before Streamlit has started; the live map then takes its place. Another address gets no preview."""
+    address = streamlit_url + MAP_ROUTE + "?layers=towns,rail_lines,stations&rail_line=L9&c=31.03,121.22&z=11"
+    page.goto(address, wait_until="load")
+    _ready(page)
+    page.wait_for_timeout(500)
+    again = browser_context.new_page()
+    errors: list[str] = []
+    again.on("pageerror", lambda exc: errors.append(str(exc)))
+    again.add_init_script(PREVIEW_WATCH)
+    again.goto(address, wait_until="commit")
+    again.wait_for_function("() => window.__seen && window.__seen.live", timeout=30_000)
+    _ready(again)
+    seen = again.evaluate("() => window.__seen")
+    assert seen.get("preview"), "no preview drawn on the second visit"
+    assert seen["preview"]["t"] < seen["live"]["t"]
+    live = again.locator(MAP).first
+    box = live.bounding_box()
+    assert seen["preview"]["rect"] == pytest.approx([box["x"], box["y"], box["width"], box["height"]], abs=1.5)
+    shapes = live.locator("path.leaflet-interactive")
+    assert seen["preview"]["shapes"] == shapes.count() > 0  # the same features, the filter applied
+    extent = shapes.evaluate_all("""els => { const r = els.map((e) => e.getBoundingClientRect());
+        return [Math.min(...r.map((b) => b.left)), Math.min(...r.map((b) => b.top)),
+                Math.max(...r.map((b) => b.right)), Math.max(...r.map((b) => b.bottom))]; }""")
+    assert seen["preview"]["extent"] == pytest.approx(extent, abs=2)  # the same view
+    again.wait_for_function("() => !document.querySelector('#sj-preview')", timeout=5_000)  # the live map took over
+    assert errors == []
+    again.close()
+    other = browser_context.new_page()
+    other.add_init_script(PREVIEW_WATCH)
+    other.goto(address.replace("z=11", "z=12"), wait_until="commit")
+    other.wait_for_function("() => window.__seen && window.__seen.live", timeout=30_000)
+    assert not other.evaluate("() => window.__seen.preview")  # another address: no preview
+    other.close()
