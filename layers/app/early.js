@@ -13,6 +13,7 @@ function sjPreview() {
   const L = window.L;
   const box = document.createElement("div");
   box.id = "sj-preview";
+  box.setAttribute("aria-hidden", "true");  // a picture of the map to come; the map itself is what is read
   const [left, top, width, height] = snap.rect;
   box.style.cssText = "position:absolute;z-index:100;pointer-events:none;background:#f4f4f2;left:" + left + "px;top:"
     + top + "px;width:" + width + "px;height:" + height + "px";
