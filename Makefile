@@ -20,10 +20,13 @@ test: $(STAMP) browser system lint
 	$(PY) -m pytest -m browser -q
 
 # The fast loop: lint, then every test but the browser and the slow ones (marker `slow`: subprocesses, crashes,
-# databases, whole builds, packs and handouts; each says why), on two processes: 1,252 tests, page tests included,
-# in 52-62 s (pytest's figure; 58-70 s for the whole target) on this 2-core machine at load ~2, 102-123 s of CPU.
-# The 158 slow ones make the non-browser set 1,410 tests, 170-179 s at load ~2 and 301-317 s of CPU: more than 60 s
-# on two cores whatever the load. `make test` runs them all.
+# databases, whole builds, packs and handouts; each says why), on two processes: 1,264 tests, page tests included.
+# On this 2-core machine at load ~2 the 1,252 of before ran in 52-62 s (pytest's figure; 58-70 s for the whole
+# target), 102-123 s of CPU. Side by side at load 5-7 (the machine shared): 1,264 tests in 134 s (pytest) and
+# 126 s of CPU against 1,252 in 168 s and 131 s (user+sys of time -v, which misses the drawing workers: 129 s
+# against 133 s with them). The 148 slow ones make the non-browser set 1,412 tests, 290-325 s of CPU in the tests
+# themselves (314-317 s before; 358 s in all at load 4-7, 387 s before at load ~4.8): more than 60 s on two cores
+# whatever the load, since the fast set alone needs about 2 x 60 s of CPU. `make test` runs them all.
 test-fast: $(STAMP) system lint
 	$(PY) -m pytest -m "not browser and not slow" -n 2 -q
 

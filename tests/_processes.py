@@ -42,7 +42,9 @@ def run_forked(argv: list[str], *, env: dict[str, str], timeout: float = 300) ->
     that run the command line many times and only look at what it left behind (killed at each step). Keep at least
     one real ``python -m layers`` process beside them, for the entrypoint itself.
     """
-    from layers.__main__ import main  # imported here, in the parent: the child must not import anything
+    from layers.__main__ import main, make_parser  # imported here, in the parent: the child must not import anything
+
+    make_parser()  # every command's module imported here too (the entrypoint imports only the one it runs)
 
     with tempfile.TemporaryFile() as out:
         pid = os.fork()

@@ -102,7 +102,6 @@ def test_multipolygon_outline_with_a_small_island():
     assert all(c.geom_type == "Polygon" for i, c in enumerate(cells) if i != holders[0])
 
 
-@pytest.mark.slow  # fits the partition afresh, memo off (determinism and CPU time)
 def test_synthetic_result_is_deterministic():
     outline = Polygon([(0, 0), (12_000, 0), (12_000, 4000), (4000, 4000), (4000, 12_000), (0, 12_000)])
     anchors = [Point(1000, 1000), Point(9000, 2000), Point(2000, 9000), Point(2000, 5000), Point(6000, 1500)]

@@ -17,10 +17,11 @@ from layers.core.errors import ImportBusyError, StoreError
 from layers.core.files import CRASH_ENV
 from layers.core.store import STORE_TABLES, Change, open_store, served_text
 
-pytestmark = pytest.mark.slow  # subprocesses, crashes and databases: `make test` only
+#: The PostgreSQL backend: slow (the session's server, tests/conftest.py ``pg_url``), `make test` only.
+POSTGRESQL = pytest.param("postgresql", marks=pytest.mark.slow)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=["sqlite", POSTGRESQL])
 def store_env(request, tmp_path, monkeypatch) -> dict[str, str]:
     """The environment naming an empty store of each backend (also set in this process)."""
     if request.param == "sqlite":
@@ -125,6 +126,7 @@ def _child(env: dict[str, str], who: str, hold: float = 0.0, kill_at: str = "") 
 
 
 @pytest.mark.parametrize("step", ["store-begun", "store-written", "store-committed"])
+@pytest.mark.slow  # a fresh Python process per case, killed inside its transaction
 def test_kill_9_inside_the_transaction_is_previous_or_new_never_a_mix(store_env, step):
     store = open_store()
     store.commit(_change(1), {"towns.geojson": T1, "zones.geojson": Z1}, expect=0)
@@ -142,6 +144,7 @@ def test_kill_9_inside_the_transaction_is_previous_or_new_never_a_mix(store_env,
     assert store.commit(_change(3), None, expect=store.version()) == store.version()  # and it is writable
 
 
+@pytest.mark.slow  # two fresh Python processes, one holding its transaction 1.5 s
 def test_two_processes_at_once_one_wins_and_the_other_is_told(store_env):
     first = _child(store_env, "first", hold=1.5)  # holds its transaction open for 1.5 s
     assert first.stdout.readline().strip() == "locked"
@@ -164,6 +167,7 @@ def test_an_unreachable_or_wrong_store_is_a_clear_message_without_secrets(monkey
     assert "hunter2" not in str(info.value) and "hunter2" not in store.label()
 
 
+@pytest.mark.slow  # an import applied (a re-fit and a rebuild) and a real `python -m layers` process
 def test_an_import_history_and_revert_through_the_command_line(store_env, geo, tmp_path, capsys):
     """End to end on each backend: import a file, list the history, go back to the schematic towns.
 

@@ -141,7 +141,6 @@ def test_export_reads_back_with_counts_text_geometry_and_crs(matrix, layers, cat
         assert _max_offset_m(source, back.assign(id=back["id"].astype(str))) <= 0.01, (fmt, crs, layer_id)
 
 
-@pytest.mark.slow  # every format × CRS written and read back with GDAL
 def test_chinese_text_survives_every_format(matrix, layers, tmp_path):
     want = set(layers["towns"]["name_zh"])
     assert "岳阳街道" in want

@@ -148,7 +148,6 @@ def test_every_scene_layer_keeps_features_after_its_filters(scene_id, catalog):
 
 @pytest.mark.parametrize("scene_id, lang", [("structure", "zh"), ("zones", "en"), ("transport", "zh"),
                                             ("industry", "zh")])
-@pytest.mark.slow  # draws print pages (PNG/PDF)
 def test_every_drawn_character_exists_in_the_cjk_font(scene_id, lang):
     fig = build_figure(scene_id, lang=lang)
     try:
