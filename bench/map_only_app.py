@@ -4,8 +4,10 @@
 Map page does; ``?frame=st_folium`` with streamlit-folium's ``st_folium``, as the app did before issue 12;
 ``?frame=pydeck`` with ``st.pydeck_chart`` from the same layer payloads and styles (colours, widths, point radii;
 no dashes, no layer control, no popups: what pydeck offers); ``?frame=srcdoc`` folium's own document in a plain
-``st.iframe``. Below the map, a checkbox "open lines only" filters rail lines and stations by status (the bench's
-filter change); ``?filter=open`` starts with it on. Run from a folder where ``static/`` is the project's (the bench
+``st.iframe``; ``?frame=floor`` no map at all but a component painting one SVG path as it mounts (no data, no
+Leaflet): how soon a Streamlit page can show a component's first shape at all. Below the map, a checkbox "open
+lines only" filters rail lines and stations by status (the bench's filter change); ``?filter=open`` starts with it
+on. Run from a folder where ``static/`` is the project's (the bench
 makes one), so Leaflet is served as in the app.
 """
 import json
@@ -33,6 +35,14 @@ FILTER_KEY = "open_only"
 
 st.set_page_config(layout="wide")
 frame = st.query_params.get("frame", "component")
+if frame == "floor":
+    floor = st.components.v2.component(
+        "floor_shape", html='<div class="sj-map-root" style="height:620px"></div>', isolate_styles=False,
+        js="export default function (c) {\n  const r = c.parentElement.querySelector('.sj-map-root');\n"
+           "if (!r.firstChild) { r.innerHTML = '<div class=\"leaflet-overlay-pane\"><svg width=\"200\" "
+           "height=\"200\"><path d=\"M0 0 L100 100 L0 100 Z\" fill=\"red\"/></svg></div>'; } }")
+    floor(key="floor")
+    st.stop()
 if FILTER_KEY not in st.session_state:
     st.session_state[FILTER_KEY] = st.query_params.get("filter") == "open"
 catalog = get_catalog()

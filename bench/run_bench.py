@@ -459,6 +459,9 @@ class Bench:
                 page, _ = self.load(variant, context, "")
                 context.close()
                 page, sent = self.load(variant, warm[variant.name], "_warm")
+                if variant.name == "floor":  # nothing to pan or filter: first shapes only
+                    page.close()
+                    continue
                 try:
                     self.pan_zoom(variant, page, sent)
                     self.filter_change(variant, page, first=run == 0)
@@ -493,7 +496,8 @@ def browser_figures(layers, runs: int, legacy_ref: str | None) -> dict[str, Any]
         variants = [Variant("ours", base + route, True, Bench.LEAFLET_BOX),
                     Variant("component_only", f"{floor}/?frame=component", False, Bench.LEAFLET_BOX),
                     Variant("st_folium_only", f"{floor}/?frame=st_folium", False, MAP_IFRAME),
-                    Variant("pydeck_only", f"{floor}/?frame=pydeck", False, Bench.DECK_BOX)]
+                    Variant("pydeck_only", f"{floor}/?frame=pydeck", False, Bench.DECK_BOX),
+                    Variant("floor", f"{floor}/?frame=floor", False, Bench.LEAFLET_BOX)]
         if legacy_dir is not None:
             old = stack.enter_context(running_app(tmp / "legacy.log", script="app.py", cwd=legacy_dir))
             variants.insert(1, Variant("legacy", old + route, True, MAP_IFRAME))
