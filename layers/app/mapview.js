@@ -112,6 +112,16 @@ function applyFilter(st) {
   Object.keys(st.layers).forEach((key) => filterItem(st, key, st.layers[key]));
   applyVisibility(st);  // shapes put back go to the top of the map: the layers' order is restored
   if (st.labels && st.labelsPlaced) { st.labels.place(); }
+  filterLegend(st);
+}
+
+function filterLegend(st) {
+  // A legend row whose features the filter all leaves out is hidden (the row names them: data-layer, data-ids).
+  st.legendSlot.querySelectorAll(".sj-legend-row[data-ids]").forEach((row) => {
+    const ids = row.dataset.ids.split(" ");
+    const shown = ids.some((id) => !hiddenByFilter(st, row.dataset.layer, id));
+    row.style.display = shown ? "" : "none";
+  });
 }
 
 function filterLists(chosen) {
@@ -353,6 +363,7 @@ function render(L, root, data, setStateValue, setTriggerValue) {
   updateLayers(L, st, data);
   Object.keys(st.layers).forEach((key) => filterItem(st, key, st.layers[key]));  // the filter may have changed
   applyVisibility(st);
+  filterLegend(st);
   if (st.first) { performance.mark("sj-layers"); }
   if (st.labels) { st.map.removeLayer(st.labels); }
   st.labels = labelLayer(L, st.map, data.labels, (layer, id) => hiddenByFilter(st, layer, id));

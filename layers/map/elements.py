@@ -185,7 +185,9 @@ def legend_html(sections: list[tuple[str, list[LegendEntry]]]) -> str:
     for title, entries in sections:
         parts.append(f'<div style="font-weight:600;margin-top:4px">{safe_text(title)}</div>')
         for e in entries:
-            parts.append(f'<div class="sj-legend-row">{_swatch(e)} {safe_text(e.label)}</div>')
+            # The features a row stands for, so the in-page map can hide a row its filter empties (mapview.js).
+            named = f' data-layer="{safe_text(e.layer)}" data-ids="{safe_text(" ".join(e.ids))}"' if e.ids else ""
+            parts.append(f'<div class="sj-legend-row"{named}>{_swatch(e)} {safe_text(e.label)}</div>')
     return "\n".join(parts)
 
 

@@ -214,7 +214,8 @@ def add_user_layer(fmap: folium.Map, gdf: gpd.GeoDataFrame, *, name: str, lang: 
 
 def legend_records(spec: LayerSpec, gdf: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     """The few attributes the legend reads, per feature (plain lists: far cheaper than ``to_dict`` per rerun)."""
-    cols = [c for c in dict.fromkeys((spec.style.color_field, "name_zh", "name_en", "status", "accuracy", "colour"))
+    cols = [c for c in dict.fromkeys((spec.style.color_field, "id", "name_zh", "name_en", "status", "accuracy",
+                                      "colour"))
             if c and c in gdf.columns]
     return [dict(zip(cols, row, strict=False)) for row in zip(*(gdf[c].tolist() for c in cols), strict=False)]
 

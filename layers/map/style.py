@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -19,12 +19,15 @@ APPROXIMATE_RING = {"color": "#555555", "weight": 1.0, "dashArray": "4 4", "fill
 
 @dataclass(frozen=True)
 class LegendEntry:
-    """One row of a legend: a swatch (fill, line or point) with a label."""
+    """One row of a legend: a swatch (fill, line or point) with a label; ``layer`` and ``ids`` name the features it
+    stands for (the in-page map hides a row when its filter leaves none of them)."""
 
     label: str
     color: str
     shape: str          # "fill", "line" or "point"
     dash: str | None = None
+    layer: str = ""
+    ids: tuple[str, ...] = ()
 
 
 def layer_title(spec: LayerSpec, frame: pd.DataFrame | None, lang: str) -> str:
@@ -83,10 +86,12 @@ def legend_entries(spec: LayerSpec, features: list[dict[str, Any]], catalog: Cat
     """Legend rows for a layer, built from the features actually present (in their order)."""
     shape = {"polygon": "fill", "mixed": "fill", "line": "line", "point": "point"}[spec.geometry]
     field = spec.style.color_field
+    ids = tuple(str(props["id"]) for props in features if props.get("id") is not None)
     if not field:
         return [LegendEntry(spec.title(lang), spec.style.color, shape,
-                            DASH_SCHEMATIC if spec.provenance.accuracy == "schematic" else None)]
+                            DASH_SCHEMATIC if spec.provenance.accuracy == "schematic" else None, spec.id, ids)]
     entries: dict[str, LegendEntry] = {}
+    members: dict[str, list[str]] = {}
     for props in features:
         value = str(props.get(field))
         if field in ("id", "colour"):
@@ -95,11 +100,13 @@ def legend_entries(spec: LayerSpec, features: list[dict[str, Any]], catalog: Cat
         else:
             label = catalog.value_label(field, value, lang)
             key = value
+        if props.get("id") is not None:
+            members.setdefault(key, []).append(str(props["id"]))
         if key in entries:
             continue
         entries[key] = LegendEntry(str(label), feature_colour(spec, props), shape,
-                                   feature_dash(props) if shape != "point" else None)
-    return list(entries.values())
+                                   feature_dash(props) if shape != "point" else None, spec.id)
+    return [replace(entry, ids=tuple(members.get(key, ()))) for key, entry in entries.items()]
 
 
 def accuracy_legend(catalog: Catalog, lang: str) -> list[LegendEntry]:

@@ -7,8 +7,11 @@ import pytest
 from test_browser import MAP, SHAPES, _expected_shapes
 from test_browser_explorer import MAP_JS, _view
 
+from layers.core.catalog import get_catalog
 from layers.map.basemaps import BASEMAPS
 from layers.map.filters import LayerFilter, filter_layers, filter_options
+from layers.map.render import legend_records
+from layers.map.style import legend_entries
 
 MAP_ROUTE = "/" + quote("地图_Map")
 
@@ -133,6 +136,12 @@ def test_a_filter_changed_in_the_map_is_drawn_at_once_and_the_page_follows(page,
         total = sum(len(v) for v in kept.values())
         page.get_by_text(f"当前显示 {total} 个要素").first.wait_for(timeout=15_000)
     assert len(set(counts)) == len(counts)  # each step changed what the map shows
+    rail = get_catalog().layer("rail_lines")
+    kept_rail = filter_layers({"rail_lines": layers["rail_lines"]}, LayerFilter(**chosen))["rail_lines"]
+    rows = page.locator(MAP).first.locator(".sj-legend-row[data-layer=rail_lines]")
+    shown_rows = rows.evaluate_all("els => els.filter((e) => e.style.display !== 'none').length")
+    assert shown_rows == len(legend_entries(rail, legend_records(rail, kept_rail), get_catalog(), "zh"))
+    assert 0 < shown_rows < rows.count()  # the legend follows the filter: the lines left out are not listed
     page.get_by_test_id("stSidebar").get_by_text("有轨电车").first.wait_for()  # the sidebar's filter follows
     assert page.locator(MAP).first.locator(".sj-filters summary").inner_text().endswith("(3)")
     page.locator(MAP).first.locator(".sj-clear").click()

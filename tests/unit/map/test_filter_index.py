@@ -8,6 +8,7 @@ import geopandas as gpd
 import pytest
 from test_filters import ids_within
 
+from layers.map.elements import legend_html
 from layers.map.filters import (
     FILTER_KEYS,
     LayerFilter,
@@ -17,6 +18,8 @@ from layers.map.filters import (
     filter_options,
     passes,
 )
+from layers.map.render import legend_records
+from layers.map.style import LegendEntry, legend_entries
 
 
 def _kept_ids(layers, flt: LayerFilter) -> dict[str, set[str]]:
@@ -101,3 +104,16 @@ def test_the_index_has_a_clause_list_per_feature_and_none_for_the_frame_layers(l
         assert len(clauses) == len(layers[layer_id]), layer_id
     assert all(clauses for clauses in index["stations"])  # every station is tested by the rail keys
     assert isinstance(layers["parks"], gpd.GeoDataFrame)
+
+
+def test_each_legend_row_names_the_features_it_stands_for(layers, catalog):
+    """The in-page map hides a legend row when its filter leaves none of the row's features; the row names them
+    (layer and ids), escaped like every other text of the legend."""
+    spec = catalog.layer("rail_lines")
+    entries = legend_entries(spec, legend_records(spec, layers["rail_lines"]), catalog, "zh")
+    assert sorted(i for e in entries for i in e.ids) == sorted(layers["rail_lines"]["id"].astype(str))
+    html = legend_html([("t", entries)])
+    assert html.count('data-layer="rail_lines"') == len(entries)
+    hostile = LegendEntry('x"><script>', "#000", "line", layer='a"b', ids=("<img>", "ok"))
+    row = legend_html([("t", [hostile])])
+    assert "<script>" not in row and "<img>" not in row and 'data-layer="a&quot;b"' in row
