@@ -63,8 +63,11 @@ def test_the_in_map_layer_switch_changes_the_url_the_count_and_the_sidebar(page,
     page.wait_for_function("() => !new URL(location.href).searchParams.get('layers').includes('parks')",
                            timeout=15_000)
     page.wait_for_function("t => !document.body.innerText.includes(t)", arg=count_before, timeout=15_000)
+    from playwright.sync_api import expect
+
     sidebar = page.get_by_test_id("stSidebar")
-    assert sidebar.get_by_text(catalog.layer("parks").title("zh"), exact=True).count() == 0
+    # The sidebar is drawn after the count in the same rerun: wait for it rather than read it at the count's change.
+    expect(sidebar.get_by_text(catalog.layer("parks").title("zh"), exact=True)).to_have_count(0, timeout=15_000)
     assert sidebar.get_by_text(catalog.layer("stations").title("zh"), exact=True).count() >= 1
     assert page.record.page_errors == []
 
